@@ -1,0 +1,1 @@
+"""carewindow analytics: loading, rebuilding and checking the DuckDB warehouse."""

@@ -1,0 +1,188 @@
+"""Settings: the defaults, the configuration file, and command-line overrides, validated once."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+CONFIG_ENV = "CAREWINDOW_CONFIG"
+DEFAULT_CONFIG_FILE = "carewindow.toml"
+
+CANONICAL_COLUMNS = (
+    "message_id",
+    "timestamp",
+    "direction",
+    "business_number",
+    "contact",
+    "type",
+    "template_name",
+    "template_category",
+    "status",
+    "referral_source",
+    "waba_id",
+)
+
+DEFAULT_ALIASES: dict[str, list[str]] = {
+    "message_id": ["id", "wamid", "msg_id", "messageid"],
+    "timestamp": ["time", "ts", "sent_at", "created_at", "datetime", "date_time"],
+    "direction": ["dir", "in_out"],
+    "business_number": [
+        "business_phone",
+        "from_number",
+        "display_phone_number",
+        "business_phone_number",
+    ],
+    "contact": ["customer", "wa_id", "recipient", "recipient_id", "customer_number", "phone"],
+    "type": ["message_type", "msg_type"],
+    "template_name": ["template"],
+    "template_category": ["category"],
+    "status": ["delivery_status", "state"],
+    "referral_source": ["referral", "entry_point"],
+    "waba_id": ["business_account_id", "account_id"],
+}
+
+
+class ConfigError(ValueError):
+    """A configuration value is wrong; the message names the key and says what to do."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_path: str = "data/warehouse.duckdb"
+    memory_limit: str = "8GB"
+    temp_directory: str = "data/tmp"
+    threads: int = 0
+    lock_timeout_seconds: float = 600.0
+    inbox: str = "data/inbox"
+    source_time_zone: str = "UTC"
+    rate_cards: str = "data/rate_cards"
+    column_aliases: dict[str, list[str]] = field(default_factory=lambda: dict(DEFAULT_ALIASES))
+    business_time_zone: str = "UTC"
+    per_message_2026_10_enabled: bool = False
+    free_conversations_per_month: int = 1000
+    free_service_messages_per_month: int = 1000
+    reports_out: str = "data/reports"
+    visible_digits: int = 4
+    schedule_cron: str = "0 2 * * *"
+    schedule_time_zone: str = "UTC"
+
+    def with_overrides(self, **overrides: object) -> Settings:
+        """A copy with the given fields replaced (None means: keep the current value)."""
+        given = {key: value for key, value in overrides.items() if value is not None}
+        return validated(dataclasses.replace(self, **given))
+
+
+# (section, key) in the file -> field name
+_FILE_KEYS = {
+    ("warehouse", "path"): "db_path",
+    ("warehouse", "memory_limit"): "memory_limit",
+    ("warehouse", "temp_directory"): "temp_directory",
+    ("warehouse", "threads"): "threads",
+    ("warehouse", "lock_timeout_seconds"): "lock_timeout_seconds",
+    ("inputs", "inbox"): "inbox",
+    ("inputs", "source_time_zone"): "source_time_zone",
+    ("inputs", "rate_cards"): "rate_cards",
+    ("inputs", "column_aliases"): "column_aliases",
+    ("business", "time_zone"): "business_time_zone",
+    ("business", "per_message_2026_10_enabled"): "per_message_2026_10_enabled",
+    ("business", "free_conversations_per_month"): "free_conversations_per_month",
+    ("business", "free_service_messages_per_month"): "free_service_messages_per_month",
+    ("reports", "out"): "reports_out",
+    ("reports", "visible_digits"): "visible_digits",
+    ("schedule", "cron"): "schedule_cron",
+    ("schedule", "time_zone"): "schedule_time_zone",
+}
+_FIELD_TO_KEY = {name: f"{section}.{key}" for (section, key), name in _FILE_KEYS.items()}
+
+
+def load_settings(config_path: str | os.PathLike | None = None) -> Settings:
+    """Settings from the configuration file (explicit path, $CAREWINDOW_CONFIG, ./carewindow.toml)."""
+    explicit = config_path or os.environ.get(CONFIG_ENV)
+    path = Path(explicit) if explicit else Path(DEFAULT_CONFIG_FILE)
+    if not path.exists():
+        if explicit:
+            raise ConfigError(f"configuration file {path} does not exist; pass an existing file")
+        return validated(Settings())
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path} is not valid TOML: {error}") from error
+    values: dict[str, object] = {}
+    for section, table in document.items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: '{section}' must be a [section]")
+        for key, value in table.items():
+            name = _FILE_KEYS.get((section, key))
+            if name is None:
+                known = ", ".join(sorted(_FIELD_TO_KEY.values()))
+                raise ConfigError(f"{path}: unknown setting '{section}.{key}'; known: {known}")
+            values[name] = value
+    aliases = values.get("column_aliases")
+    if aliases is not None:
+        merged = dict(DEFAULT_ALIASES)
+        merged.update(aliases)  # type: ignore[arg-type]
+        values["column_aliases"] = merged
+    try:
+        settings = Settings(**values)  # type: ignore[arg-type]
+    except TypeError as error:
+        raise ConfigError(f"{path}: {error}") from error
+    return validated(settings)
+
+
+def _zone(name: str, value: object) -> None:
+    try:
+        ZoneInfo(str(value))
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ConfigError(
+            f"{_FIELD_TO_KEY[name]} = {value!r} is not an IANA time zone "
+            "(for example 'UTC' or 'Europe/Amsterdam')"
+        ) from error
+
+
+def validated(settings: Settings) -> Settings:
+    """The settings, or a ConfigError naming the first wrong value."""
+    for name in ("source_time_zone", "business_time_zone", "schedule_time_zone"):
+        _zone(name, getattr(settings, name))
+    for name in (
+        "threads",
+        "free_conversations_per_month",
+        "free_service_messages_per_month",
+        "visible_digits",
+    ):
+        value = getattr(settings, name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ConfigError(f"{_FIELD_TO_KEY[name]} = {value!r} must be a whole number >= 0")
+    if not isinstance(settings.per_message_2026_10_enabled, bool):
+        raise ConfigError(
+            f"business.per_message_2026_10_enabled = {settings.per_message_2026_10_enabled!r} "
+            "must be true or false"
+        )
+    lock_timeout = settings.lock_timeout_seconds
+    if isinstance(lock_timeout, bool) or not isinstance(lock_timeout, int | float):
+        raise ConfigError(f"warehouse.lock_timeout_seconds = {lock_timeout!r} must be a number")
+    if not re.fullmatch(r"\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*", settings.memory_limit):
+        raise ConfigError(
+            f"warehouse.memory_limit = {settings.memory_limit!r} must look like '8GB' or '512MiB'"
+        )
+    fields = settings.schedule_cron.split()
+    if len(fields) != 5:
+        raise ConfigError(
+            f"schedule.cron = {settings.schedule_cron!r} must have five fields, e.g. '0 2 * * *'"
+        )
+    if not isinstance(settings.column_aliases, dict) or any(
+        not isinstance(v, list) or not all(isinstance(a, str) for a in v)
+        for v in settings.column_aliases.values()
+    ):
+        raise ConfigError("inputs.column_aliases must map column names to lists of header names")
+    unknown = set(settings.column_aliases) - set(CANONICAL_COLUMNS)
+    if unknown:
+        raise ConfigError(
+            f"inputs.column_aliases names unknown columns {sorted(unknown)}; "
+            f"known: {', '.join(CANONICAL_COLUMNS)}"
+        )
+    return settings

@@ -1,0 +1,266 @@
+"""The warehouse file: connections, the writer lock, schema migrations, SQL files and publishing.
+
+DuckDB allows one writing process per file, or many read-only ones. So the pipeline never
+writes the file analysts open: it works on a private copy beside it (`<name>.work.duckdb`) under
+an exclusive lock, and when a command succeeds it publishes a finished copy of the whole
+warehouse by atomic rename. Readers keep the file they opened; new readers see the new one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+import sys
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from analytics.config import Settings
+
+# The published copy is written in this storage format so that the pinned duckdb-cli can read it.
+PUBLISHED_STORAGE_VERSION = "v1.5.0"
+MEMORY = ":memory:"
+
+
+class WarehouseBusy(RuntimeError):
+    """Another carewindow process holds the warehouse for writing."""
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse cannot be opened or published; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class WarehousePaths:
+    published: Path
+    work: Path
+    lock: Path
+    publishing: Path
+
+    @classmethod
+    def for_db(cls, db_path: str | os.PathLike) -> WarehousePaths:
+        published = Path(db_path)
+        stem = published.name.removesuffix(".duckdb")
+        return cls(
+            published=published,
+            work=published.with_name(f"{stem}.work.duckdb"),
+            lock=published.with_name(f"{published.name}.lock"),
+            publishing=published.with_name(f"{published.name}.publishing"),
+        )
+
+
+SQL_DIR = Path(__file__).parent / "sql"
+
+
+def sql_text(name: str) -> str:
+    """The text of analytics/sql/<name>.sql."""
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def sql_names(folder: str) -> list[str]:
+    """The .sql files of a folder under analytics/sql, in name order, without the suffix."""
+    return sorted(f"{folder}/{path.stem}" for path in (SQL_DIR / folder).glob("*.sql"))
+
+
+def run_sql(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    parameters: Mapping[str, Any] | Sequence[Any] | None = None,
+) -> list[tuple]:
+    """Execute one SQL file (one statement) with bound parameters and return its rows."""
+    return fetch_all(con, sql_text(name), parameters)
+
+
+def fetch_all(
+    con: duckdb.DuckDBPyConnection,
+    query: str,
+    parameters: Mapping[str, Any] | Sequence[Any] | None = None,
+) -> list[tuple]:
+    """Rows of a query; always drained, since DuckDB 2 refuses new work on an unfinished result."""
+    if parameters is None:
+        return con.execute(query).fetchall()
+    return con.execute(query, parameters).fetchall()
+
+
+def fetch_value(
+    con: duckdb.DuckDBPyConnection,
+    query: str,
+    parameters: Mapping[str, Any] | Sequence[Any] | None = None,
+) -> Any:
+    """The first column of the first row, or None."""
+    rows = fetch_all(con, query, parameters)
+    return rows[0][0] if rows else None
+
+
+def configure(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """Session settings: UTC display, memory limit and spill directory, progress bar on a terminal."""
+    Path(settings.temp_directory).mkdir(parents=True, exist_ok=True)
+    con.execute("set TimeZone = 'UTC'")
+    con.execute("set memory_limit = ?", [settings.memory_limit])
+    con.execute("set temp_directory = ?", [str(Path(settings.temp_directory).resolve())])
+    con.execute("set preserve_insertion_order = false")
+    if settings.threads:
+        con.execute("set threads = ?", [settings.threads])
+    # DuckDB's own progress bar prints for long queries, only when someone is watching.
+    con.execute("set enable_progress_bar = ?", [sys.stderr.isatty()])
+
+
+def connect_memory(settings: Settings | None = None) -> duckdb.DuckDBPyConnection:
+    """A fresh in-memory warehouse with the current schema (tests, what-if work)."""
+    con = duckdb.connect(MEMORY)
+    configure(con, settings or Settings())
+    migrate(con)
+    return con
+
+
+def connect_read_only(db_path: str | os.PathLike) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the published warehouse, as analysts and reports use it."""
+    path = Path(db_path)
+    if not path.exists():
+        raise WarehouseError(
+            f"no warehouse at {path}; load data first with `carewindow ingest FILES --db {path}` "
+            "or run `carewindow demo`"
+        )
+    con = duckdb.connect(str(path), read_only=True)
+    con.execute("set TimeZone = 'UTC'")
+    return con
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> int:
+    """Apply the schema files newer than the warehouse's version; return the version now."""
+    con.execute(
+        "create table if not exists schema_version "
+        "(version integer not null, applied_at timestamptz not null default now())"
+    )
+    current = fetch_value(con, "select coalesce(max(version), 0) from schema_version")
+    for name in sql_names("schema"):
+        version = int(Path(name).name.split("_", 1)[0])
+        if version <= current:
+            continue
+        con.execute("begin transaction")
+        try:
+            con.execute(sql_text(name))
+            con.execute("insert into schema_version (version) values (?)", [version])
+            con.execute("commit")
+        except Exception:
+            con.execute("rollback")
+            raise
+        current = version
+    return current
+
+
+@contextlib.contextmanager
+def writer_lock(paths: WarehousePaths, timeout_seconds: float) -> Iterator[None]:
+    """Hold the warehouse's writer lock; wait up to timeout_seconds, then raise WarehouseBusy."""
+    paths.lock.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(paths.lock, "a+")  # noqa: SIM115 - held for the whole block
+    try:
+        deadline = time.monotonic() + timeout_seconds
+        told = False
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    handle.seek(0)
+                    holder = handle.read().strip() or "another process"
+                    raise WarehouseBusy(
+                        f"the warehouse {paths.published} is busy: {holder} is writing it. "
+                        "Wait for it to finish, or raise warehouse.lock_timeout_seconds."
+                    ) from None
+                if not told and sys.stderr.isatty():
+                    print(f"waiting for another carewindow run on {paths.published} ...",
+                          file=sys.stderr)
+                    told = True
+                time.sleep(0.2)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} since {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
+        handle.flush()
+        yield
+    finally:
+        handle.close()
+
+
+def _open_work_file(paths: WarehousePaths, settings: Settings) -> duckdb.DuckDBPyConnection:
+    paths.work.parent.mkdir(parents=True, exist_ok=True)
+    if not paths.work.exists() and paths.published.exists():
+        # The working copy is private and can be rebuilt from the last published state.
+        shutil.copyfile(paths.published, paths.work)
+    try:
+        con = duckdb.connect(str(paths.work))
+    except duckdb.Error as error:
+        raise WarehouseError(
+            f"cannot open the working copy {paths.work}: {error}. If it is damaged, delete it: "
+            f"the next command starts again from the published {paths.published}."
+        ) from error
+    configure(con, settings)
+    migrate(con)
+    return con
+
+
+def publish(con: duckdb.DuckDBPyConnection, paths: WarehousePaths) -> None:
+    """Write a finished copy of the working warehouse and move it over the published file."""
+    con.execute("checkpoint")
+    target = paths.publishing
+    target.unlink(missing_ok=True)
+    Path(f"{target}.wal").unlink(missing_ok=True)
+    try:
+        con.execute(
+            f"attach '{_quote(target)}' as publishing (storage_version "
+            f"'{PUBLISHED_STORAGE_VERSION}')"
+        )
+        con.execute(f"copy from database {_work_catalog(con)} to publishing")
+        con.execute("detach publishing")
+        os.replace(target, paths.published)
+    except (duckdb.Error, OSError) as error:
+        with contextlib.suppress(duckdb.Error):
+            con.execute("detach database if exists publishing")
+        target.unlink(missing_ok=True)
+        raise WarehouseError(
+            f"could not publish {paths.published}: {error}. The working copy is intact; free "
+            "disk space or fix permissions and run the command again."
+        ) from error
+
+
+def _quote(path: Path) -> str:
+    # ATTACH takes no bound parameters; a path is ours (derived from --db), quotes doubled.
+    return str(path).replace("'", "''")
+
+
+def _work_catalog(con: duckdb.DuckDBPyConnection) -> str:
+    name = fetch_value(con, "select current_database()")
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+@contextlib.contextmanager
+def open_for_writing(settings: Settings, publish_on_success: bool = True) -> Iterator[
+    duckdb.DuckDBPyConnection
+]:
+    """A writable connection to the warehouse, published when the block succeeds.
+
+    With db_path ':memory:' there is nothing to lock or publish.
+    """
+    if settings.db_path == MEMORY:
+        con = connect_memory(settings)
+        try:
+            yield con
+        finally:
+            con.close()
+        return
+    paths = WarehousePaths.for_db(settings.db_path)
+    with writer_lock(paths, settings.lock_timeout_seconds):
+        con = _open_work_file(paths, settings)
+        try:
+            yield con
+            if publish_on_success:
+                publish(con, paths)
+        finally:
+            con.close()

@@ -1,0 +1,117 @@
+"""Rebuild every derived table from the full history, in one transaction.
+
+Each step is one SQL file under analytics/sql/ holding a single SELECT; the runner decides how it
+is materialised (a table analysts query, a temporary table for intermediate results, or a view),
+so the same files can later run over partitions elsewhere. Parameters reach the SQL through the
+one-row table `rebuild_parameters`, written here with bound values.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import duckdb
+
+from analytics import pricing
+from analytics.config import Settings
+from analytics.db import fetch_value, sql_text
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    materialization: str  # "table" | "temp" | "view"
+
+
+# In dependency order. int_* are intermediate (temporary); the rest is the public interface.
+STEPS: tuple[Step, ...] = (
+    Step("int_inbound_events", "temp"),
+    Step("care_windows", "table"),
+    Step("int_outbound", "temp"),
+    Step("int_billing", "temp"),
+    Step("message_facts", "table"),
+    Step("violations", "view"),
+    Step("message_billing", "view"),
+    Step("daily_summary", "table"),
+)
+
+# Python preparations that write small lookup tables before the SQL steps run.
+PREPARATIONS: tuple[Callable[[duckdb.DuckDBPyConnection, Settings], None], ...] = (
+    pricing.prepare_pricing_inputs,
+)
+
+
+@dataclass
+class RebuildResult:
+    seconds_by_step: dict[str, float] = field(default_factory=dict)
+    outbound_messages: int = 0
+    care_windows: int = 0
+    violations: int = 0
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.seconds_by_step.values())
+
+
+def write_rebuild_parameters(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """The one-row table every SQL step reads its settings from."""
+    con.execute(
+        """
+        create or replace temp table rebuild_parameters as
+        select
+            $business_time_zone::varchar as business_time_zone,
+            $per_message_2026_10_enabled::boolean as per_message_2026_10_enabled,
+            $free_conversations_per_month::bigint as free_conversations_per_month,
+            $free_service_messages_per_month::bigint as free_service_messages_per_month,
+            now() as built_at
+        """,
+        {
+            "business_time_zone": settings.business_time_zone,
+            "per_message_2026_10_enabled": settings.per_message_2026_10_enabled,
+            "free_conversations_per_month": settings.free_conversations_per_month,
+            "free_service_messages_per_month": settings.free_service_messages_per_month,
+        },
+    )
+
+
+def materialize(con: duckdb.DuckDBPyConnection, step: Step) -> None:
+    """Create or replace one step's table or view from its SQL file."""
+    body = sql_text(step.name)
+    if step.materialization == "view":
+        con.execute(f"create or replace view {step.name} as {body}")
+    elif step.materialization == "temp":
+        con.execute(f"create or replace temp table {step.name} as {body}")
+    else:
+        con.execute(f"create or replace table {step.name} as {body}")
+
+
+def rebuild_warehouse(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    on_step: Callable[[str], None] | None = None,
+) -> RebuildResult:
+    """Recompute every derived table from the loaded history; all or nothing."""
+    result = RebuildResult()
+    con.execute("begin transaction")
+    try:
+        write_rebuild_parameters(con, settings)
+        for prepare in PREPARATIONS:
+            started = time.perf_counter()
+            prepare(con, settings)
+            result.seconds_by_step[prepare.__name__] = time.perf_counter() - started
+        for step in STEPS:
+            if on_step:
+                on_step(step.name)
+            started = time.perf_counter()
+            materialize(con, step)
+            result.seconds_by_step[step.name] = time.perf_counter() - started
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    result.outbound_messages = fetch_value(con, "select count(*) from message_facts")
+    result.care_windows = fetch_value(con, "select count(*) from care_windows")
+    result.violations = fetch_value(con, "select count(*) from violations")
+    return result

@@ -1,0 +1,1 @@
+"""carewindow reports: HTML for managers, from the warehouse's aggregates."""
