@@ -17,24 +17,19 @@ import duckdb
 from analytics import pricing
 from analytics.config import Settings
 from analytics.db import fetch_value, sql_text
-
-
-@dataclass(frozen=True)
-class Step:
-    name: str
-    materialization: str  # "table" | "temp" | "view"
-
+from analytics.steps import Step
 
 # In dependency order. int_* are intermediate (temporary); the rest is the public interface.
+# Views may only read public tables, never temporary ones: analysts open them later.
 STEPS: tuple[Step, ...] = (
     Step("int_inbound_events", "temp"),
     Step("care_windows", "table"),
     Step("int_outbound", "temp"),
-    Step("int_billing", "temp"),
+    *pricing.PRICING_STEPS,  # ends with int_billing: one row per outbound message
     Step("message_facts", "table"),
     Step("violations", "view"),
-    Step("message_billing", "view"),
     Step("daily_summary", "table"),
+    *pricing.PRICING_REPORT_STEPS,  # message_billing, pricing_reconciliation
 )
 
 # Python preparations that write small lookup tables before the SQL steps run.
