@@ -21,6 +21,8 @@ create table messages (
     meta_pricing_model    varchar,               -- CBP | PMP
     meta_conversation_id  varchar,
     meta_conversation_origin varchar,
+    origin                varchar     not null default 'message_log',
+                                                 -- message_log | webhook_message | webhook_status | webhook_call
     source_file           varchar     not null,
     source_line           bigint      not null,
     loaded_at             timestamptz not null

@@ -1,0 +1,70 @@
+-- The good message rows of one file, one row per (message_id, direction): the first row's
+-- facts, the furthest status (sent < delivered < read < failed), and Meta's pricing from the
+-- furthest status that carried it. Rows beyond the first count as duplicates.
+with good as (
+    select
+        *,
+        case status when 'sent' then 1 when 'delivered' then 2 when 'read' then 3
+            when 'failed' then 4 else 0 end as status_rank
+    from parsed_messages
+    where reason is null
+),
+
+grouped as (
+    select
+        message_id,
+        direction,
+        count(*) as rows_in_file,
+        -- a status-only message is first seen when its earliest status was reported
+        case when any_value(origin) = 'webhook_status' then min(sent_at)
+            else arg_min(sent_at, coalesce(line, 0)) end as sent_at,
+        arg_min(
+            {
+                business_number: business_number, contact: contact, type: "type",
+                template_name: template_name, template_category: template_category,
+                referral_source: referral_source, waba_id: waba_id,
+                phone_number_id: phone_number_id, origin: origin, source_line: coalesce(line, 0)
+            },
+            coalesce(line, 0)
+        ) as first_row,
+        arg_max(status, status_rank * 100000000000 + coalesce(epoch(status_at), 0)::bigint)
+            as status,
+        max(status_at) as status_at,
+        arg_max(
+            {
+                meta_billable: meta_billable, meta_pricing_type: meta_pricing_type,
+                meta_category: meta_category, meta_pricing_model: meta_pricing_model,
+                meta_conversation_id: meta_conversation_id,
+                meta_conversation_origin: meta_conversation_origin
+            },
+            (meta_billable is not null)::bigint * 1000000000000
+            + status_rank * 100000000000 + coalesce(epoch(status_at), 0)::bigint
+        ) as meta
+    from good
+    group by message_id, direction
+)
+
+select
+    message_id,
+    direction,
+    sent_at,
+    first_row.business_number,
+    first_row.contact,
+    first_row.type,
+    first_row.template_name,
+    first_row.template_category,
+    status,
+    status_at,
+    first_row.referral_source,
+    first_row.waba_id,
+    first_row.phone_number_id,
+    meta.meta_billable,
+    meta.meta_pricing_type,
+    meta.meta_category,
+    meta.meta_pricing_model,
+    meta.meta_conversation_id,
+    meta.meta_conversation_origin,
+    first_row.origin,
+    first_row.source_line,
+    rows_in_file
+from grouped

@@ -1,0 +1,120 @@
+-- Message rows read as text (temp table `incoming`: a message log, or messages, statuses and
+-- calls taken out of webhook bodies), cleaned, typed and checked.
+-- A good row has reason = null; a bad one keeps its line and says what is wrong with it.
+with source as (
+    select * from incoming
+),
+
+cleaned as (
+    -- trim() is costly at a billion values; only fields compared or parsed are trimmed
+    select
+        line,
+        nullif(trim(message_id), '') as message_id,
+        nullif(trim("timestamp"), '') as timestamp_text,
+        lower(nullif(trim(direction), '')) as direction_text,
+        case
+            when regexp_full_match(business_number, '[0-9]+') then business_number
+            else nullif(regexp_replace(trim(business_number), '[\s+().-]', '', 'g'), '')
+        end as business_number,
+        case
+            when regexp_full_match(contact, '[0-9]+') then contact
+            else nullif(regexp_replace(trim(contact), '[\s+().-]', '', 'g'), '')
+        end as contact,
+        lower(nullif(trim("type"), '')) as type,
+        nullif(template_name, '') as template_name,
+        lower(nullif(trim(template_category), '')) as template_category,
+        lower(nullif(trim(status), '')) as status_text,
+        lower(nullif(trim(referral_source), '')) as referral_text,
+        nullif(waba_id, '') as waba_id,
+        nullif(phone_number_id, '') as phone_number_id,
+        status_timestamp,
+        lower(meta_billable) as meta_billable_text,
+        meta_pricing_type,
+        meta_category,
+        meta_pricing_model,
+        meta_conversation_id,
+        meta_conversation_origin,
+        origin
+    from source
+),
+
+parsed as (
+    select
+        *,
+        case
+            when regexp_full_match(timestamp_text, '[0-9]{1,12}(\.[0-9]+)?')
+                then try(to_timestamp(timestamp_text::double))
+            when regexp_matches(
+                timestamp_text, '[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?\s*(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$'
+            )
+                then try_cast(timestamp_text as timestamptz)
+            else try(timezone($source_time_zone, try_cast(timestamp_text as timestamp)))
+        end as sent_at,
+        case
+            when direction_text in ('inbound', 'in', 'incoming', 'received') then 'inbound'
+            when direction_text in ('outbound', 'out', 'outgoing', 'sent') then 'outbound'
+        end as direction,
+        case status_text when 'played' then 'read' else status_text end as status,
+        case referral_text when 'post' then 'page' else referral_text end as referral_source
+    from cleaned
+),
+
+checked as (
+    select
+        *,
+        case
+            when message_id is null then 'message_id is missing'
+            when timestamp_text is null then 'timestamp is missing'
+            when sent_at is null then 'timestamp is not ISO-8601 or Unix seconds'
+            when sent_at < timestamptz '2009-01-01 00:00:00+00'
+                or sent_at > timestamptz '2100-01-01 00:00:00+00'
+                then 'timestamp is outside 2009-2100'
+            when direction_text is null then 'direction is missing'
+            when direction is null then 'direction must be inbound or outbound'
+            when business_number is null then 'business_number is missing'
+            when not regexp_full_match(business_number, '[0-9]{5,20}')
+                then 'business_number is not a phone number (digits)'
+            when contact is null then 'contact is missing'
+            when not regexp_full_match(contact, '[0-9]{5,20}')
+                then 'contact is not a phone number (digits)'
+            when type is null then 'type is missing'
+            when type = 'template' and template_category is not null
+                and template_category not in ('marketing', 'utility', 'authentication')
+                then 'template_category must be marketing, utility or authentication'
+            when direction = 'outbound' and status is not null
+                and status not in ('sent', 'delivered', 'read', 'failed')
+                then 'status must be sent, delivered, read or failed'
+            when direction = 'inbound' and referral_source is not null
+                and referral_source not in ('ad', 'page')
+                then 'referral_source must be ad or page'
+        end as reason
+    from parsed
+)
+
+select
+    line,
+    message_id,
+    direction,
+    sent_at,
+    business_number,
+    contact,
+    type,
+    case when type = 'template' then template_name end as template_name,
+    case when type = 'template' then template_category end as template_category,
+    case when direction = 'outbound' then status end as status,
+    case
+        when regexp_full_match(status_timestamp, '[0-9]{1,12}(\.[0-9]+)?')
+            then try(to_timestamp(status_timestamp::double))
+    end as status_at,
+    case when direction = 'inbound' then referral_source end as referral_source,
+    waba_id,
+    phone_number_id,
+    try_cast(meta_billable_text as boolean) as meta_billable,
+    meta_pricing_type,
+    meta_category,
+    meta_pricing_model,
+    meta_conversation_id,
+    meta_conversation_origin,
+    origin,
+    reason
+from checked

@@ -1,0 +1,211 @@
+-- Events taken out of Cloud API webhook bodies (temp table `incoming_bodies`: line, label,
+-- body_text), one row per message, status, call or user preference, in the text shape of a
+-- message log. Containers that hold no event are kept too, so that nothing disappears:
+-- unreadable bodies get a quarantine reason, out-of-scope changes a skip reason.
+with bodies as (
+    select line, label, body_text, try(body_text::json) as body
+    from incoming_bodies
+),
+
+entries as (
+    select line, label, unnest(body -> '$.entry[*]') as entry
+    from bodies
+    where json_type(body) = 'OBJECT' and json_array_length(body -> '$.entry') > 0
+),
+
+changes as (
+    select line, label, entry ->> 'id' as waba_id, unnest(entry -> '$.changes[*]') as change
+    from entries
+),
+
+change_values as (
+    select
+        line,
+        label,
+        waba_id,
+        change ->> 'field' as field,
+        change -> 'value' as value,
+        change -> '$.value.metadata' ->> 'display_phone_number' as business_number,
+        change -> '$.value.metadata' ->> 'phone_number_id' as phone_number_id,
+        coalesce(json_array_length(change -> '$.value.messages'), 0)
+        + coalesce(json_array_length(change -> '$.value.statuses'), 0)
+        + coalesce(json_array_length(change -> '$.value.calls'), 0)
+        + coalesce(json_array_length(change -> '$.value.user_preferences'), 0) as event_count
+    from changes
+),
+
+message_events as (
+    select
+        v.line, v.label, 'message' as event_kind, m::varchar as raw,
+        m ->> 'id' as message_id,
+        m ->> 'timestamp' as "timestamp",
+        'inbound' as direction,
+        v.business_number,
+        m ->> 'from' as contact,
+        m ->> 'type' as "type",
+        null as template_name,
+        null as template_category,
+        null as status,
+        case
+            when (m -> 'referral') is null then null
+            when m -> '$.referral' ->> 'source_type' = 'post' then 'page'
+            else 'ad'
+        end as referral_source,
+        v.waba_id, v.phone_number_id,
+        null as status_timestamp,
+        null as meta_billable, null as meta_pricing_type, null as meta_category,
+        null as meta_pricing_model, null as meta_conversation_id, null as meta_conversation_origin,
+        'webhook_message' as origin,
+        null as skip_reason
+    from change_values as v, unnest(v.value -> '$.messages[*]') as messages(m)
+),
+
+status_events as (
+    select
+        v.line, v.label, 'status' as event_kind, s::varchar as raw,
+        s ->> 'id' as message_id,
+        s ->> 'timestamp' as "timestamp",
+        'outbound' as direction,
+        v.business_number,
+        s ->> 'recipient_id' as contact,
+        -- In the per-message era Meta names a template's category; 'service' is a non-template.
+        case
+            when s -> '$.pricing' ->> 'pricing_model' = 'PMP'
+                and s -> '$.pricing' ->> 'category' in (
+                    'marketing', 'utility', 'authentication', 'authentication_international',
+                    'marketing_lite'
+                )
+                then 'template'
+            else 'unknown'
+        end as "type",
+        null as template_name,
+        case
+            when s -> '$.pricing' ->> 'pricing_model' = 'PMP'
+                then case s -> '$.pricing' ->> 'category'
+                    when 'authentication_international' then 'authentication'
+                    when 'marketing_lite' then 'marketing'
+                    when 'service' then null
+                    else s -> '$.pricing' ->> 'category'
+                end
+        end as template_category,
+        s ->> 'status' as status,
+        null as referral_source,
+        v.waba_id, v.phone_number_id,
+        s ->> 'timestamp' as status_timestamp,
+        s -> '$.pricing' ->> 'billable' as meta_billable,
+        s -> '$.pricing' ->> 'type' as meta_pricing_type,
+        s -> '$.pricing' ->> 'category' as meta_category,
+        s -> '$.pricing' ->> 'pricing_model' as meta_pricing_model,
+        s -> '$.conversation' ->> 'id' as meta_conversation_id,
+        s -> '$.conversation.origin' ->> 'type' as meta_conversation_origin,
+        'webhook_status' as origin,
+        null as skip_reason
+    from change_values as v, unnest(v.value -> '$.statuses[*]') as statuses(s)
+),
+
+call_events as (
+    select
+        v.line, v.label, 'call' as event_kind, c::varchar as raw,
+        c ->> 'id' as message_id,
+        c ->> 'timestamp' as "timestamp",
+        'inbound' as direction,
+        v.business_number,
+        c ->> 'from' as contact,
+        'call' as "type",
+        null as template_name, null as template_category, null as status,
+        null as referral_source,
+        v.waba_id, v.phone_number_id,
+        null as status_timestamp,
+        null as meta_billable, null as meta_pricing_type, null as meta_category,
+        null as meta_pricing_model, null as meta_conversation_id, null as meta_conversation_origin,
+        'webhook_call' as origin,
+        -- Only a call from the customer opens a window; the business's own calls do not.
+        case
+            when upper(c ->> 'direction') = 'BUSINESS_INITIATED'
+                then 'business-initiated call (opens no window)'
+        end as skip_reason
+    from change_values as v, unnest(v.value -> '$.calls[*]') as calls(c)
+),
+
+preference_events as (
+    select
+        v.line, v.label, 'preference' as event_kind, p::varchar as raw,
+        null as message_id,
+        p ->> 'timestamp' as "timestamp",
+        null as direction,
+        v.business_number,
+        p ->> 'wa_id' as contact,
+        p ->> 'value' as "type",
+        null as template_name, p ->> 'category' as template_category, null as status,
+        null as referral_source,
+        v.waba_id, v.phone_number_id,
+        null as status_timestamp,
+        null as meta_billable, null as meta_pricing_type, null as meta_category,
+        null as meta_pricing_model, null as meta_conversation_id, null as meta_conversation_origin,
+        'webhook_preference' as origin,
+        null as skip_reason
+    from change_values as v, unnest(v.value -> '$.user_preferences[*]') as preferences(p)
+),
+
+empty_changes as (
+    select
+        line, label, 'change' as event_kind, value::varchar as raw,
+        null as message_id, null as "timestamp", null as direction, business_number,
+        null as contact, null as "type", null as template_name, null as template_category,
+        null as status, null as referral_source, waba_id, phone_number_id,
+        null as status_timestamp, null as meta_billable, null as meta_pricing_type,
+        null as meta_category, null as meta_pricing_model, null as meta_conversation_id,
+        null as meta_conversation_origin, 'webhook' as origin,
+        'webhook field ' || coalesce(field, '(none)') || ' carries no message, status, call '
+        || 'or user preference' as skip_reason
+    from change_values
+    where event_count = 0
+),
+
+unreadable_bodies as (
+    select
+        line, label, 'body' as event_kind, left(body_text, 10000) as raw,
+        null as message_id, null as "timestamp", null as direction, null as business_number,
+        null as contact, null as "type", null as template_name, null as template_category,
+        null as status, null as referral_source, null as waba_id, null as phone_number_id,
+        null as status_timestamp, null as meta_billable, null as meta_pricing_type,
+        null as meta_category, null as meta_pricing_model, null as meta_conversation_id,
+        null as meta_conversation_origin, 'webhook' as origin,
+        null as skip_reason,
+        case
+            when body is null then 'not valid JSON'
+            else 'not a webhook body: no entry[]'
+        end as reason
+    from bodies
+    where body is null or json_type(body) <> 'OBJECT'
+        or coalesce(json_array_length(body -> '$.entry'), 0) = 0
+),
+
+entries_without_changes as (
+    select
+        line, label, 'entry' as event_kind, entry::varchar as raw,
+        null as message_id, null as "timestamp", null as direction, null as business_number,
+        null as contact, null as "type", null as template_name, null as template_category,
+        null as status, null as referral_source, entry ->> 'id' as waba_id,
+        null as phone_number_id, null as status_timestamp, null as meta_billable,
+        null as meta_pricing_type, null as meta_category, null as meta_pricing_model,
+        null as meta_conversation_id, null as meta_conversation_origin, 'webhook' as origin,
+        null as skip_reason,
+        'webhook entry has no changes[]' as reason
+    from entries
+    where coalesce(json_array_length(entry -> '$.changes'), 0) = 0
+)
+
+select *, null as reason from message_events
+union all by name
+select *, null as reason from status_events
+union all by name
+select *, null as reason from call_events
+union all by name
+select *, null as reason from preference_events
+union all by name
+select *, null as reason from empty_changes
+union all by name
+select * from unreadable_bodies
+union all by name
+select * from entries_without_changes
