@@ -1,0 +1,336 @@
+"""The `carewindow` command line: one group, an example in every help text, a summary line at the end."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import click
+
+from analytics.config import ConfigError, Settings, load_settings
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+EXAMPLE_RATE_CARDS = Path(__file__).resolve().parent.parent / "data" / "rate_cards"
+
+
+def _settings(ctx: click.Context, **overrides: object) -> Settings:
+    try:
+        return load_settings(ctx.obj.get("config")).with_overrides(**overrides)
+    except ConfigError as error:
+        raise click.ClickException(f"configuration: {error}") from error
+
+
+def _progress(message: str) -> None:
+    """Progress for a person at a terminal; nothing in logs."""
+    if sys.stderr.isatty():
+        click.echo(message, err=True)
+
+
+def _fail(error: Exception) -> click.ClickException:
+    return click.ClickException(str(error))
+
+
+db_option = click.option(
+    "--db", "db", metavar="PATH", default=None,
+    help="Warehouse file (default: warehouse.path in carewindow.toml, data/warehouse.duckdb).",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", metavar="FILE", default=None, envvar="CAREWINDOW_CONFIG",
+              help="Configuration file (default: ./carewindow.toml).")
+@click.version_option(package_name="carewindow")
+@click.pass_context
+def main(ctx: click.Context, config: str | None) -> None:
+    """carewindow: WhatsApp Business compliance and cost analytics in DuckDB.
+
+    \b
+    Example:
+        carewindow demo
+        carewindow ingest data/inbox/ && carewindow rebuild && carewindow report
+    """
+    ctx.obj = {"config": config}
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--kind", type=click.Choice(["message_log", "webhook", "opt_in_ledger",
+                                           "rate_card"]),
+              help="Treat every file as this kind instead of recognising it from its content.")
+@db_option
+@click.pass_context
+def ingest(ctx: click.Context, paths: tuple[Path, ...], kind: str | None, db: str | None) -> None:
+    """Load message logs, webhook bodies, opt-in ledgers and rate cards (files or folders).
+
+    Each file is recognised from its content and loaded whole or not at all; bad rows go to
+    the quarantine table with a reason. Loading a file again changes nothing.
+
+    \b
+    Example:
+        carewindow ingest exports/messages-2025-06.csv webhooks/ --db data/warehouse.duckdb
+    """
+    from analytics import ingest as ingest_module
+    from analytics import runs
+    from analytics.db import open_for_writing
+
+    settings = _settings(ctx, db_path=db)
+    started = time.perf_counter()
+    try:
+        with open_for_writing(settings) as con:
+            run_id = runs.start_run(con, "ingest")
+            result = ingest_module.ingest_paths(
+                con, paths, settings, kind,
+                on_file=lambda n, total, path: _progress(f"[{n}/{total}] loading {path}"),
+            )
+            runs.finish_run(con, run_id, "failed" if result.errors else "succeeded",
+                            runs.RunCounts(
+                                files_loaded=sum(1 for x in result.loads if x.outcome == "loaded"),
+                                rows_loaded=result.total("loaded"),
+                                rows_quarantined=result.total("quarantined"),
+                                detail="; ".join(result.errors) or None))
+    except (ingest_module.IngestError, RuntimeError) as error:
+        raise _fail(error) from error
+    for load in result.loads:
+        click.echo(
+            f"{load.file}: {load.kind}, {load.outcome}, {load.rows_read:,} read, "
+            f"{load.loaded:,} loaded, {load.duplicates:,} duplicates, "
+            f"{load.quarantined:,} quarantined, {load.skipped:,} skipped"
+            + (f" ({load.detail})" if load.detail else "")
+        )
+    for error in result.errors:
+        click.echo(f"error: {error}", err=True)
+    seconds = time.perf_counter() - started
+    click.echo(f"{result.summary()} into {settings.db_path} in {seconds:.1f}s")
+    if result.errors:
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--messages", type=click.IntRange(min=0), default=100_000, show_default=True,
+              help="How many messages to write.")
+@click.option("--seed", type=int, default=42, show_default=True,
+              help="The same seed writes the same bytes.")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("data/generated"),
+              show_default=True, help="Folder for messages.csv, opt_in_ledger.csv, "
+              "status_webhooks.jsonl.")
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default="2024-10-01",
+              show_default=True, help="First day of traffic.")
+@click.option("--days", type=click.IntRange(min=1), default=365, show_default=True)
+@click.option("--webhooks/--no-webhooks", default=True, show_default=True,
+              help="Also write status webhooks carrying Meta's pricing for some messages.")
+def generate(messages: int, seed: int, out: Path, start, days: int, webhooks: bool) -> None:
+    """Write a realistic synthetic dataset, deterministic by seed.
+
+    Several business numbers and countries, templates of every category, click-to-WhatsApp
+    referrals, opt-ins and opt-outs, failed sends and a realistic share of violations.
+
+    \b
+    Example:
+        carewindow generate --messages 1000000 --seed 7 --out data/inbox/
+    """
+    from analytics.generate import generate_dataset
+
+    started = time.perf_counter()
+    dataset = generate_dataset(out, messages, seed=seed, start=start.date(), days=days,
+                               webhooks=webhooks)
+    seconds = time.perf_counter() - started
+    click.echo(
+        f"generated {dataset.messages:,} messages for {dataset.customers:,} customers, "
+        f"{dataset.opt_in_events:,} opt-in events and {dataset.webhook_bodies:,} status webhooks "
+        f"in {out} in {seconds:.1f}s"
+    )
+
+
+@main.command()
+@db_option
+@click.pass_context
+def rebuild(ctx: click.Context, db: str | None) -> None:
+    """Rebuild every care window, verdict and price from the full history, then check the data.
+
+    All or nothing: a failed rebuild leaves the previous tables in place.
+
+    \b
+    Example:
+        carewindow rebuild --db data/warehouse.duckdb
+    """
+    from analytics import checks, runs
+    from analytics.db import open_for_writing
+    from analytics.rebuild import rebuild_warehouse
+
+    settings = _settings(ctx, db_path=db)
+    started = time.perf_counter()
+    try:
+        with open_for_writing(settings) as con:
+            run_id = runs.start_run(con, "rebuild")
+            try:
+                result = rebuild_warehouse(con, settings, on_step=lambda s: _progress(f"  {s}"))
+                checks.assert_data_checks(con)
+            except Exception as error:
+                runs.finish_run(con, run_id, "failed", runs.RunCounts(detail=str(error)[:2000]))
+                raise
+            runs.finish_run(con, run_id, "succeeded", runs.RunCounts(
+                violations=result.violations, billable_messages=runs.billable_messages(con)))
+    except Exception as error:
+        raise _fail(error) from error
+    click.echo(
+        f"rebuilt {result.care_windows:,} care windows and {result.outbound_messages:,} outbound "
+        f"messages ({result.violations:,} violations) in {time.perf_counter() - started:.1f}s; "
+        "data checks passed"
+    )
+
+
+@main.command()
+@db_option
+@click.pass_context
+def check(ctx: click.Context, db: str | None) -> None:
+    """Run the data checks on the published warehouse (queries that must return no rows).
+
+    \b
+    Example:
+        carewindow check --db data/warehouse.duckdb
+    """
+    from analytics.checks import run_data_checks
+    from analytics.db import connect_read_only
+
+    settings = _settings(ctx, db_path=db)
+    try:
+        con = connect_read_only(settings.db_path)
+    except RuntimeError as error:
+        raise _fail(error) from error
+    with con:
+        failures = run_data_checks(con)
+    for failure in failures:
+        click.echo(f"FAILED {failure.name}: {failure.failing_rows} row(s)", err=True)
+    if failures:
+        raise click.ClickException(
+            f"{len(failures)} data check(s) failed; run `carewindow rebuild` and look at the rows"
+        )
+    click.echo("all data checks passed")
+
+
+@main.command()
+@db_option
+@click.option("--out", metavar="DIR", default=None,
+              help="Reports folder (default: reports.out in carewindow.toml, data/reports).")
+@click.pass_context
+def report(ctx: click.Context, db: str | None, out: str | None) -> None:
+    """Render the daily and monthly HTML reports and their index from the warehouse.
+
+    \b
+    Example:
+        carewindow report --db data/warehouse.duckdb --out data/reports
+    """
+    from analytics.db import connect_read_only
+    from reports.render import render_reports
+
+    settings = _settings(ctx, db_path=db, reports_out=out)
+    try:
+        con = connect_read_only(settings.db_path)
+        with con:
+            result = render_reports(con, Path(settings.reports_out), settings)
+    except (RuntimeError, OSError) as error:
+        raise _fail(error) from error
+    click.echo(
+        f"rendered {len(result.daily_paths)} daily and {len(result.monthly_paths)} monthly "
+        f"report(s) in {result.seconds:.1f}s; open {result.index_path.resolve()}"
+    )
+
+
+def _run_nightly(settings: Settings, config: str | None) -> dict:
+    from flows.nightly import nightly
+
+    return nightly(db=settings.db_path, inbox_dir=settings.inbox,
+                   reports_dir=settings.reports_out, config=config)
+
+
+@main.command()
+@db_option
+@click.option("--inbox", metavar="DIR", default=None, help="Folder of new files to load.")
+@click.option("--reports", metavar="DIR", default=None, help="Reports folder.")
+@click.pass_context
+def run(ctx: click.Context, db: str | None, inbox: str | None, reports: str | None) -> None:
+    """Run the nightly flow once, now: inbox -> load -> rebuild -> checks -> reports.
+
+    Runs in Prefect's ephemeral mode, or against the server in PREFECT_API_URL when set.
+
+    \b
+    Example:
+        carewindow run --db data/warehouse.duckdb --inbox data/inbox --reports data/reports
+    """
+    from flows.nightly import NightlySummary
+
+    settings = _settings(ctx, db_path=db, inbox=inbox, reports_out=reports)
+    try:
+        summary = _run_nightly(settings, ctx.obj.get("config"))
+    except Exception as error:
+        raise _fail(error) from error
+    click.echo(NightlySummary(**summary).line())
+
+
+@main.command()
+@db_option
+@click.option("--cron", default=None, help="Cron schedule (default: schedule.cron, 0 2 * * *).")
+@click.option("--timezone", default=None, help="Time zone of the schedule (schedule.time_zone).")
+@click.pass_context
+def serve(ctx: click.Context, db: str | None, cron: str | None, timezone: str | None) -> None:
+    """Serve the nightly deployment on its cron schedule (until stopped with Ctrl-C).
+
+    \b
+    Example:
+        PREFECT_API_URL=http://127.0.0.1:4200/api carewindow serve --cron "0 2 * * *"
+    """
+    from prefect import serve as prefect_serve
+
+    from flows.deployment import nightly_deployment
+
+    settings = _settings(ctx, db_path=db, schedule_cron=cron, schedule_time_zone=timezone)
+    deployment = nightly_deployment(settings, ctx.obj.get("config"))
+    click.echo(
+        f"serving deployment nightly/nightly on '{settings.schedule_cron}' "
+        f"({settings.schedule_time_zone}); stop with Ctrl-C"
+    )
+    prefect_serve(deployment)
+
+
+@main.command()
+@click.option("--messages", type=click.IntRange(min=1), default=200_000, show_default=True,
+              help="How many synthetic messages to generate.")
+@click.option("--seed", type=int, default=42, show_default=True)
+@click.option("--dir", "directory", type=click.Path(path_type=Path), default=Path("data/demo"),
+              show_default=True, help="Folder for the demo's warehouse, inbox and reports.")
+@click.pass_context
+def demo(ctx: click.Context, messages: int, seed: int, directory: Path) -> None:
+    """Generate realistic sample data, run the whole nightly pipeline on it, print the report path.
+
+    \b
+    Example:
+        carewindow demo --messages 500000
+    """
+    from analytics.generate import generate_dataset
+
+    inbox = directory / "inbox"
+    rate_cards = directory / "inbox" / "rate_cards"
+    rate_cards.mkdir(parents=True, exist_ok=True)
+    for card in EXAMPLE_RATE_CARDS.glob("*.csv"):
+        shutil.copyfile(card, rate_cards / card.name)
+    _progress(f"generating {messages:,} messages ...")
+    dataset = generate_dataset(inbox, messages, seed=seed, start=date(2024, 10, 1), days=365)
+    settings = _settings(ctx, db_path=str(directory / "warehouse.duckdb"), inbox=str(inbox),
+                         reports_out=str(directory / "reports"))
+    _progress("running the nightly flow ...")
+    try:
+        summary = _run_nightly(settings, ctx.obj.get("config"))
+    except Exception as error:
+        raise _fail(error) from error
+    click.echo(f"demo: {dataset.messages:,} synthetic messages; warehouse {settings.db_path}")
+    click.echo(f"open the report: {Path(summary['report_index']).resolve()}")
+
+
+if __name__ == "__main__":
+    main()
