@@ -15,6 +15,8 @@ from analytics.config import ConfigError, Settings, load_settings
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
+# Prefect's ephemeral server needs longer than its default 20 s to start on a busy 2-core machine.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
 EXAMPLE_RATE_CARDS = Path(__file__).resolve().parent.parent / "data" / "rate_cards"
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
+# Prefect's ephemeral server needs longer than its default 20 s to start on a busy 2-core machine.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
 import duckdb  # noqa: E402
 from prefect import flow, get_run_logger, task  # noqa: E402
