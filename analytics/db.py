@@ -189,55 +189,52 @@ def writer_lock(paths: WarehousePaths, timeout_seconds: float) -> Iterator[None]
         handle.close()
 
 
+def connect_file(path: Path, settings: Settings) -> duckdb.DuckDBPyConnection:
+    """A writable connection to a warehouse file, configured and migrated to the current schema."""
+    # Written in the published storage format, so that a byte copy is a publishable warehouse.
+    con = duckdb.connect(
+        str(path), config={"storage_compatibility_version": PUBLISHED_STORAGE_VERSION}
+    )
+    configure(con, settings)
+    migrate(con)
+    return con
+
+
 def _open_work_file(paths: WarehousePaths, settings: Settings) -> duckdb.DuckDBPyConnection:
     paths.work.parent.mkdir(parents=True, exist_ok=True)
     if not paths.work.exists() and paths.published.exists():
         # The working copy is private and can be rebuilt from the last published state.
         shutil.copyfile(paths.published, paths.work)
     try:
-        con = duckdb.connect(str(paths.work))
+        return connect_file(paths.work, settings)
     except duckdb.Error as error:
         raise WarehouseError(
             f"cannot open the working copy {paths.work}: {error}. If it is damaged, delete it: "
             f"the next command starts again from the published {paths.published}."
         ) from error
-    configure(con, settings)
-    migrate(con)
-    return con
 
 
 def publish(con: duckdb.DuckDBPyConnection, paths: WarehousePaths) -> None:
-    """Write a finished copy of the working warehouse and move it over the published file."""
+    """Copy the checkpointed working file beside the published one and rename it over it.
+
+    The working file is written in the published storage format, so a byte copy is a valid
+    warehouse: much faster than re-encoding every table. Readers that have the old file open
+    keep it; new readers get the new one.
+    """
     con.execute("checkpoint")
     target = paths.publishing
-    target.unlink(missing_ok=True)
-    Path(f"{target}.wal").unlink(missing_ok=True)
     try:
-        con.execute(
-            f"attach '{_quote(target)}' as publishing (storage_version "
-            f"'{PUBLISHED_STORAGE_VERSION}')"
-        )
-        con.execute(f"copy from database {_work_catalog(con)} to publishing")
-        con.execute("detach publishing")
+        with open(paths.work, "rb") as source, open(target, "wb") as copy:
+            shutil.copyfileobj(source, copy, 1 << 24)
+            copy.flush()
+            os.fsync(copy.fileno())
         os.replace(target, paths.published)
-    except (duckdb.Error, OSError) as error:
-        with contextlib.suppress(duckdb.Error):
-            con.execute("detach database if exists publishing")
+    except OSError as error:
         target.unlink(missing_ok=True)
         raise WarehouseError(
             f"could not publish {paths.published}: {error}. The working copy is intact; free "
             "disk space or fix permissions and run the command again."
         ) from error
-
-
-def _quote(path: Path) -> str:
-    # ATTACH takes no bound parameters; a path is ours (derived from --db), quotes doubled.
-    return str(path).replace("'", "''")
-
-
-def _work_catalog(con: duckdb.DuckDBPyConnection) -> str:
-    name = fetch_value(con, "select current_database()")
-    return '"' + str(name).replace('"', '""') + '"'
 
 
 @contextlib.contextmanager
