@@ -1,0 +1,6 @@
+-- Each outbound message of a day is either free or chargeable.
+select day, business_number, outbound_messages, free_messages, chargeable_messages
+from daily_summary
+where free_messages + chargeable_messages <> outbound_messages
+    or free_messages < 0
+    or in_window + outside_window <> outbound_messages

@@ -1,0 +1,81 @@
+-- Per day (in the business time zone) and business number: traffic, windows, compliance flags,
+-- free versus chargeable messages and estimated cost. Days with only inbound traffic are kept.
+with parameters as (
+    select business_time_zone from rebuild_parameters
+),
+
+inbound_by_day as (
+    select
+        timezone(parameters.business_time_zone, inbound.sent_at)::date as day,
+        inbound.business_number,
+        count(*) as inbound_messages
+    from int_inbound_events as inbound
+    cross join parameters
+    group by all
+),
+
+windows_by_day as (
+    select
+        timezone(parameters.business_time_zone, care_windows.opened_at)::date as day,
+        care_windows.business_number,
+        count(*) as windows_opened
+    from care_windows
+    cross join parameters
+    group by all
+),
+
+outbound_by_day as (
+    select
+        timezone(parameters.business_time_zone, facts.sent_at)::date as day,
+        facts.business_number,
+        count(*) as outbound_messages,
+        count_if(facts.in_window) as in_window,
+        count_if(not facts.in_window) as outside_window,
+        count_if(facts.violation = 'session_outside_window') as session_outside_window,
+        count_if(facts.violation = 'template_without_opt_in') as template_without_opt_in,
+        count_if(facts.marketing_opt_out_warning) as marketing_opt_out_warnings,
+        count_if(facts.status = 'failed') as failed_messages,
+        count_if(facts.billable) as chargeable_messages,
+        sum(facts.estimated_cost) as estimated_cost,
+        -- chargeable but no rate for its market: shown, never silently zero
+        count_if(facts.billable and facts.estimated_cost is null) as cost_unknown_messages,
+        any_value(facts.currency) as currency
+    from message_facts as facts
+    cross join parameters
+    group by all
+),
+
+days as (
+    select day, business_number from inbound_by_day
+    union
+    select day, business_number from windows_by_day
+    union
+    select day, business_number from outbound_by_day
+),
+
+final as (
+    select
+        days.day,
+        days.business_number,
+        coalesce(inbound_by_day.inbound_messages, 0) as inbound_messages,
+        coalesce(outbound_by_day.outbound_messages, 0) as outbound_messages,
+        coalesce(windows_by_day.windows_opened, 0) as windows_opened,
+        coalesce(outbound_by_day.in_window, 0) as in_window,
+        coalesce(outbound_by_day.outside_window, 0) as outside_window,
+        coalesce(outbound_by_day.session_outside_window, 0) as session_outside_window,
+        coalesce(outbound_by_day.template_without_opt_in, 0) as template_without_opt_in,
+        coalesce(outbound_by_day.marketing_opt_out_warnings, 0) as marketing_opt_out_warnings,
+        coalesce(outbound_by_day.failed_messages, 0) as failed_messages,
+        coalesce(outbound_by_day.outbound_messages, 0)
+            - coalesce(outbound_by_day.chargeable_messages, 0) as free_messages,
+        coalesce(outbound_by_day.chargeable_messages, 0) as chargeable_messages,
+        outbound_by_day.estimated_cost,
+        coalesce(outbound_by_day.cost_unknown_messages, 0) as cost_unknown_messages,
+        outbound_by_day.currency
+    from days
+    left join inbound_by_day using (day, business_number)
+    left join windows_by_day using (day, business_number)
+    left join outbound_by_day using (day, business_number)
+)
+
+select * from final
