@@ -1,0 +1,178 @@
+-- conversation_2023 service conversations: a delivered non-template message opens one only
+-- when no conversation of any category is open. Template conversations (from
+-- int_conversations_opened) never depend on service ones, so they come first; the session
+-- messages they do not cover then form one service chain per thread, walked exactly like the
+-- chains in int_conversations_opened.
+-- Output: one row per delivered non-template message outside a free entry point, with its
+-- conversation (a service one, or the template conversation that covers it).
+with recursive template_conversations as (
+    select
+        business_number, contact, chain as conversation_category, conversation_id,
+        conversation_started_at
+    from int_conversations_opened
+    where regime = 'conversation_2023' and opens_conversation
+),
+
+sessions as (
+    select message_id, business_number, contact, sent_at
+    from int_pricing_messages
+    where delivered and kind <> 'template' and not in_free_entry_point
+),
+
+coverage as materialized (
+    -- the latest template conversation opened at or before the message: all last 24 hours, so
+    -- when the latest is closed, every earlier one is too
+    select
+        sessions.*,
+        template_conversations.conversation_id as template_conversation_id,
+        template_conversations.conversation_category as template_conversation_category,
+        template_conversations.conversation_started_at as template_conversation_started_at,
+        coalesce(
+            sessions.sent_at
+                < template_conversations.conversation_started_at + interval 24 hour,
+            false
+        ) as covered
+    from sessions
+    asof left join template_conversations
+        on sessions.business_number = template_conversations.business_number
+        and sessions.contact = template_conversations.contact
+        and sessions.sent_at >= template_conversations.conversation_started_at
+),
+
+gaps as (
+    select
+        business_number, contact, message_id, sent_at,
+        lag(sent_at) over (
+            partition by business_number, contact order by sent_at, message_id
+        ) as previous_at
+    from coverage
+    where not covered
+),
+
+bursts as materialized (
+    -- see int_conversations_opened: a gap of 24h or more always opens a conversation
+    select
+        *,
+        previous_at is null or sent_at >= previous_at + interval 24 hour as starts_burst,
+        count(*) filter (where previous_at is null or sent_at >= previous_at + interval 24 hour)
+            over (
+                partition by business_number, contact
+                order by sent_at, message_id
+                rows between unbounded preceding and current row
+            ) as burst
+    from gaps
+),
+
+burst_spans as materialized (
+    select
+        business_number, contact, burst,
+        min(sent_at) as first_at,
+        max(sent_at) as last_at,
+        any_value(message_id) filter (where starts_burst) as first_message_id
+    from bursts
+    group by all
+),
+
+long_burst_moments as materialized (
+    select
+        bursts.business_number, bursts.contact, bursts.burst, bursts.sent_at,
+        min(bursts.message_id) as message_id
+    from bursts
+    join burst_spans using (business_number, contact, burst)
+    where burst_spans.last_at >= burst_spans.first_at + interval 24 hour
+    group by all
+),
+
+next_openings as materialized (
+    select
+        this.business_number, this.contact, this.burst, this.sent_at,
+        later.sent_at as next_at,
+        later.message_id as next_message_id
+    from long_burst_moments as this
+    asof join long_burst_moments as later
+        on this.business_number = later.business_number
+        and this.contact = later.contact
+        and this.burst = later.burst
+        and this.sent_at + interval 24 hour <= later.sent_at
+),
+
+openings (business_number, contact, burst, started_at, opened_by) as (
+    select business_number, contact, burst, first_at, first_message_id
+    from burst_spans
+    union all
+    select
+        next_openings.business_number, next_openings.contact, next_openings.burst,
+        next_openings.next_at, next_openings.next_message_id
+    from openings
+    join next_openings
+        on openings.business_number = next_openings.business_number
+        and openings.contact = next_openings.contact
+        and openings.burst = next_openings.burst
+        and openings.started_at = next_openings.sent_at
+),
+
+service_conversations as (
+    select
+        bursts.message_id,
+        'service' as conversation_category,
+        openings.opened_by as conversation_id,
+        openings.started_at as conversation_started_at,
+        bursts.message_id = openings.opened_by as opens_conversation,
+        bursts.business_number,
+        bursts.contact
+    from bursts
+    asof join openings
+        on bursts.business_number = openings.business_number
+        and bursts.contact = openings.contact
+        and bursts.burst = openings.burst
+        and bursts.sent_at >= openings.started_at
+),
+
+service_openings as (
+    select business_number, contact, conversation_id, conversation_started_at
+    from service_conversations
+    where opens_conversation
+),
+
+covered_sessions as (
+    -- a session message inside an open template conversation opens nothing; it belongs to
+    -- the service conversation if one is open too, else to the latest template conversation
+    select
+        coverage.*,
+        service_openings.conversation_id as service_conversation_id,
+        service_openings.conversation_started_at as service_conversation_started_at,
+        coalesce(
+            coverage.sent_at < service_openings.conversation_started_at + interval 24 hour,
+            false
+        ) as service_open
+    from coverage
+    asof left join service_openings
+        on coverage.business_number = service_openings.business_number
+        and coverage.contact = service_openings.contact
+        and coverage.sent_at >= service_openings.conversation_started_at
+    where coverage.covered
+),
+
+covered as (
+    select
+        message_id,
+        case when service_open then 'service'
+            else template_conversation_category end as conversation_category,
+        case when service_open then service_conversation_id
+            else template_conversation_id end as conversation_id,
+        case when service_open then service_conversation_started_at
+            else template_conversation_started_at end as conversation_started_at,
+        false as opens_conversation
+    from covered_sessions
+),
+
+final as (
+    select
+        message_id, conversation_category, conversation_id, conversation_started_at,
+        opens_conversation
+    from service_conversations
+    union all
+    select * from covered
+)
+
+select * from final

@@ -1,0 +1,44 @@
+-- Free entry points: a customer writes from a click-to-WhatsApp ad or a Facebook Page button
+-- (referral_source ad / page) and the business replies within 24 hours. The reply opens a
+-- 72-hour period in which every message is free (conversation_2023 and the per-message
+-- regimes); under conversation_2022 the reply's own conversation is free.
+with referrals as (
+    select business_number, contact, sent_at as referred_at
+    from messages
+    where direction = 'inbound' and referral_source in ('ad', 'page')
+),
+
+delivered as (
+    select business_number, contact, message_id, sent_at
+    from int_outbound
+    where delivered
+),
+
+replies as (
+    -- the first delivered business message at or after the referral
+    select
+        referrals.business_number,
+        referrals.contact,
+        referrals.referred_at,
+        delivered.message_id as reply_message_id,
+        delivered.sent_at as replied_at
+    from referrals
+    asof join delivered
+        on referrals.business_number = delivered.business_number
+        and referrals.contact = delivered.contact
+        and referrals.referred_at <= delivered.sent_at
+    where delivered.sent_at < referrals.referred_at + interval 24 hour
+),
+
+final as (
+    -- two referrals answered by the same reply open one free entry point
+    select distinct
+        business_number,
+        contact,
+        reply_message_id as free_entry_point_id,
+        replied_at as opened_at,
+        replied_at + interval 72 hour as closes_at
+    from replies
+)
+
+select * from final

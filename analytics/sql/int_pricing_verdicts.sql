@@ -1,0 +1,218 @@
+-- Free or chargeable under every regime, one row per outbound message. Per regime:
+-- billable_<regime> (only a delivered message can be), the category Meta would report
+-- (category_<regime>), the rate-card category it is charged at (rate_category_<regime>) and,
+-- for the conversation regimes, the conversation that covers it. expected_meta_billable_* is
+-- what Meta's status webhook says: for conversations it marks every message of a conversation
+-- that is not free by kind (free-tier conversations still say billable), so it is compared
+-- with Meta's verdict in pricing_reconciliation.
+with messages as (
+    select * from int_pricing_messages
+),
+
+parameters as (
+    select * from rebuild_parameters
+),
+
+-- conversation_2022: per thread; the first 1,000 a month per business account are free;
+-- the conversation opened by the reply to an ad or page-button referral is free.
+conversations_2022 as (
+    select message_id, conversation_id, opens_conversation
+    from int_conversations_opened
+    where regime = 'conversation_2022'
+),
+
+openers_2022 as (
+    select
+        conversations_2022.conversation_id,
+        messages.account_id,
+        messages.send_month,
+        messages.sent_at,
+        case
+            when messages.is_free_entry_point_reply then 'referral_conversion'
+            when messages.in_window then 'user_initiated'
+            else 'business_initiated'
+        end as conversation_category,
+        -- today's rate cards have no user/business-initiated rates: user-initiated is charged
+        -- as service, business-initiated as the category of the template that opened it
+        case
+            when messages.in_window then 'service'
+            else messages.priced_template_category
+        end as rate_category
+    from conversations_2022
+    join messages using (message_id)
+    where conversations_2022.opens_conversation
+),
+
+priced_openers_2022 as (
+    select
+        *,
+        conversation_category <> 'referral_conversion' as chargeable_kind,
+        row_number() over (
+            partition by account_id, send_month, conversation_category = 'referral_conversion'
+            order by sent_at, conversation_id
+        ) as number_in_month
+    from openers_2022
+),
+
+verdicts_2022 as (
+    select
+        conversations_2022.message_id,
+        conversations_2022.conversation_id,
+        priced_openers_2022.conversation_category,
+        priced_openers_2022.rate_category,
+        priced_openers_2022.chargeable_kind as expected_meta_billable,
+        conversations_2022.opens_conversation
+            and priced_openers_2022.chargeable_kind
+            and priced_openers_2022.number_in_month > parameters.free_conversations_per_month
+            as billable
+    from conversations_2022
+    join priced_openers_2022 using (conversation_id)
+    cross join parameters
+),
+
+-- conversation_2023: per category; service conversations free up to 1,000 a month per
+-- business account, and every one from 2024-11-01; a free entry point is one free
+-- 72-hour conversation.
+conversations_2023 as (
+    select
+        message_id, conversation_id, opens_conversation,
+        chain as conversation_category
+    from int_conversations_opened
+    where regime = 'conversation_2023'
+    union all
+    select message_id, conversation_id, opens_conversation, conversation_category
+    from int_conversations_service
+    union all
+    select
+        message_id, free_entry_point_id, is_free_entry_point_reply,
+        'referral_conversion'
+    from messages
+    where delivered and in_free_entry_point
+),
+
+openers_2023 as (
+    select
+        conversations_2023.conversation_id,
+        conversations_2023.conversation_category,
+        messages.account_id,
+        messages.send_month,
+        messages.send_date,
+        messages.sent_at
+    from conversations_2023
+    join messages using (message_id)
+    where conversations_2023.opens_conversation
+),
+
+priced_openers_2023 as (
+    select
+        *,
+        conversation_category <> 'referral_conversion'
+            and not (conversation_category = 'service' and send_date >= date '2024-11-01')
+            as chargeable_kind,
+        row_number() over (
+            partition by account_id, send_month, conversation_category = 'service'
+            order by sent_at, conversation_id
+        ) as number_in_month
+    from openers_2023
+),
+
+verdicts_2023 as (
+    select
+        conversations_2023.message_id,
+        conversations_2023.conversation_id,
+        conversations_2023.conversation_category,
+        priced_openers_2023.chargeable_kind as expected_meta_billable,
+        conversations_2023.opens_conversation
+            and priced_openers_2023.chargeable_kind
+            and (
+                priced_openers_2023.conversation_category <> 'service'
+                or priced_openers_2023.number_in_month > parameters.free_conversations_per_month
+            )
+            as billable
+    from conversations_2023
+    join priced_openers_2023 using (conversation_id)
+    cross join parameters
+),
+
+-- per_message_2026_10: non-template messages beyond the first 1,000 a month per business
+-- number are charged at the utility rate.
+service_messages_2026_10 as (
+    select
+        message_id,
+        row_number() over (
+            partition by business_number, send_month order by sent_at, message_id
+        ) as number_in_month
+    from messages
+    where delivered and kind <> 'template' and not in_free_entry_point
+),
+
+final as (
+    select
+        messages.message_id,
+        messages.regime,
+        messages.market,
+        messages.account_id,
+        messages.send_date,
+        messages.send_month,
+        messages.sent_at,
+        messages.kind,
+        messages.delivered,
+        messages.in_free_entry_point,
+        messages.category_missing,
+
+        -- session_2019: a template delivered outside a window; everything inside is free
+        messages.delivered and messages.kind = 'template' and not messages.in_window
+            as billable_session_2019,
+        null::varchar as conversation_id_session_2019,
+        messages.priced_template_category as category_session_2019,
+        messages.priced_template_category as rate_category_session_2019,
+        messages.delivered and messages.kind = 'template' and not messages.in_window
+            as expected_meta_billable_session_2019,
+
+        coalesce(verdicts_2022.billable, false) as billable_conversation_2022,
+        verdicts_2022.conversation_id as conversation_id_conversation_2022,
+        coalesce(verdicts_2022.conversation_category, messages.priced_template_category)
+            as category_conversation_2022,
+        verdicts_2022.rate_category as rate_category_conversation_2022,
+        coalesce(verdicts_2022.expected_meta_billable, false)
+            as expected_meta_billable_conversation_2022,
+
+        coalesce(verdicts_2023.billable, false) as billable_conversation_2023,
+        verdicts_2023.conversation_id as conversation_id_conversation_2023,
+        coalesce(verdicts_2023.conversation_category, messages.priced_template_category)
+            as category_conversation_2023,
+        verdicts_2023.conversation_category as rate_category_conversation_2023,
+        coalesce(verdicts_2023.expected_meta_billable, false)
+            as expected_meta_billable_conversation_2023,
+
+        -- per_message_2025: marketing and authentication templates always; utility outside
+        -- a window; nothing in a free entry point; non-template messages never
+        messages.delivered
+            and messages.kind = 'template'
+            and not messages.in_free_entry_point
+            and (messages.priced_template_category <> 'utility' or not messages.in_window)
+            as billable_per_message_2025,
+        null::varchar as conversation_id_per_message_2025,
+        messages.priced_template_category as category_per_message_2025,
+        messages.priced_template_category as rate_category_per_message_2025,
+
+        messages.delivered
+            and not messages.in_free_entry_point
+            and (
+                messages.kind = 'template'
+                or service_messages_2026_10.number_in_month
+                    > parameters.free_service_messages_per_month
+            )
+            as billable_per_message_2026_10,
+        null::varchar as conversation_id_per_message_2026_10,
+        messages.priced_template_category as category_per_message_2026_10,
+        case when messages.kind = 'template' then messages.priced_template_category
+            else 'utility' end as rate_category_per_message_2026_10
+    from messages
+    cross join parameters
+    left join verdicts_2022 using (message_id)
+    left join verdicts_2023 using (message_id)
+    left join service_messages_2026_10 using (message_id)
+)
+
+select * from final

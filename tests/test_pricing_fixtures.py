@@ -1,0 +1,108 @@
+"""Helpers for the pricing tests (no tests here): price hand-written rows through the pricing steps.
+
+The pricing steps read the care-window step's `int_outbound`; these helpers build it straight
+from the rows (with the window verdict written in the test), so pricing is tested on its own.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+from rows import insert_messages
+
+from analytics.config import Settings
+from analytics.db import fetch_all
+from analytics.pricing import PRICING_REPORT_STEPS, PRICING_STEPS, prepare_pricing_inputs
+from analytics.rebuild import materialize, write_rebuild_parameters
+
+NL = "31612345678"  # Netherlands
+
+
+def in_window(row: dict, inside: bool = True) -> dict:
+    """The row, sent inside (or outside) an open customer care window of its thread."""
+    return {**row, "in_window": inside}
+
+
+def create_int_outbound(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
+    """int_outbound as the care-window step would write it, for the outbound rows given."""
+    outbound = [row for row in rows if row["direction"] == "outbound"]
+    con.execute(
+        """
+        create or replace temp table int_outbound as
+        with windows as (
+            select unnest($ids) as message_id, unnest($inside) as in_window
+        )
+        select
+            messages.message_id, business_number, contact, waba_id, sent_at,
+            case when type = 'template' then 'template' else 'session' end as kind,
+            type, template_name, template_category,
+            coalesce(status, 'delivered') as status,
+            coalesce(status, 'delivered') in ('delivered', 'read') as delivered,
+            case when windows.in_window then 'w-' || contact end as window_id,
+            windows.in_window,
+            null::timestamptz as window_opened_at,
+            null::timestamptz as window_closes_at,
+            null::timestamptz as last_inbound_at,
+            null::boolean as opt_in_active,
+            null::varchar as violation,
+            false as marketing_opt_out_warning
+        from messages
+        join windows using (message_id)
+        where direction = 'outbound'
+        """,
+        {
+            "ids": [row["message_id"] for row in outbound] or [""],
+            "inside": [bool(row.get("in_window", False)) for row in outbound] or [False],
+        },
+    )
+
+
+def create_message_facts(con: duckdb.DuckDBPyConnection) -> None:
+    """message_facts as the care-window step builds it: int_outbound plus int_billing."""
+    con.execute(
+        "create or replace table message_facts as "
+        "select int_outbound.*, int_billing.* exclude (message_id) "
+        "from int_outbound join int_billing using (message_id)"
+    )
+
+
+def add_rates(con: duckdb.DuckDBPyConnection, rates: list[tuple]) -> None:
+    """Rate-card rows: (effective_from, market, category, rate[, tier_from]) in USD."""
+    con.executemany(
+        "insert into rate_cards (effective_from, market, category, currency, rate, tier_from,"
+        " source_file, loaded_at) values (?, ?, ?, 'USD', ?, ?, 'test', now())",
+        [[date.fromisoformat(r[0]), r[1], r[2], r[3], r[4] if len(r) > 4 else 0] for r in rates],
+    )
+
+
+def price(con: duckdb.DuckDBPyConnection, settings: Settings, rows: list[dict]) -> dict:
+    """Run the pricing steps over the rows; int_billing rows by message_id, as dicts."""
+    insert_messages(con, rows)
+    create_int_outbound(con, rows)
+    write_rebuild_parameters(con, settings)
+    prepare_pricing_inputs(con, settings)
+    for step in PRICING_STEPS:
+        materialize(con, step)
+    create_message_facts(con)
+    for step in PRICING_REPORT_STEPS:
+        materialize(con, step)
+    return billing_by_message(con)
+
+
+def billing_by_message(con: duckdb.DuckDBPyConnection) -> dict:
+    result = con.execute("select * from int_billing order by message_id")
+    names = [column[0] for column in result.description]
+    return {row[0]: dict(zip(names, row, strict=True)) for row in result.fetchall()}
+
+
+def verdicts(billing: dict, regime: str) -> dict:
+    """message_id -> (billable, conversation_id) under one regime."""
+    return {
+        message_id: (row[f"billable_{regime}"], row[f"conversation_id_{regime}"])
+        for message_id, row in billing.items()
+    }
+
+
+def rows_of(con: duckdb.DuckDBPyConnection, query: str, parameters=None) -> list[tuple]:
+    return fetch_all(con, query, parameters)

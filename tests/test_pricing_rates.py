@@ -1,0 +1,138 @@
+"""Cost in money (SPEC 1.5): rate effective dates, unknown rates, volume tiers, given / expect."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from rows import at, template
+from test_pricing_fixtures import NL, add_rates, in_window, price
+
+INDIA = "919812345678"
+JULY_2025 = datetime(2025, 7, 14, 9, 0, tzinfo=UTC)
+
+
+def test_the_rate_in_force_on_the_send_date_applies(con, settings):
+    add_rates(
+        con,
+        [
+            ("2024-01-01", "Netherlands", "marketing", 0.10),
+            ("2025-07-01", "Netherlands", "marketing", 0.20),
+        ],
+    )
+    billing = price(
+        con,
+        settings,
+        [
+            template("before-cards", datetime(2023, 12, 31, 12, 0, tzinfo=UTC), contact=NL),
+            template("old-card", datetime(2025, 6, 30, 12, 0, tzinfo=UTC), contact=NL),
+            template("new-card", datetime(2025, 7, 1, 0, 0, tzinfo=UTC), contact=NL),
+        ],
+    )
+    assert {
+        m: (r["estimated_cost_per_message_2025"], r["cost_known"]) for m, r in billing.items()
+    } == {
+        "before-cards": (None, False),  # billable, but no card was in force yet
+        "old-card": (Decimal("0.100000"), True),
+        "new-card": (Decimal("0.200000"), True),
+    }
+    assert billing["new-card"]["currency"] == "USD"
+    assert billing["new-card"]["estimated_cost"] == Decimal("0.200000")
+
+
+def test_a_market_or_category_without_a_rate_has_an_unknown_cost_never_zero(con, settings):
+    add_rates(con, [("2024-01-01", "Netherlands", "marketing", 0.10)])
+    billing = price(
+        con,
+        settings,
+        [
+            template("nl-marketing", at(0, base=JULY_2025), contact=NL),
+            template("nl-utility", at(1, base=JULY_2025), contact=NL, category="utility"),
+            template("brazil", at(2, base=JULY_2025), contact="5511912345678"),
+            template("no-such-code", at(3, base=JULY_2025), contact="999123"),
+            in_window(
+                template("free-utility", at(4, base=JULY_2025), contact=NL, category="utility")
+            ),
+        ],
+    )
+    assert {
+        m: (r["market"], r["billable"], r["estimated_cost"], r["cost_known"])
+        for m, r in billing.items()
+    } == {
+        "nl-marketing": ("Netherlands", True, Decimal("0.100000"), True),
+        "nl-utility": ("Netherlands", True, None, False),
+        "brazil": ("Brazil", True, None, False),
+        "no-such-code": (None, True, None, False),
+        "free-utility": ("Netherlands", False, Decimal("0"), True),
+    }
+    unknown = con.execute(
+        "select count(*) from message_facts where billable and not cost_known"
+    ).fetchall()
+    assert unknown == [(3,)]
+
+
+def test_volume_tiers_lower_the_rate_per_account_market_category_and_month(con, settings):
+    add_rates(
+        con,
+        [
+            ("2025-07-01", "India", "utility", 0.0100, 0),
+            ("2025-07-01", "India", "utility", 0.0080, 2),  # from the third billable message
+            ("2025-07-01", "India", "marketing", 0.0500, 0),
+        ],
+    )
+    august = datetime(2025, 8, 1, 9, 0, tzinfo=UTC)
+    billing = price(
+        con,
+        settings,
+        [
+            template("u1", at(0, base=JULY_2025), contact=INDIA, category="utility"),
+            in_window(template("free-u", at(1, base=JULY_2025), contact=INDIA, category="utility")),
+            template("u2", at(2, base=JULY_2025), contact=INDIA, category="utility"),
+            template("u3", at(3, base=JULY_2025), contact=INDIA, category="utility"),
+            template("m1", at(4, base=JULY_2025), contact=INDIA, category="marketing"),
+            template("u4", at(5, base=JULY_2025), contact=INDIA, category="utility"),
+            template(
+                "other-account",
+                at(6, base=JULY_2025),
+                contact=INDIA,
+                category="utility",
+                waba_id="waba2",
+            ),
+            template("august", at(0, base=august), contact=INDIA, category="utility"),
+        ],
+    )
+    assert {m: r["estimated_cost"] for m, r in billing.items()} == {
+        "u1": Decimal("0.010000"),
+        "free-u": Decimal("0"),  # free messages do not count towards the tier
+        "u2": Decimal("0.010000"),
+        "u3": Decimal("0.008000"),
+        "m1": Decimal("0.050000"),
+        "u4": Decimal("0.008000"),
+        "other-account": Decimal("0.010000"),
+        "august": Decimal("0.010000"),
+    }
+
+
+def test_conversations_are_charged_once_at_their_category_rate(con, settings):
+    add_rates(
+        con,
+        [
+            ("2024-01-01", "Netherlands", "marketing", 0.15),
+            ("2024-01-01", "Netherlands", "utility", 0.06),
+        ],
+    )
+    base = datetime(2024, 3, 4, 9, 0, tzinfo=UTC)
+    billing = price(
+        con,
+        settings.with_overrides(free_conversations_per_month=0),
+        [
+            template("marketing", at(0, base=base), contact=NL),
+            template("marketing-again", at(1, base=base), contact=NL),
+            template("utility", at(2, base=base), contact=NL, category="utility"),
+        ],
+    )
+    assert {m: r["estimated_cost"] for m, r in billing.items()} == {
+        "marketing": Decimal("0.150000"),
+        "marketing-again": Decimal("0"),
+        "utility": Decimal("0.060000"),
+    }
