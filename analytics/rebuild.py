@@ -28,7 +28,7 @@ STEPS: tuple[Step, ...] = (
     *pricing.PRICING_STEPS,  # ends with int_billing: one row per outbound message
     Step("message_facts", "table"),
     Step("violations", "view"),
-    Step("daily_summary", "table"),
+    Step("daily_summary", "table", scope="account"),
     *pricing.PRICING_REPORT_STEPS,  # message_billing, pricing_reconciliation
 )
 

@@ -1,11 +1,24 @@
-"""A rebuild step: one SQL file and how the runner materialises it."""
+"""A rebuild step: one SQL file, how the runner materialises it, and what it may read across."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+# A "thread" step's rows for one thread (business number, customer) depend only on that thread's
+# messages and ledger events and on small lookup tables, so it can run per partition of threads.
+# An "account" step needs whole business accounts or the whole warehouse (monthly free tiers,
+# volume tiers, daily totals) and runs once, over every partition's results.
+SCOPES = ("thread", "account")
 
 
 @dataclass(frozen=True)
 class Step:
     name: str  # analytics/sql/<name>.sql, and the table or view it creates
     materialization: str  # "table" (public), "temp" (intermediate) or "view"
+    scope: str = "thread"
+
+    def __post_init__(self) -> None:
+        if self.materialization not in ("table", "temp", "view"):
+            raise ValueError(f"step {self.name}: unknown materialization {self.materialization}")
+        if self.scope not in SCOPES:
+            raise ValueError(f"step {self.name}: unknown scope {self.scope}")
