@@ -9,6 +9,7 @@ raises IngestError naming it and leaves the warehouse as it was.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import re
@@ -25,14 +26,27 @@ from analytics.db import fetch_all, fetch_value, sql_text
 KINDS = ("message_log", "webhook", "opt_in_ledger", "rate_card")
 # Inside a folder only these are taken; a file named on its own is always taken.
 DATA_SUFFIXES = (".csv", ".parquet", ".json", ".jsonl", ".ndjson")
-REQUIRED_MESSAGE_COLUMNS = ("message_id", "timestamp", "direction", "business_number", "contact",
-                            "type")
+REQUIRED_MESSAGE_COLUMNS = (
+    "message_id",
+    "timestamp",
+    "direction",
+    "business_number",
+    "contact",
+    "type",
+)
 LEDGER_COLUMNS = ("contact", "timestamp", "event", "scope", "business_number", "source")
 RATE_CARD_COLUMNS = ("effective_from", "market", "category", "currency", "rate", "tier_from")
 # Columns a webhook event carries beyond a message log's; a message log has them as nulls.
-WEBHOOK_ONLY_COLUMNS = ("phone_number_id", "status_timestamp", "meta_billable",
-                        "meta_pricing_type", "meta_category", "meta_pricing_model",
-                        "meta_conversation_id", "meta_conversation_origin")
+WEBHOOK_ONLY_COLUMNS = (
+    "phone_number_id",
+    "status_timestamp",
+    "meta_billable",
+    "meta_pricing_type",
+    "meta_category",
+    "meta_pricing_model",
+    "meta_conversation_id",
+    "meta_conversation_origin",
+)
 _HEAD_BYTES = 65536
 
 
@@ -84,8 +98,10 @@ def discover_files(paths: Iterable[str | Path]) -> list[Path]:
         if path.is_dir():
             found.extend(
                 sorted(
-                    child for child in path.rglob("*")
-                    if child.is_file() and child.suffix.lower() in DATA_SUFFIXES
+                    child
+                    for child in path.rglob("*")
+                    if child.is_file()
+                    and child.suffix.lower() in DATA_SUFFIXES
                     and not any(part.startswith(".") for part in child.relative_to(path).parts)
                 )
             )
@@ -122,12 +138,26 @@ def detect_kind(path: Path) -> str:
         if '"entry":' in compact and ('"changes":' in compact or '"object":' in compact):
             return "webhook"
         return "message_log"
-    header = {_normalized(name) for name in text.splitlines()[0].split(",")}
+    header = {_normalized(name) for name in _csv_header(path)[1]}
     if {"effectivefrom", "rate"} <= header:
         return "rate_card"
     if "event" in header and "direction" not in header:
         return "opt_in_ledger"
     return "message_log"
+
+
+def _csv_header(path: Path) -> tuple[str, list[str]]:
+    """The delimiter (the most frequent of , ; tab |) and column names of a CSV file's header."""
+    with path.open("rb") as handle:
+        first_line = handle.readline(_HEAD_BYTES)
+    text = first_line.decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r\n")
+    counts = {delimiter: text.count(delimiter) for delimiter in (",", ";", "\t", "|")}
+    delimiter = max(counts, key=counts.get) if any(counts.values()) else ","
+    try:
+        names = next(csv.reader([text], delimiter=delimiter), [])
+    except csv.Error:  # not a CSV header at all (a Parquet or JSON file, or garbage)
+        names = text.split(delimiter)
+    return delimiter, [name.strip() for name in names]
 
 
 def _file_format(path: Path) -> str:
@@ -165,8 +195,9 @@ def _column_mapping(
     return mapping
 
 
-def _require(mapping: dict[str, str], required: Iterable[str], path: Path, kind: str,
-             file_columns: list[str]) -> None:
+def _require(
+    mapping: dict[str, str], required: Iterable[str], path: Path, kind: str, file_columns: list[str]
+) -> None:
     missing = [column for column in required if column not in mapping]
     if missing:
         raise IngestError(
@@ -185,25 +216,53 @@ class _Staging:
         self.rejects = f"csv_rejects_{load_id}"
         self.reject_scans = f"csv_reject_scans_{load_id}"
         self.detail: list[str] = []
+        delimiter, self.header = _csv_header(path)
+        self.parameters = {"path": str(path), "delim": delimiter}
 
     def _csv_source(self, store_rejects: bool = True) -> str:
+        # Nothing is sniffed: DuckDB's sniffer gives up on a sample holding a row with too
+        # many columns, reads quotes as text when the sample has none, and may take '#' for a
+        # comment. The header gives the columns, read by position as c0, c1, ...
         rejects = (
             f", store_rejects = true, rejects_table = '{self.rejects}', "
-            f"rejects_scan = '{self.reject_scans}'" if store_rejects else ""
+            f"rejects_scan = '{self.reject_scans}'"
+            if store_rejects
+            else ""
         )
-        return f"read_csv($path, all_varchar = true, header = true, ignore_errors = true{rejects})"
+        columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(max(len(self.header), 1)))
+        return (
+            f"read_csv($path, auto_detect = false, header = true, columns = {{{columns}}}, "
+            "delim = $delim, quote = '\"', escape = '\"', ignore_errors = true"
+            f"{rejects})"
+        )
 
-    def source_select(self, mapping: dict[str, str], columns: Iterable[str], file_format: str,
-                      numbered: bool, extra_nulls: Iterable[str] = (),
-                      store_rejects: bool = True) -> str:
+    def _csv_column(self, name: str) -> str:
+        return f"c{self.header.index(name)}"
+
+    def source_select(
+        self,
+        mapping: dict[str, str],
+        columns: Iterable[str],
+        file_format: str,
+        numbered: bool,
+        extra_nulls: Iterable[str] = (),
+        store_rejects: bool = True,
+    ) -> str:
         """A SELECT (parameter $path) giving the file's rows as canonical text columns.
 
         Numbering lines keeps the scan in file order, which costs about half the read speed,
         so the fast pass leaves it out and only a file with bad rows is read again numbered.
         """
+
+        def column(name: str) -> str:
+            return self._csv_column(name) if file_format == "csv" else _quoted(name)
+
         select = ", ".join(
-            (f"{_quoted(mapping[c])}::varchar as {_quoted(c)}" if c in mapping
-             else f"null::varchar as {_quoted(c)}")
+            (
+                f"{column(mapping[c])}::varchar as {_quoted(c)}"
+                if c in mapping
+                else f"null::varchar as {_quoted(c)}"
+            )
             for c in columns
         )
         nulls = "".join(f", null::varchar as {_quoted(c)}" for c in extra_nulls)
@@ -215,39 +274,68 @@ class _Staging:
         return f"select {line} as line, {select}{nulls} from {source}"
 
     def csv_columns(self) -> list[str]:
-        rows = fetch_all(
-            self.con, "describe select * from read_csv(?, all_varchar = true, header = true)",
-            [str(self.path)],
-        )
-        return [row[0] for row in rows]
+        return list(self.header)
 
-    def stage_table(self, table: str, mapping: dict[str, str], columns: Iterable[str],
-                    file_format: str) -> None:
+    def renumber(self, table: str) -> None:
+        """Shift the lines of `table` past the rows the CSV reader rejected.
+
+        Rows are numbered in file order, but rejected rows are not among them, so every row
+        after a rejected one would otherwise be reported one line too early.
+        """
+        if not self.reject_rows():
+            return
+        self.con.execute(
+            f"""
+            create or replace temp table {table} as
+            with rejected as (
+                select line, row_number() over (order by line) as rejected_before
+                from (select distinct line from {self.rejects})
+            ),
+            shifts as (
+                -- numbered rows from this line on come after `rejected_before` rejected rows
+                select line - rejected_before + 1 as from_line,
+                    max(rejected_before) as rejected_before
+                from rejected
+                group by all
+            )
+            select t.* replace (t.line + coalesce(s.rejected_before, 0) as line)
+            from {table} as t asof left join shifts as s on t.line >= s.from_line
+            """
+        )
+
+    def stage_table(
+        self, table: str, mapping: dict[str, str], columns: Iterable[str], file_format: str
+    ) -> None:
         """Create temp table `table` (line, canonical text columns) from a CSV or Parquet file."""
         self.con.execute("set preserve_insertion_order = true")  # line numbers follow the file
         try:
             self.con.execute(
                 f"create or replace temp table {table} as "
                 + self.source_select(mapping, columns, file_format, numbered=True),
-                {"path": str(self.path)},
+                self.parameters if file_format == "csv" else {"path": str(self.path)},
             )
         finally:
             self.con.execute("set preserve_insertion_order = false")
+        if file_format == "csv":
+            self.renumber(table)
 
     def stage_json_lines(self) -> None:
         """Temp table `json_lines` (line, text, json): one row per non-blank line of the file."""
         self.con.execute("set preserve_insertion_order = true")  # line numbers follow the file
-        self.con.execute(
-            "create or replace temp table json_lines as "
-            "select line, text, try(text::json) as j from ("
-            "  select row_number() over () as line, text from read_csv(?, "
-            "    columns = {'text': 'VARCHAR'}, header = false, delim = chr(1), quote = '',"
-            "    escape = '', auto_detect = false, ignore_errors = true, store_rejects = true,"
-            f"    rejects_table = '{self.rejects}', rejects_scan = '{self.reject_scans}')"
-            ") where text is not null and trim(text) <> ''",
-            [str(self.path)],
-        )
-        self.con.execute("set preserve_insertion_order = false")
+        try:
+            self.con.execute(
+                "create or replace temp table json_lines as "
+                "select line, text, try(text::json) as j from ("
+                "  select row_number() over () as line, text from read_csv(?, "
+                "    columns = {'text': 'VARCHAR'}, header = false, delim = chr(1), quote = '',"
+                "    escape = '', auto_detect = false, ignore_errors = true, store_rejects = true,"
+                f"    rejects_table = '{self.rejects}', rejects_scan = '{self.reject_scans}')"
+                ") where text is not null and trim(text) <> ''",
+                [str(self.path)],
+            )
+        finally:
+            self.con.execute("set preserve_insertion_order = false")
+        self.renumber("json_lines")
 
     def reject_rows(self) -> int:
         exists = fetch_value(
@@ -263,7 +351,8 @@ class _Staging:
         count = self.reject_rows()
         if count:
             self.con.execute(
-                f"insert into quarantine (load_id, file, kind, line, raw, reason, quarantined_at) select ?, ?, ?, line, any_value(csv_line), "
+                "insert into quarantine (load_id, file, kind, line, raw, reason, quarantined_at) "
+                "select ?, ?, ?, line, any_value(csv_line), "
                 f"'unreadable row: ' || string_agg(distinct error_message, '; '), now() "
                 f"from {self.rejects} group by line",
                 [load_id, file, kind],
@@ -283,23 +372,31 @@ def _read_error(path: Path, error: Exception) -> IngestError:
     )
 
 
-def _stage_message_log(stage: _Staging, settings: Settings, load: FileLoad, load_id: int,
-                       file: str) -> None:
+def _stage_message_log(
+    stage: _Staging, settings: Settings, load: FileLoad, load_id: int, file: str
+) -> None:
     """Temp table `parsed_messages` for a message log; its bad rows already quarantined."""
     con, path = stage.con, stage.path
     file_format = _file_format(path)
     columns = list(CANONICAL_COLUMNS)
     if file_format == "json":
         stage.stage_json_lines()
-        keys = [row[0] for row in fetch_all(
-            con,
-            "select distinct unnest(json_keys(j)) from json_lines where json_type(j) = 'OBJECT'",
-        )]
+        keys = [
+            row[0]
+            for row in fetch_all(
+                con,
+                "select distinct unnest(json_keys(j)) from json_lines "
+                "where json_type(j) = 'OBJECT'",
+            )
+        ]
         mapping = _column_mapping(keys, columns, settings.column_aliases, path)
         _require(mapping, REQUIRED_MESSAGE_COLUMNS, path, "message log", keys)
         select = ", ".join(
-            (f"json_extract_string(j, ?) as {_quoted(c)}" if c in mapping
-             else f"null::varchar as {_quoted(c)}")
+            (
+                f"json_extract_string(j, ?) as {_quoted(c)}"
+                if c in mapping
+                else f"null::varchar as {_quoted(c)}"
+            )
             for c in columns
         )
         con.execute(
@@ -308,42 +405,55 @@ def _stage_message_log(stage: _Staging, settings: Settings, load: FileLoad, load
             + ", 'message_log' as origin from json_lines where json_type(j) = 'OBJECT'",
             ["$." + json.dumps(mapping[c]) for c in columns if c in mapping],
         )
-        load.quarantined += fetch_value(
-            con,
-            "insert into quarantine (load_id, file, kind, line, raw, reason, quarantined_at) "
-            "select ?, ?, ?, line, text, case when j is null then 'not valid JSON' "
-            "else 'line is not a JSON object' end, now() from json_lines "
-            "where j is null or json_type(j) <> 'OBJECT'",
-            [load_id, file, load.kind],
-        ) or 0
+        load.quarantined += (
+            fetch_value(
+                con,
+                "insert into quarantine (load_id, file, kind, line, raw, reason, quarantined_at) "
+                "select ?, ?, ?, line, text, case when j is null then 'not valid JSON' "
+                "else 'line is not a JSON object' end, now() from json_lines "
+                "where j is null or json_type(j) <> 'OBJECT'",
+                [load_id, file, load.kind],
+            )
+            or 0
+        )
         load.quarantined += stage.quarantine_rejects(load_id, file, load.kind)
         _parse_messages(con, "select * from incoming", {}, settings)
         _quarantine_messages(con, load, load_id, file, "select * from incoming", {}, settings)
         ignored = sorted(set(keys) - set(mapping.values()))
     else:
         file_columns = (
-            [row[0] for row in fetch_all(con, "describe select * from read_parquet(?)",
-                                         [str(path)])]
-            if file_format == "parquet" else stage.csv_columns()
+            [
+                row[0]
+                for row in fetch_all(con, "describe select * from read_parquet(?)", [str(path)])
+            ]
+            if file_format == "parquet"
+            else stage.csv_columns()
         )
         mapping = _column_mapping(file_columns, columns, settings.column_aliases, path)
         _require(mapping, REQUIRED_MESSAGE_COLUMNS, path, "message log", file_columns)
-        extra = f", 'message_log' as origin from ({{}})"
+        extra = ", 'message_log' as origin from ({})"
 
         def rows(numbered: bool, store_rejects: bool) -> str:
-            return (
-                "select * " + extra.format(
-                    stage.source_select(mapping, columns, file_format, numbered,
-                                        WEBHOOK_ONLY_COLUMNS, store_rejects)
+            return "select * " + extra.format(
+                stage.source_select(
+                    mapping, columns, file_format, numbered, WEBHOOK_ONLY_COLUMNS, store_rejects
                 )
             )
 
-        parameters = {"path": str(path)}
+        parameters = stage.parameters if file_format == "csv" else {"path": str(path)}
         _parse_messages(con, rows(numbered=False, store_rejects=True), parameters, settings)
         load.quarantined += stage.quarantine_rejects(load_id, file, load.kind)
-        _quarantine_messages(con, load, load_id, file, rows(numbered=True, store_rejects=False),
-                             parameters, settings)
-        ignored = sorted(set(file_columns) - set(mapping.values()))
+        _quarantine_messages(
+            con,
+            load,
+            load_id,
+            file,
+            rows(numbered=True, store_rejects=False),
+            parameters,
+            settings,
+            stage if file_format == "csv" else None,
+        )
+        ignored = sorted(set(file_columns) - set(mapping.values()) - {""})
     load.rows_read = load.quarantined + fetch_value(
         con, "select count(*) from parsed_messages where reason is null"
     )
@@ -351,8 +461,12 @@ def _stage_message_log(stage: _Staging, settings: Settings, load: FileLoad, load
         stage.detail.append(f"ignored columns: {', '.join(ignored)}")
 
 
-def _parse_messages(con: duckdb.DuckDBPyConnection, source_select: str,
-                    parameters: dict[str, str], settings: Settings) -> None:
+def _parse_messages(
+    con: duckdb.DuckDBPyConnection,
+    source_select: str,
+    parameters: dict[str, str],
+    settings: Settings,
+) -> None:
     """Temp table `parsed_messages`: the rows of source_select, typed and checked in one pass."""
     con.execute(
         f"create or replace temp table parsed_messages as with incoming as ({source_select}) "
@@ -361,9 +475,16 @@ def _parse_messages(con: duckdb.DuckDBPyConnection, source_select: str,
     )
 
 
-def _quarantine_messages(con: duckdb.DuckDBPyConnection, load: FileLoad, load_id: int,
-                         file: str, numbered_select: str, parameters: dict[str, str],
-                         settings: Settings) -> None:
+def _quarantine_messages(
+    con: duckdb.DuckDBPyConnection,
+    load: FileLoad,
+    load_id: int,
+    file: str,
+    numbered_select: str,
+    parameters: dict[str, str],
+    settings: Settings,
+    csv_stage: _Staging | None = None,
+) -> None:
     """Quarantine the bad rows of `parsed_messages` with their lines and raw content.
 
     The fast pass has no line numbers, so a file with bad rows is read once more, numbered.
@@ -373,26 +494,29 @@ def _quarantine_messages(con: duckdb.DuckDBPyConnection, load: FileLoad, load_id
         return
     con.execute("set preserve_insertion_order = true")  # line numbers follow the file
     try:
-        con.execute(
-            f"create or replace temp table numbered_rows as {numbered_select}", parameters
-        )
+        con.execute(f"create or replace temp table numbered_rows as {numbered_select}", parameters)
     finally:
         con.execute("set preserve_insertion_order = false")
+    if csv_stage is not None:
+        csv_stage.renumber("numbered_rows")
     con.execute(
         "create or replace temp table numbered_checks as with incoming as "
         f"(select * from numbered_rows) select line, reason from "
         f"({sql_text('ingest/message_log_rows')}) where reason is not null",
         {"source_time_zone": settings.source_time_zone},
     )
-    load.quarantined += fetch_value(
-        con,
-        """
+    load.quarantined += (
+        fetch_value(
+            con,
+            """
         insert into quarantine (load_id, file, kind, line, raw, reason, quarantined_at)
         select ?, ?, ?, c.line, to_json(i)::varchar, c.reason, now()
         from numbered_checks as c join numbered_rows as i using (line)
         """,
-        [load_id, file, load.kind],
-    ) or 0
+            [load_id, file, load.kind],
+        )
+        or 0
+    )
     con.execute("drop table numbered_rows")
     con.execute("drop table numbered_checks")
 
@@ -423,17 +547,18 @@ def _stage_webhooks(stage: _Staging) -> None:
                 unnest(j -> '$[*]')::varchar as body_text
             from document where json_type(j) = 'ARRAY'
             union all
-            -- a JSON object of named bodies, as in pywa's test data
-            select row_number() over ()::bigint as line, key as label,
-                (j -> ('$.' || to_json(key)))::varchar as body_text
-            from document, unnest(json_keys(j)) as keys(key)
+            -- a JSON object of named bodies, as in pywa's test data: line = the body's place
+            select keys.line, keys.key as label,
+                (j -> ('$.' || to_json(keys.key)))::varchar as body_text
+            from document, unnest(json_keys(j)) with ordinality as keys(key, line)
             where json_type(j) = 'OBJECT' and (j -> 'entry') is null
             """,
             [document],
         )
     con.execute(
         "create or replace temp table webhook_events as "
-        "select row_number() over () as event_id, * from (" + sql_text("ingest/webhook_events")
+        "select row_number() over (order by line, position) as event_id, * from ("
+        + sql_text("ingest/webhook_events")
         + ")"
     )
     message_columns = ", ".join(_quoted(c) for c in (*CANONICAL_COLUMNS, *WEBHOOK_ONLY_COLUMNS))
@@ -473,19 +598,21 @@ def _is_json_lines(path: Path) -> bool:
     return False
 
 
-def _stage_csv_kind(stage: _Staging, table: str, columns: tuple[str, ...],
-                    required: tuple[str, ...], kind: str) -> None:
+def _stage_csv_kind(
+    stage: _Staging, table: str, columns: tuple[str, ...], required: tuple[str, ...], kind: str
+) -> None:
     file_columns = stage.csv_columns()
     mapping = _column_mapping(file_columns, columns, {}, stage.path)
     _require(mapping, required, stage.path, kind, file_columns)
     stage.stage_table(table, mapping, columns, "csv")
-    ignored = sorted(set(file_columns) - set(mapping.values()))
+    ignored = sorted(set(file_columns) - set(mapping.values()) - {""})
     if ignored:
         stage.detail.append(f"ignored columns: {', '.join(ignored)}")
 
 
-def _merge_messages(con: duckdb.DuckDBPyConnection, load: FileLoad, file: str,
-                    loaded_at: datetime) -> None:
+def _merge_messages(
+    con: duckdb.DuckDBPyConnection, load: FileLoad, file: str, loaded_at: datetime
+) -> None:
     """Merge the good rows of `parsed_messages` into messages; count new rows and duplicates."""
     good_rows = fetch_value(con, "select count(*) from parsed_messages where reason is null")
     repeated = fetch_value(
@@ -516,25 +643,41 @@ def _merge_messages(con: duckdb.DuckDBPyConnection, load: FileLoad, file: str,
     load.duplicates += good_rows - inserted
 
 
-def _merge_ledger(con: duckdb.DuckDBPyConnection, load: FileLoad, load_id: int, file: str,
-                  loaded_at: datetime, settings: Settings, raw_sql: str) -> None:
+def _merge_ledger(
+    con: duckdb.DuckDBPyConnection,
+    load: FileLoad,
+    load_id: int,
+    file: str,
+    loaded_at: datetime,
+    settings: Settings,
+    raw_sql: str,
+) -> None:
     con.execute(
         "create or replace temp table parsed_ledger as " + sql_text("ingest/opt_in_rows"),
         {"source_time_zone": settings.source_time_zone},
     )
-    load.quarantined += fetch_value(
-        con,
-        f"""
+    load.quarantined += (
+        fetch_value(
+            con,
+            f"""
         insert into quarantine (load_id, file, kind, line, raw, reason, quarantined_at)
         select ?, ?, ?, {raw_sql}, p.reason, now()
         from parsed_ledger as p join incoming_ledger as i using (line)
         where p.reason is not null
         """,
-        [load_id, file, load.kind],
-    ) or 0
+            [load_id, file, load.kind],
+        )
+        or 0
+    )
     good_rows = fetch_value(con, "select count(*) from parsed_ledger where reason is null")
-    inserted = fetch_value(con, sql_text("ingest/merge_opt_in_events"),
-                           {"source_file": file, "loaded_at": loaded_at}) or 0
+    inserted = (
+        fetch_value(
+            con,
+            sql_text("ingest/merge_opt_in_events"),
+            {"source_file": file, "loaded_at": loaded_at},
+        )
+        or 0
+    )
     load.loaded += inserted
     load.duplicates += good_rows - inserted
 
@@ -548,13 +691,16 @@ def _load_webhooks(con, stage, load, load_id, file, loaded_at, settings) -> None
     _stage_webhooks(stage)
     rejected = stage.quarantine_rejects(load_id, file, load.kind)
     load.quarantined += rejected
-    load.quarantined += fetch_value(
-        con,
-        "insert into quarantine (load_id, file, kind, line, raw, reason, quarantined_at) "
-        "select ?, ?, ?, line, coalesce(label || ': ', '') || raw, reason, now() "
-        "from webhook_events where reason is not null",
-        [load_id, file, load.kind],
-    ) or 0
+    load.quarantined += (
+        fetch_value(
+            con,
+            "insert into quarantine (load_id, file, kind, line, raw, reason, quarantined_at) "
+            "select ?, ?, ?, line, coalesce(label || ': ', '') || raw, reason, now() "
+            "from webhook_events where reason is not null",
+            [load_id, file, load.kind],
+        )
+        or 0
+    )
     skipped = fetch_all(
         con,
         "select skip_reason, count(*) from webhook_events where skip_reason is not null "
@@ -565,50 +711,68 @@ def _load_webhooks(con, stage, load, load_id, file, loaded_at, settings) -> None
         stage.detail.append("skipped: " + "; ".join(f"{n} x {r}" for r, n in skipped))
     load.rows_read = fetch_value(con, "select count(*) from webhook_events") + rejected
     _parse_messages(con, "select * from incoming", {}, settings)
-    raw_sql = ("(select line from webhook_events w where w.event_id = i.line), "
-               "(select coalesce(label || ': ', '') || raw from webhook_events w "
-               "where w.event_id = i.line)")
-    load.quarantined += fetch_value(
-        con,
-        f"""
+    raw_sql = (
+        "(select line from webhook_events w where w.event_id = i.line), "
+        "(select coalesce(label || ': ', '') || raw from webhook_events w "
+        "where w.event_id = i.line)"
+    )
+    load.quarantined += (
+        fetch_value(
+            con,
+            f"""
         insert into quarantine (load_id, file, kind, line, raw, reason, quarantined_at)
         select ?, ?, ?, {raw_sql}, p.reason, now()
         from parsed_messages as p join incoming as i using (line)
         where p.reason is not null
         """,
-        [load_id, file, load.kind],
-    ) or 0
+            [load_id, file, load.kind],
+        )
+        or 0
+    )
     _merge_messages(con, load, file, loaded_at)
     _merge_ledger(con, load, load_id, file, loaded_at, settings, raw_sql)
 
 
 def _load_ledger(con, stage, load, load_id, file, loaded_at, settings) -> None:
-    _stage_csv_kind(stage, "incoming_ledger", LEDGER_COLUMNS, ("contact", "timestamp", "event"),
-                    "opt-in ledger")
+    _stage_csv_kind(
+        stage, "incoming_ledger", LEDGER_COLUMNS, ("contact", "timestamp", "event"), "opt-in ledger"
+    )
     load.quarantined += stage.quarantine_rejects(load_id, file, load.kind)
     load.rows_read = fetch_value(con, "select count(*) from incoming_ledger") + load.quarantined
     _merge_ledger(con, load, load_id, file, loaded_at, settings, "i.line, to_json(i)::varchar")
 
 
 def _load_rate_card(con, stage, load, load_id, file, loaded_at, settings) -> None:
-    _stage_csv_kind(stage, "incoming_rates", RATE_CARD_COLUMNS,
-                    ("effective_from", "market", "category", "currency", "rate"), "rate card")
+    _stage_csv_kind(
+        stage,
+        "incoming_rates",
+        RATE_CARD_COLUMNS,
+        ("effective_from", "market", "category", "currency", "rate"),
+        "rate card",
+    )
     load.quarantined += stage.quarantine_rejects(load_id, file, load.kind)
     load.rows_read = fetch_value(con, "select count(*) from incoming_rates") + load.quarantined
     con.execute("create or replace temp table parsed_rates as " + sql_text("ingest/rate_card_rows"))
-    load.quarantined += fetch_value(
-        con,
-        """
+    load.quarantined += (
+        fetch_value(
+            con,
+            """
         insert into quarantine (load_id, file, kind, line, raw, reason, quarantined_at)
         select ?, ?, ?, i.line, to_json(i)::varchar, p.reason, now()
         from parsed_rates as p join incoming_rates as i using (line)
         where p.reason is not null
         """,
-        [load_id, file, load.kind],
-    ) or 0
+            [load_id, file, load.kind],
+        )
+        or 0
+    )
     good_rows = fetch_value(con, "select count(*) from parsed_rates where reason is null")
-    inserted = fetch_value(con, sql_text("ingest/merge_rate_cards"),
-                           {"source_file": file, "loaded_at": loaded_at}) or 0
+    inserted = (
+        fetch_value(
+            con, sql_text("ingest/merge_rate_cards"), {"source_file": file, "loaded_at": loaded_at}
+        )
+        or 0
+    )
     load.loaded += inserted
     load.duplicates += good_rows - inserted
 
@@ -621,8 +785,9 @@ _LOADERS: dict[str, Callable] = {
 }
 
 
-def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, settings: Settings,
-                kind: str | None = None) -> FileLoad:
+def ingest_file(
+    con: duckdb.DuckDBPyConnection, path: Path, settings: Settings, kind: str | None = None
+) -> FileLoad:
     """Load one file in one transaction and return its counts."""
     path = Path(path)
     if kind is not None and kind not in KINDS:
@@ -631,7 +796,8 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, settings: Settings,
     file = str(path)
     digest = file_sha256(path)
     earlier = fetch_value(
-        con, "select file from load_log where file_sha256 = ? and outcome = 'loaded' limit 1",
+        con,
+        "select file from load_log where file_sha256 = ? and outcome = 'loaded' limit 1",
         [digest],
     )
     if earlier is not None:
@@ -647,8 +813,19 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, settings: Settings,
         load.detail = "; ".join(stage.detail)
         con.execute(
             "insert into load_log values (?, ?, ?, ?, 'loaded', ?, ?, ?, ?, ?, ?, ?, now())",
-            [load_id, file, digest, kind, load.rows_read, load.loaded, load.duplicates,
-             load.quarantined, load.skipped, load.detail or None, started],
+            [
+                load_id,
+                file,
+                digest,
+                kind,
+                load.rows_read,
+                load.loaded,
+                load.duplicates,
+                load.quarantined,
+                load.skipped,
+                load.detail or None,
+                started,
+            ],
         )
         con.execute("commit")
     except IngestError:
@@ -663,9 +840,13 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, settings: Settings,
     return load
 
 
-def ingest_paths(con: duckdb.DuckDBPyConnection, paths: Iterable[str | Path], settings: Settings,
-                 kind: str | None = None,
-                 on_file: Callable[[int, int, Path], None] | None = None) -> IngestResult:
+def ingest_paths(
+    con: duckdb.DuckDBPyConnection,
+    paths: Iterable[str | Path],
+    settings: Settings,
+    kind: str | None = None,
+    on_file: Callable[[int, int, Path], None] | None = None,
+) -> IngestResult:
     """Load every file named or found in the folders named; a bad file does not stop the others."""
     result = IngestResult()
     files = discover_files(paths)

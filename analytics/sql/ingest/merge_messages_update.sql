@@ -1,61 +1,68 @@
--- Fold a file's batch into messages already stored. A message log or inbound webhook row
--- replaces what a status alone had suggested; the furthest status wins; Meta's pricing comes
--- from the latest status that carried it. Otherwise the first stored facts stay.
+-- Fold a file's batch into messages already stored, so that any load order gives the same row.
+-- The facts (time, parties, type, template, referral) come whole from the preferred row: a
+-- message log or inbound webhook row before a status alone, a known type before 'unknown',
+-- then the earliest send time (and the smallest facts on a tie). A status-only message is first
+-- seen at its earliest status. The furthest status wins; Meta's pricing comes from the latest
+-- status that carried it.
 update messages as m
 set
     sent_at = case
-        when m.origin = 'webhook_status' and b.origin <> 'webhook_status' then b.sent_at
-        when m.origin = 'webhook_status' then least(m.sent_at, b.sent_at)
-        else m.sent_at
+        when u.chosen.status_only then least(u.stored_sent_at, u.sent_at)
+        else u.chosen.sent_at
     end,
-    business_number = case
-        when m.origin = 'webhook_status' and b.origin <> 'webhook_status' then b.business_number
-        else m.business_number
-    end,
-    contact = case
-        when m.origin = 'webhook_status' and b.origin <> 'webhook_status' then b.contact
-        else m.contact
-    end,
-    type = case
-        when m.origin = 'webhook_status' and b.origin <> 'webhook_status' then b.type
-        when m.type = 'unknown' then b.type
-        else m.type
-    end,
-    template_name = coalesce(m.template_name, b.template_name),
-    template_category = case
-        when m.origin = 'webhook_status' and b.origin <> 'webhook_status'
-            then coalesce(b.template_category, m.template_category)
-        else coalesce(m.template_category, b.template_category)
-    end,
+    business_number = u.chosen.business_number,
+    contact = u.chosen.contact,
+    type = u.chosen.type,
+    template_name = u.chosen.template_name,
+    template_category = u.chosen.template_category,
+    referral_source = u.chosen.referral_source,
+    origin = u.chosen.origin,
+    waba_id = coalesce(u.chosen.waba_id, m.waba_id, u.waba_id),
+    phone_number_id = coalesce(u.chosen.phone_number_id, m.phone_number_id, u.phone_number_id),
     status = case
-        when (case b.status when 'sent' then 1 when 'delivered' then 2 when 'read' then 3
+        when (case u.status when 'sent' then 1 when 'delivered' then 2 when 'read' then 3
                 when 'failed' then 4 else 0 end)
             > (case m.status when 'sent' then 1 when 'delivered' then 2 when 'read' then 3
                 when 'failed' then 4 else 0 end)
-            then b.status
+            then u.status
         else m.status
     end,
-    status_at = greatest(m.status_at, b.status_at),
-    referral_source = coalesce(m.referral_source, b.referral_source),
-    waba_id = coalesce(m.waba_id, b.waba_id),
-    phone_number_id = coalesce(m.phone_number_id, b.phone_number_id),
-    meta_billable = case when b.meta_billable is not null
-        and (m.meta_billable is null or b.status_at >= m.status_at)
-        then b.meta_billable else m.meta_billable end,
-    meta_pricing_type = case when b.meta_billable is not null
-        and (m.meta_billable is null or b.status_at >= m.status_at)
-        then b.meta_pricing_type else m.meta_pricing_type end,
-    meta_category = case when b.meta_billable is not null
-        and (m.meta_billable is null or b.status_at >= m.status_at)
-        then b.meta_category else m.meta_category end,
-    meta_pricing_model = case when b.meta_billable is not null
-        and (m.meta_billable is null or b.status_at >= m.status_at)
-        then b.meta_pricing_model else m.meta_pricing_model end,
-    meta_conversation_id = coalesce(b.meta_conversation_id, m.meta_conversation_id),
-    meta_conversation_origin = coalesce(b.meta_conversation_origin, m.meta_conversation_origin),
-    origin = case
-        when m.origin = 'webhook_status' and b.origin <> 'webhook_status' then b.origin
-        else m.origin
-    end
-from message_batch as b
-where m.message_id = b.message_id and m.direction = b.direction
+    status_at = greatest(m.status_at, u.status_at),
+    meta_billable = case when u.meta_billable is not null
+        and (m.meta_billable is null or u.status_at >= m.status_at)
+        then u.meta_billable else m.meta_billable end,
+    meta_pricing_type = case when u.meta_billable is not null
+        and (m.meta_billable is null or u.status_at >= m.status_at)
+        then u.meta_pricing_type else m.meta_pricing_type end,
+    meta_category = case when u.meta_billable is not null
+        and (m.meta_billable is null or u.status_at >= m.status_at)
+        then u.meta_category else m.meta_category end,
+    meta_pricing_model = case when u.meta_billable is not null
+        and (m.meta_billable is null or u.status_at >= m.status_at)
+        then u.meta_pricing_model else m.meta_pricing_model end,
+    meta_conversation_id = coalesce(u.meta_conversation_id, m.meta_conversation_id),
+    meta_conversation_origin = coalesce(u.meta_conversation_origin, m.meta_conversation_origin)
+from (
+    select
+        b.*,
+        s.sent_at as stored_sent_at,
+        least(
+            {
+                status_only: s.origin = 'webhook_status', unknown_type: s.type = 'unknown',
+                sent_at: s.sent_at, business_number: s.business_number, contact: s.contact,
+                type: s.type, template_name: s.template_name,
+                template_category: s.template_category, referral_source: s.referral_source,
+                waba_id: s.waba_id, phone_number_id: s.phone_number_id, origin: s.origin
+            },
+            {
+                status_only: b.origin = 'webhook_status', unknown_type: b.type = 'unknown',
+                sent_at: b.sent_at, business_number: b.business_number, contact: b.contact,
+                type: b.type, template_name: b.template_name,
+                template_category: b.template_category, referral_source: b.referral_source,
+                waba_id: b.waba_id, phone_number_id: b.phone_number_id, origin: b.origin
+            }
+        ) as chosen
+    from message_batch as b
+    join messages as s on s.message_id = b.message_id and s.direction = b.direction
+) as u
+where m.message_id = u.message_id and m.direction = u.direction

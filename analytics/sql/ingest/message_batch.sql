@@ -1,5 +1,5 @@
--- The good message rows of one file, one row per (message_id, direction): the first row's
--- facts, the furthest status (sent < delivered < read < failed), and Meta's pricing from the
+-- The good message rows of one file, one row per (message_id, direction): the preferred
+-- row's facts, the furthest status (sent < delivered < read < failed), and Meta's pricing from the
 -- furthest status that carried it. Rows beyond the first count as duplicates.
 with good as (
     select
@@ -16,30 +16,29 @@ grouped as (
         direction,
         count(*) as rows_in_file,
         -- a status-only message is first seen when its earliest status was reported
-        case when any_value(origin) = 'webhook_status' then min(sent_at)
-            else arg_min(sent_at, coalesce(line, 0)) end as sent_at,
-        arg_min(
-            {
-                business_number: business_number, contact: contact, type: "type",
-                template_name: template_name, template_category: template_category,
-                referral_source: referral_source, waba_id: waba_id,
-                phone_number_id: phone_number_id, origin: origin, source_line: coalesce(line, 0)
-            },
-            coalesce(line, 0)
-        ) as first_row,
+        min(sent_at) as earliest_sent_at,
+        -- the preferred row, as when merging with stored messages (merge_messages_update):
+        -- not a status alone, a known type, the earliest send time, the smallest facts
+        min({
+            status_only: origin = 'webhook_status', unknown_type: "type" = 'unknown',
+            sent_at: sent_at, business_number: business_number, contact: contact,
+            type: "type", template_name: template_name, template_category: template_category,
+            referral_source: referral_source, waba_id: waba_id,
+            phone_number_id: phone_number_id, origin: origin, source_line: coalesce(line, 0)
+        }) as first_row,
         arg_max(status, status_rank * 100000000000 + coalesce(epoch(status_at), 0)::bigint)
             as status,
         max(status_at) as status_at,
-        arg_max(
-            {
+        max({
+            priority: (meta_billable is not null)::bigint * 1000000000000
+                + status_rank * 100000000000 + coalesce(epoch(status_at), 0)::bigint,
+            meta: {
                 meta_billable: meta_billable, meta_pricing_type: meta_pricing_type,
                 meta_category: meta_category, meta_pricing_model: meta_pricing_model,
                 meta_conversation_id: meta_conversation_id,
                 meta_conversation_origin: meta_conversation_origin
-            },
-            (meta_billable is not null)::bigint * 1000000000000
-            + status_rank * 100000000000 + coalesce(epoch(status_at), 0)::bigint
-        ) as meta
+            }
+        }).meta as meta
     from good
     group by message_id, direction
 )
@@ -47,7 +46,8 @@ grouped as (
 select
     message_id,
     direction,
-    sent_at,
+    case when first_row.origin = 'webhook_status' then earliest_sent_at
+        else first_row.sent_at end as sent_at,
     first_row.business_number,
     first_row.contact,
     first_row.type,

@@ -2,26 +2,30 @@
 -- body_text), one row per message, status, call or user preference, in the text shape of a
 -- message log. Containers that hold no event are kept too, so that nothing disappears:
 -- unreadable bodies get a quarantine reason, out-of-scope changes a skip reason.
+-- `position` (entry, change, kind, event) orders the events of one body as they are written,
+-- so that "the first row of a message" means the same on every run.
 with bodies as (
     select line, label, body_text, try(body_text::json) as body
     from incoming_bodies
 ),
 
 entries as (
-    select line, label, unnest(body -> '$.entry[*]') as entry
-    from bodies
+    select b.line, b.label, e.entry, e.entry_number
+    from bodies as b, unnest(b.body -> '$.entry[*]') with ordinality as e(entry, entry_number)
     where json_type(body) = 'OBJECT' and json_array_length(body -> '$.entry') > 0
 ),
 
 changes as (
-    select line, label, entry ->> 'id' as waba_id, unnest(entry -> '$.changes[*]') as change
-    from entries
+    select
+        e.line, e.label, e.entry ->> 'id' as waba_id, c.change, e.entry_number, c.change_number
+    from entries as e, unnest(e.entry -> '$.changes[*]') with ordinality as c(change, change_number)
 ),
 
 change_values as (
     select
         line,
         label,
+        [entry_number, change_number] as change_position,
         waba_id,
         change ->> 'field' as field,
         change -> 'value' as value,
@@ -36,7 +40,8 @@ change_values as (
 
 message_events as (
     select
-        v.line, v.label, 'message' as event_kind, m::varchar as raw,
+        v.line, v.label, 'message' as event_kind,
+        v.change_position || [1, event_number] as position, m::varchar as raw,
         m ->> 'id' as message_id,
         m ->> 'timestamp' as "timestamp",
         'inbound' as direction,
@@ -57,12 +62,14 @@ message_events as (
         null as meta_pricing_model, null as meta_conversation_id, null as meta_conversation_origin,
         'webhook_message' as origin,
         null as skip_reason
-    from change_values as v, unnest(v.value -> '$.messages[*]') as messages(m)
+    from change_values as v,
+        unnest(v.value -> '$.messages[*]') with ordinality as messages(m, event_number)
 ),
 
 status_events as (
     select
-        v.line, v.label, 'status' as event_kind, s::varchar as raw,
+        v.line, v.label, 'status' as event_kind,
+        v.change_position || [2, event_number] as position, s::varchar as raw,
         s ->> 'id' as message_id,
         s ->> 'timestamp' as "timestamp",
         'outbound' as direction,
@@ -100,12 +107,14 @@ status_events as (
         s -> '$.conversation.origin' ->> 'type' as meta_conversation_origin,
         'webhook_status' as origin,
         null as skip_reason
-    from change_values as v, unnest(v.value -> '$.statuses[*]') as statuses(s)
+    from change_values as v,
+        unnest(v.value -> '$.statuses[*]') with ordinality as statuses(s, event_number)
 ),
 
 call_events as (
     select
-        v.line, v.label, 'call' as event_kind, c::varchar as raw,
+        v.line, v.label, 'call' as event_kind,
+        v.change_position || [3, event_number] as position, c::varchar as raw,
         c ->> 'id' as message_id,
         c ->> 'timestamp' as "timestamp",
         'inbound' as direction,
@@ -124,12 +133,14 @@ call_events as (
             when upper(c ->> 'direction') = 'BUSINESS_INITIATED'
                 then 'business-initiated call (opens no window)'
         end as skip_reason
-    from change_values as v, unnest(v.value -> '$.calls[*]') as calls(c)
+    from change_values as v,
+        unnest(v.value -> '$.calls[*]') with ordinality as calls(c, event_number)
 ),
 
 preference_events as (
     select
-        v.line, v.label, 'preference' as event_kind, p::varchar as raw,
+        v.line, v.label, 'preference' as event_kind,
+        v.change_position || [4, event_number] as position, p::varchar as raw,
         null as message_id,
         p ->> 'timestamp' as "timestamp",
         null as direction,
@@ -144,12 +155,13 @@ preference_events as (
         null as meta_pricing_model, null as meta_conversation_id, null as meta_conversation_origin,
         'webhook_preference' as origin,
         null as skip_reason
-    from change_values as v, unnest(v.value -> '$.user_preferences[*]') as preferences(p)
+    from change_values as v,
+        unnest(v.value -> '$.user_preferences[*]') with ordinality as preferences(p, event_number)
 ),
 
 empty_changes as (
     select
-        line, label, 'change' as event_kind, value::varchar as raw,
+        line, label, 'change' as event_kind, change_position as position, value::varchar as raw,
         null as message_id, null as "timestamp", null as direction, business_number,
         null as contact, null as "type", null as template_name, null as template_category,
         null as status, null as referral_source, waba_id, phone_number_id,
@@ -164,7 +176,7 @@ empty_changes as (
 
 unreadable_bodies as (
     select
-        line, label, 'body' as event_kind, left(body_text, 10000) as raw,
+        line, label, 'body' as event_kind, []::bigint[] as position, left(body_text, 10000) as raw,
         null as message_id, null as "timestamp", null as direction, null as business_number,
         null as contact, null as "type", null as template_name, null as template_category,
         null as status, null as referral_source, null as waba_id, null as phone_number_id,
@@ -183,7 +195,7 @@ unreadable_bodies as (
 
 entries_without_changes as (
     select
-        line, label, 'entry' as event_kind, entry::varchar as raw,
+        line, label, 'entry' as event_kind, [entry_number] as position, entry::varchar as raw,
         null as message_id, null as "timestamp", null as direction, null as business_number,
         null as contact, null as "type", null as template_name, null as template_category,
         null as status, null as referral_source, entry ->> 'id' as waba_id,
