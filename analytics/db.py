@@ -9,8 +9,10 @@ warehouse by atomic rename. Readers keep the file they opened; new readers see t
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
+import re
 import shutil
 import sys
 import time
@@ -42,6 +44,7 @@ class WarehousePaths:
     work: Path
     lock: Path
     publishing: Path
+    copying: Path
 
     @classmethod
     def for_db(cls, db_path: str | os.PathLike) -> WarehousePaths:
@@ -52,6 +55,7 @@ class WarehousePaths:
             work=published.with_name(f"{stem}.work.duckdb"),
             lock=published.with_name(f"{published.name}.lock"),
             publishing=published.with_name(f"{published.name}.publishing"),
+            copying=published.with_name(f"{stem}.work.duckdb.copying"),
         )
 
 
@@ -200,14 +204,31 @@ def connect_file(path: Path, settings: Settings) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def _copy_published_to_work(paths: WarehousePaths) -> None:
+    """A fresh working copy of the published warehouse, appearing whole or not at all.
+
+    Copied under another name and renamed, so a process killed mid-copy leaves no half file
+    under the working copy's name for the next command to open.
+    """
+    try:
+        shutil.copyfile(paths.published, paths.copying)
+        os.replace(paths.copying, paths.work)
+    except OSError as error:
+        paths.copying.unlink(missing_ok=True)
+        _raise_disk_full(error, paths, where=paths.copying)
+        raise
+
+
 def _open_work_file(paths: WarehousePaths, settings: Settings) -> duckdb.DuckDBPyConnection:
     paths.work.parent.mkdir(parents=True, exist_ok=True)
     if not paths.work.exists() and paths.published.exists():
         # The working copy is private and can be rebuilt from the last published state.
-        shutil.copyfile(paths.published, paths.work)
+        _copy_published_to_work(paths)
     try:
         return connect_file(paths.work, settings)
     except duckdb.Error as error:
+        if disk_full_error(error, paths) is not None:
+            raise
         raise WarehouseError(
             f"cannot open the working copy {paths.work}: {error}. If it is damaged, delete it: "
             f"the next command starts again from the published {paths.published}."
@@ -231,10 +252,45 @@ def publish(con: duckdb.DuckDBPyConnection, paths: WarehousePaths) -> None:
         os.replace(target, paths.published)
     except OSError as error:
         target.unlink(missing_ok=True)
+        _raise_disk_full(error, paths, where=target)
         raise WarehouseError(
             f"could not publish {paths.published}: {error}. The working copy is intact; free "
             "disk space or fix permissions and run the command again."
         ) from error
+
+
+_FILE_IN_MESSAGE = re.compile(r'file "([^"]+)"')
+
+
+def disk_full_error(error: BaseException, paths: WarehousePaths,
+                    where: Path | None = None) -> WarehouseError | None:
+    """A WarehouseError saying what to do if `error` means a full disk at a known file, else None.
+
+    DuckDB reports a full disk as an IO error (or, when it happens during a commit, a fatal
+    error) naming the file it could not write, which may be the spill folder's. `where` is the
+    file being written when the error itself names none.
+    """
+    text = str(error)
+    full = getattr(error, "errno", None) == errno.ENOSPC or "No space left on device" in text
+    named = _FILE_IN_MESSAGE.search(text)
+    filename = getattr(error, "filename", None)
+    where = Path(named.group(1)) if named else Path(filename) if filename else where
+    if not full or where is None:
+        return None
+    return WarehouseError(
+        f"no space left on the disk holding {where.parent}: free space there (the warehouse "
+        "needs room for the published file, its working copy and a copy being published; big "
+        "rebuilds also spill to warehouse.temp_directory), or move warehouse.path or "
+        "warehouse.temp_directory to a bigger disk, then run the command again. "
+        f"The published warehouse {paths.published} is unchanged."
+    )
+
+
+def _raise_disk_full(error: BaseException, paths: WarehousePaths,
+                     where: Path | None = None) -> None:
+    full = disk_full_error(error, paths, where)
+    if full is not None:
+        raise full from error
 
 
 @contextlib.contextmanager
@@ -254,10 +310,22 @@ def open_for_writing(settings: Settings, publish_on_success: bool = True) -> Ite
         return
     paths = WarehousePaths.for_db(settings.db_path)
     with writer_lock(paths, settings.lock_timeout_seconds):
-        con = _open_work_file(paths, settings)
+        # A run killed while copying or publishing leaves a partial copy; it only takes space.
+        paths.publishing.unlink(missing_ok=True)
+        paths.copying.unlink(missing_ok=True)
+        try:
+            con = _open_work_file(paths, settings)
+        except (duckdb.Error, OSError) as error:
+            _raise_disk_full(error, paths)
+            raise
         try:
             yield con
             if publish_on_success:
                 publish(con, paths)
+        except (duckdb.Error, OSError) as error:
+            _raise_disk_full(error, paths)
+            raise
         finally:
-            con.close()
+            # After a fatal error DuckDB has already invalidated the connection.
+            with contextlib.suppress(duckdb.Error):
+                con.close()

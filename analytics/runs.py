@@ -24,6 +24,13 @@ class RunCounts:
 def start_run(con: duckdb.DuckDBPyConnection, command: str, run_id: str | None = None) -> str:
     """Record that a run started; return its id."""
     run_id = run_id or uuid.uuid4().hex[:12]
+    # The caller holds the writer lock, so a run still marked running was killed or crashed.
+    con.execute(
+        "update pipeline_runs set outcome = 'failed', detail = coalesce(detail || '; ', '') || ? "
+        "where outcome = 'running'",
+        ["interrupted: the process ended (killed or crashed) before recording its outcome; "
+         "files it had loaded completely stay loaded, its other work was discarded"],
+    )
     con.execute(
         "insert into pipeline_runs (run_id, command, started_at, outcome) "
         "values (?, ?, now(), 'running')",
