@@ -27,23 +27,26 @@ REGIME_STARTS = {
     "per_message_2026_10": date(2026, 10, 1),  # only when enabled: not confirmed by Meta
 }
 
-# Run after int_outbound, in this order.
+# Run after int_outbound, in this order: first the steps that see one thread at a time, then the
+# account pass (monthly free tiers, volume tiers), kept as late and as small as possible.
 PRICING_STEPS: tuple[Step, ...] = (
     Step("int_market_contacts", "temp"),
     Step("int_free_entry_points", "temp"),
     Step("int_pricing_messages", "temp"),
     Step("int_conversations_opened", "temp"),
     Step("int_conversations_service", "temp"),
-    Step("int_pricing_verdicts", "temp"),
-    Step("int_pricing_rates", "temp"),
-    Step("int_pricing_volume_tiers", "temp"),
-    Step("int_billing", "temp"),
+    # the rate card in force on every (market, send date) that occurs: a lookup over them all
+    Step("int_pricing_rates", "temp", scope="account"),
+    # numbers conversations and service messages within the account's month (free tiers)
+    Step("int_pricing_verdicts", "temp", scope="account"),
+    Step("int_pricing_volume_tiers", "temp", scope="account"),
+    Step("int_billing", "temp", scope="account"),
 )
 
 # Run after message_facts: they read only public tables.
 PRICING_REPORT_STEPS: tuple[Step, ...] = (
-    Step("message_billing", "view"),
-    Step("pricing_reconciliation", "table"),
+    Step("message_billing", "view", scope="account"),
+    Step("pricing_reconciliation", "table", scope="account"),
 )
 
 

@@ -23,11 +23,12 @@ from analytics.steps import Step
 # Views may only read public tables, never temporary ones: analysts open them later.
 STEPS: tuple[Step, ...] = (
     Step("int_inbound_events", "temp"),
-    Step("care_windows", "table"),
-    Step("int_outbound", "temp"),
+    Step("int_outbound", "temp"),  # windows come from int_inbound_events, not care_windows
+    Step("care_windows", "table"),  # counts int_outbound's messages per window
     *pricing.PRICING_STEPS,  # ends with int_billing: one row per outbound message
-    Step("message_facts", "table"),
-    Step("violations", "view"),
+    # billing verdicts depend on the account's monthly free tiers, so these are account-wide
+    Step("message_facts", "table", scope="account"),
+    Step("violations", "view", scope="account"),
     Step("daily_summary", "table", scope="account"),
     *pricing.PRICING_REPORT_STEPS,  # message_billing, pricing_reconciliation
 )

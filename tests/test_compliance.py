@@ -19,8 +19,8 @@ BOB = "31687654321"
 
 COMPLIANCE_STEPS_WITH_STAND_IN_BILLING = (
     Step("int_inbound_events", "temp"),
-    Step("care_windows", "table"),
     Step("int_outbound", "temp"),
+    Step("care_windows", "table"),
     Step("int_billing", "temp"),
     Step("message_facts", "table"),
     Step("violations", "view"),

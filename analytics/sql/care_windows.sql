@@ -6,38 +6,28 @@ with inbound_events as (
 ),
 
 windows as (
+    -- window_id names the thread, and int_inbound_events carries the window's bounds
     select
-        business_number,
-        contact,
+        any_value(business_number) as business_number,
+        any_value(contact) as contact,
         window_id,
-        min(sent_at) as opened_at,
-        max(sent_at) + interval 24 hours as closes_at,
+        any_value(window_opened_at) as opened_at,
+        any_value(window_closes_at) as closes_at,
         count(*) as inbound_messages,
         -- the first inbound opened it; a referral (click-to-WhatsApp ad, page button) says how
         arg_min(coalesce(referral_source, type), (sent_at, message_id)) as opened_by
     from inbound_events
-    group by business_number, contact, window_id
+    group by window_id
 ),
 
-outbound as (
-    select business_number, contact, sent_at
-    from messages
-    where direction = 'outbound'
-),
-
--- Windows of a thread never overlap, so the latest window opened at or before a send is the
--- only one that can hold it; an inbound in the same second counts first (>=).
+-- int_outbound already placed every outbound message in the window that holds it, if any.
 outbound_in_windows as (
     select
-        windows.window_id,
+        window_id,
         count(*) as outbound_messages
-    from outbound
-    asof join windows
-        on outbound.business_number = windows.business_number
-        and outbound.contact = windows.contact
-        and outbound.sent_at >= windows.opened_at
-    where outbound.sent_at < windows.closes_at
-    group by windows.window_id
+    from int_outbound
+    where window_id is not null
+    group by window_id
 ),
 
 final as (

@@ -24,7 +24,7 @@ per_regime as (
         case
             when not billable_per_message_2025 then 0
             when tiers_2025.message_id is not null then tiers_2025.rate
-            else rates_2025.rate
+            else rates_2019.rate
         end as estimated_cost_per_message_2025,
         case
             when not billable_per_message_2026_10 then 0
@@ -37,12 +37,14 @@ per_regime as (
         case when billable_conversation_2023 then rates_2023.currency end
             as currency_conversation_2023,
         case when billable_per_message_2025
-            then coalesce(tiers_2025.currency, rates_2025.currency) end
+            then coalesce(tiers_2025.currency, rates_2019.currency) end
             as currency_per_message_2025,
         case when billable_per_message_2026_10
             then coalesce(tiers_2026_10.currency, rates_2026_10.currency) end
             as currency_per_message_2026_10
     from verdicts
+    -- session_2019 and per_message_2025 both charge at the priced template category
+    -- (rate_category_* are equal), so one join prices both
     left join single_rates as rates_2019
         on rates_2019.market = verdicts.market
         and rates_2019.category = verdicts.rate_category_session_2019
@@ -55,10 +57,6 @@ per_regime as (
         on rates_2023.market = verdicts.market
         and rates_2023.category = verdicts.rate_category_conversation_2023
         and rates_2023.send_date = verdicts.send_date
-    left join single_rates as rates_2025
-        on rates_2025.market = verdicts.market
-        and rates_2025.category = verdicts.rate_category_per_message_2025
-        and rates_2025.send_date = verdicts.send_date
     left join single_rates as rates_2026_10
         on rates_2026_10.market = verdicts.market
         and rates_2026_10.category = verdicts.rate_category_per_message_2026_10

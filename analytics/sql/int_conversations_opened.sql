@@ -4,18 +4,18 @@
 -- template category (a template opens its category's conversation unless one is open).
 -- conversation_2023 service conversations depend on these and follow in
 -- int_conversations_service, with the same chain logic.
--- Output: one row per delivered message of a chain, with its conversation (id = the message
--- that opened it) and whether it opened it.
+-- Output: one row per delivered message of a chain (message_key from int_pricing_messages),
+-- with its conversation (id = the message that opened it) and whether it opened it.
 with recursive candidates as (
     select
         'conversation_2022' as regime, business_number, contact, 'any' as chain,
-        message_id, sent_at
+        message_id, message_key, sent_at
     from int_pricing_messages
     where delivered
     union all
     select
         'conversation_2023', business_number, contact, priced_template_category,
-        message_id, sent_at
+        message_id, message_key, sent_at
     from int_pricing_messages
     where delivered and kind = 'template' and not in_free_entry_point
 ),
@@ -31,28 +31,42 @@ gaps as (
 
 bursts as materialized (
     -- A message 24h or more after the previous one of its chain always opens a conversation,
-    -- so it starts a burst that is independent of everything before it. Most bursts last less
-    -- than 24h and hold exactly one conversation; only the others need the chain walk below.
+    -- so it starts a burst that is independent of everything before it. The burst's first
+    -- conversation covers its first 24 hours; only the later messages of a burst (rare) need
+    -- the chain walk below. All three window functions share one sort.
     select
         *,
-        previous_at is null or sent_at >= previous_at + interval 24 hour as starts_burst,
         count(*) filter (where previous_at is null or sent_at >= previous_at + interval 24 hour)
-            over (
-                partition by regime, business_number, contact, chain
-                order by sent_at, message_id
-                rows between unbounded preceding and current row
-            ) as burst
+            over chain_so_far as burst,
+        last_value(
+            case when previous_at is null or sent_at >= previous_at + interval 24 hour
+                then sent_at end
+            ignore nulls
+        ) over chain_so_far as burst_started_at,
+        last_value(
+            case when previous_at is null or sent_at >= previous_at + interval 24 hour
+                then message_id end
+            ignore nulls
+        ) over chain_so_far as burst_opened_by
     from gaps
+    window chain_so_far as (
+        partition by regime, business_number, contact, chain
+        order by sent_at, message_id
+        rows between unbounded preceding and current row
+    )
 ),
 
-burst_spans as materialized (
-    select
-        regime, business_number, contact, chain, burst,
-        min(sent_at) as first_at,
-        max(sent_at) as last_at,
-        any_value(message_id) filter (where starts_burst) as first_message_id
+late_messages as materialized (
+    -- messages 24h or more after their burst started: a later conversation holds them
+    select *
     from bursts
-    group by all
+    where sent_at >= burst_started_at + interval 24 hour
+),
+
+long_bursts as (
+    select distinct regime, business_number, contact, chain, burst, burst_started_at,
+        burst_opened_by
+    from late_messages
 ),
 
 long_burst_moments as materialized (
@@ -62,8 +76,7 @@ long_burst_moments as materialized (
         bursts.sent_at,
         min(bursts.message_id) as message_id
     from bursts
-    join burst_spans using (regime, business_number, contact, chain, burst)
-    where burst_spans.last_at >= burst_spans.first_at + interval 24 hour
+    semi join long_bursts using (regime, business_number, contact, chain, burst)
     group by all
 ),
 
@@ -85,9 +98,9 @@ next_openings as materialized (
 ),
 
 openings (regime, business_number, contact, chain, burst, started_at, opened_by) as (
-    -- every chain advances one conversation per step, all chains at once
-    select regime, business_number, contact, chain, burst, first_at, first_message_id
-    from burst_spans
+    -- every long burst advances one conversation per step, all at once
+    select regime, business_number, contact, chain, burst, burst_started_at, burst_opened_by
+    from long_bursts
     union all
     select
         next_openings.regime, next_openings.business_number, next_openings.contact,
@@ -103,22 +116,40 @@ openings (regime, business_number, contact, chain, burst, started_at, opened_by)
         and openings.started_at = next_openings.sent_at
 ),
 
-final as (
-    -- each message belongs to the latest conversation opened at or before it in its chain
+first_conversations as (
+    -- the burst's first 24 hours: the conversation its first message opened
     select
-        bursts.regime, bursts.business_number, bursts.contact, bursts.chain,
-        bursts.message_id, bursts.sent_at,
+        regime, business_number, contact, chain, message_id, message_key, sent_at,
+        burst_started_at as conversation_started_at,
+        burst_opened_by as conversation_id,
+        message_id = burst_opened_by as opens_conversation
+    from bursts
+    where sent_at < burst_started_at + interval 24 hour
+),
+
+later_conversations as (
+    -- each later message belongs to the latest conversation opened at or before it
+    select
+        late_messages.regime, late_messages.business_number, late_messages.contact,
+        late_messages.chain, late_messages.message_id, late_messages.message_key,
+        late_messages.sent_at,
         openings.started_at as conversation_started_at,
         openings.opened_by as conversation_id,
-        bursts.message_id = openings.opened_by as opens_conversation
-    from bursts
+        late_messages.message_id = openings.opened_by as opens_conversation
+    from late_messages
     asof join openings
-        on bursts.regime = openings.regime
-        and bursts.business_number = openings.business_number
-        and bursts.contact = openings.contact
-        and bursts.chain = openings.chain
-        and bursts.burst = openings.burst
-        and bursts.sent_at >= openings.started_at
+        on late_messages.regime = openings.regime
+        and late_messages.business_number = openings.business_number
+        and late_messages.contact = openings.contact
+        and late_messages.chain = openings.chain
+        and late_messages.burst = openings.burst
+        and late_messages.sent_at >= openings.started_at
+),
+
+final as (
+    select * from first_conversations
+    union all
+    select * from later_conversations
 )
 
 select * from final

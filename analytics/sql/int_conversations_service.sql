@@ -14,7 +14,7 @@ with recursive template_conversations as (
 ),
 
 sessions as (
-    select message_id, business_number, contact, sent_at
+    select message_id, message_key, business_number, contact, sent_at
     from int_pricing_messages
     where delivered and kind <> 'template' and not in_free_entry_point
 ),
@@ -41,7 +41,7 @@ coverage as materialized (
 
 gaps as (
     select
-        business_number, contact, message_id, sent_at,
+        business_number, contact, message_id, message_key, sent_at,
         lag(sent_at) over (
             partition by business_number, contact order by sent_at, message_id
         ) as previous_at
@@ -50,27 +50,39 @@ gaps as (
 ),
 
 bursts as materialized (
-    -- see int_conversations_opened: a gap of 24h or more always opens a conversation
+    -- see int_conversations_opened: a gap of 24h or more always opens a conversation, and a
+    -- burst's first conversation covers its first 24 hours; one sort for all three
     select
         *,
-        previous_at is null or sent_at >= previous_at + interval 24 hour as starts_burst,
         count(*) filter (where previous_at is null or sent_at >= previous_at + interval 24 hour)
-            over (
-                partition by business_number, contact
-                order by sent_at, message_id
-                rows between unbounded preceding and current row
-            ) as burst
+            over thread_so_far as burst,
+        last_value(
+            case when previous_at is null or sent_at >= previous_at + interval 24 hour
+                then sent_at end
+            ignore nulls
+        ) over thread_so_far as burst_started_at,
+        last_value(
+            case when previous_at is null or sent_at >= previous_at + interval 24 hour
+                then message_id end
+            ignore nulls
+        ) over thread_so_far as burst_opened_by
     from gaps
+    window thread_so_far as (
+        partition by business_number, contact
+        order by sent_at, message_id
+        rows between unbounded preceding and current row
+    )
 ),
 
-burst_spans as materialized (
-    select
-        business_number, contact, burst,
-        min(sent_at) as first_at,
-        max(sent_at) as last_at,
-        any_value(message_id) filter (where starts_burst) as first_message_id
+late_messages as materialized (
+    select *
     from bursts
-    group by all
+    where sent_at >= burst_started_at + interval 24 hour
+),
+
+long_bursts as (
+    select distinct business_number, contact, burst, burst_started_at, burst_opened_by
+    from late_messages
 ),
 
 long_burst_moments as materialized (
@@ -78,8 +90,7 @@ long_burst_moments as materialized (
         bursts.business_number, bursts.contact, bursts.burst, bursts.sent_at,
         min(bursts.message_id) as message_id
     from bursts
-    join burst_spans using (business_number, contact, burst)
-    where burst_spans.last_at >= burst_spans.first_at + interval 24 hour
+    semi join long_bursts using (business_number, contact, burst)
     group by all
 ),
 
@@ -97,8 +108,8 @@ next_openings as materialized (
 ),
 
 openings (business_number, contact, burst, started_at, opened_by) as (
-    select business_number, contact, burst, first_at, first_message_id
-    from burst_spans
+    select business_number, contact, burst, burst_started_at, burst_opened_by
+    from long_bursts
     union all
     select
         next_openings.business_number, next_openings.contact, next_openings.burst,
@@ -113,19 +124,32 @@ openings (business_number, contact, burst, started_at, opened_by) as (
 
 service_conversations as (
     select
-        bursts.message_id,
+        message_id,
+        message_key,
+        'service' as conversation_category,
+        burst_opened_by as conversation_id,
+        burst_started_at as conversation_started_at,
+        message_id = burst_opened_by as opens_conversation,
+        business_number,
+        contact
+    from bursts
+    where sent_at < burst_started_at + interval 24 hour
+    union all
+    select
+        late_messages.message_id,
+        late_messages.message_key,
         'service' as conversation_category,
         openings.opened_by as conversation_id,
         openings.started_at as conversation_started_at,
-        bursts.message_id = openings.opened_by as opens_conversation,
-        bursts.business_number,
-        bursts.contact
-    from bursts
+        late_messages.message_id = openings.opened_by as opens_conversation,
+        late_messages.business_number,
+        late_messages.contact
+    from late_messages
     asof join openings
-        on bursts.business_number = openings.business_number
-        and bursts.contact = openings.contact
-        and bursts.burst = openings.burst
-        and bursts.sent_at >= openings.started_at
+        on late_messages.business_number = openings.business_number
+        and late_messages.contact = openings.contact
+        and late_messages.burst = openings.burst
+        and late_messages.sent_at >= openings.started_at
 ),
 
 service_openings as (
@@ -156,6 +180,7 @@ covered_sessions as (
 covered as (
     select
         message_id,
+        message_key,
         case when service_open then 'service'
             else template_conversation_category end as conversation_category,
         case when service_open then service_conversation_id
@@ -168,8 +193,8 @@ covered as (
 
 final as (
     select
-        message_id, conversation_category, conversation_id, conversation_started_at,
-        opens_conversation
+        message_id, message_key, conversation_category, conversation_id,
+        conversation_started_at, opens_conversation
     from service_conversations
     union all
     select * from covered

@@ -118,7 +118,9 @@ with_last_inbound as (
     select
         with_ledger_state.*,
         inbound.sent_at as last_inbound_at,
-        inbound.window_id as last_inbound_window_id
+        inbound.window_id as last_inbound_window_id,
+        inbound.window_opened_at as last_inbound_window_opened_at,
+        inbound.window_closes_at as last_inbound_window_closes_at
     from with_ledger_state
     asof left join int_inbound_events as inbound
         on with_ledger_state.business_number = inbound.business_number
@@ -134,6 +136,14 @@ windows_and_categories as (
         case
             when sent_at < last_inbound_at + interval 24 hours then last_inbound_window_id
         end as window_id,
+        case
+            when sent_at < last_inbound_at + interval 24 hours
+                then last_inbound_window_opened_at
+        end as window_opened_at,
+        case
+            when sent_at < last_inbound_at + interval 24 hours
+                then last_inbound_window_closes_at
+        end as window_closes_at,
         -- a template without a category is treated as marketing (the strictest reading)
         kind = 'template' and coalesce(template_category, 'marketing') = 'marketing'
             as is_marketing_template
@@ -166,8 +176,8 @@ final as (
         opt_ins.status in ('delivered', 'read') as delivered,
         opt_ins.window_id,
         opt_ins.in_window,
-        care_windows.opened_at as window_opened_at,
-        care_windows.closes_at as window_closes_at,
+        opt_ins.window_opened_at,
+        opt_ins.window_closes_at,
         opt_ins.last_inbound_at,
         opt_ins.opt_in_active,
         -- one flag at most, the first that applies; inside a window nothing needs an opt-in
@@ -181,7 +191,6 @@ final as (
             and coalesce(opt_ins.marketing_scope_state = 'opt_out', false)
             as marketing_opt_out_warning
     from opt_ins
-    left join care_windows using (window_id)
 )
 
 select * from final

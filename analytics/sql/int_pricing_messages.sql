@@ -12,6 +12,8 @@ parameters as (
 local_times as (
     select
         outbound.*,
+        -- an integer surrogate for message_id, so the pricing steps join on integers
+        row_number() over () as message_key,
         -- free tiers and months belong to the business account; without one, to the number
         coalesce(outbound.waba_id, outbound.business_number) as account_id,
         timezone(parameters.business_time_zone, outbound.sent_at)::date as send_date
@@ -19,14 +21,21 @@ local_times as (
     cross join parameters
 ),
 
+regime_by_date as (
+    -- a few hundred send dates, not a search per message
+    select send_dates.send_date, pricing_regime_calendar.regime
+    from (select distinct send_date from local_times) as send_dates
+    asof join pricing_regime_calendar
+        on send_dates.send_date >= pricing_regime_calendar.in_force_from
+),
+
 with_regime as (
     select
         local_times.*,
         date_trunc('month', local_times.send_date)::date as send_month,
-        pricing_regime_calendar.regime
+        regime_by_date.regime
     from local_times
-    asof join pricing_regime_calendar
-        on local_times.send_date >= pricing_regime_calendar.in_force_from
+    join regime_by_date using (send_date)
 ),
 
 with_category as (
@@ -45,7 +54,21 @@ with_category as (
     from with_regime
 ),
 
+free_entry_point_threads as (
+    select distinct business_number, contact
+    from int_free_entry_points
+),
+
+-- Few threads have a free entry point: only their messages need the ASOF search.
 with_free_entry_point as (
+    select
+        with_category.*,
+        false as in_free_entry_point,
+        null::varchar as free_entry_point_id,
+        false as is_free_entry_point_reply
+    from with_category
+    anti join free_entry_point_threads using (business_number, contact)
+    union all by name
     select
         with_category.*,
         coalesce(with_category.sent_at < free_entry_points.closes_at, false)
@@ -57,6 +80,7 @@ with_free_entry_point as (
         coalesce(with_category.message_id = free_entry_points.free_entry_point_id, false)
             as is_free_entry_point_reply
     from with_category
+    semi join free_entry_point_threads using (business_number, contact)
     asof left join int_free_entry_points as free_entry_points
         on with_category.business_number = free_entry_points.business_number
         and with_category.contact = free_entry_points.contact
@@ -66,6 +90,7 @@ with_free_entry_point as (
 final as (
     select
         with_free_entry_point.message_id,
+        with_free_entry_point.message_key,
         with_free_entry_point.business_number,
         with_free_entry_point.contact,
         with_free_entry_point.account_id,

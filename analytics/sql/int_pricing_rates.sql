@@ -3,7 +3,7 @@
 -- categories x days), so pricing each message is a hash join rather than a search per message.
 with days as (
     select distinct market, send_date
-    from int_pricing_verdicts
+    from int_pricing_messages
     where market is not null
 ),
 

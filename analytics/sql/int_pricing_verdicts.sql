@@ -16,7 +16,7 @@ parameters as (
 -- conversation_2022: per thread; the first 1,000 a month per business account are free;
 -- the conversation opened by the reply to an ad or page-button referral is free.
 conversations_2022 as (
-    select message_id, conversation_id, opens_conversation
+    select message_key, conversation_id, opens_conversation
     from int_conversations_opened
     where regime = 'conversation_2022'
 ),
@@ -39,7 +39,7 @@ openers_2022 as (
             else messages.priced_template_category
         end as rate_category
     from conversations_2022
-    join messages using (message_id)
+    join messages using (message_key)
     where conversations_2022.opens_conversation
 ),
 
@@ -56,7 +56,7 @@ priced_openers_2022 as (
 
 verdicts_2022 as (
     select
-        conversations_2022.message_id,
+        conversations_2022.message_key,
         conversations_2022.conversation_id,
         priced_openers_2022.conversation_category,
         priced_openers_2022.rate_category,
@@ -75,16 +75,16 @@ verdicts_2022 as (
 -- 72-hour conversation.
 conversations_2023 as (
     select
-        message_id, conversation_id, opens_conversation,
+        message_key, conversation_id, opens_conversation,
         chain as conversation_category
     from int_conversations_opened
     where regime = 'conversation_2023'
     union all
-    select message_id, conversation_id, opens_conversation, conversation_category
+    select message_key, conversation_id, opens_conversation, conversation_category
     from int_conversations_service
     union all
     select
-        message_id, free_entry_point_id, is_free_entry_point_reply,
+        message_key, free_entry_point_id, is_free_entry_point_reply,
         'referral_conversion'
     from messages
     where delivered and in_free_entry_point
@@ -99,7 +99,7 @@ openers_2023 as (
         messages.send_date,
         messages.sent_at
     from conversations_2023
-    join messages using (message_id)
+    join messages using (message_key)
     where conversations_2023.opens_conversation
 ),
 
@@ -118,7 +118,7 @@ priced_openers_2023 as (
 
 verdicts_2023 as (
     select
-        conversations_2023.message_id,
+        conversations_2023.message_key,
         conversations_2023.conversation_id,
         conversations_2023.conversation_category,
         priced_openers_2023.chargeable_kind as expected_meta_billable,
@@ -138,7 +138,7 @@ verdicts_2023 as (
 -- number are charged at the utility rate.
 service_messages_2026_10 as (
     select
-        message_id,
+        message_key,
         row_number() over (
             partition by business_number, send_month order by sent_at, message_id
         ) as number_in_month
@@ -210,9 +210,10 @@ final as (
             else 'utility' end as rate_category_per_message_2026_10
     from messages
     cross join parameters
-    left join verdicts_2022 using (message_id)
-    left join verdicts_2023 using (message_id)
-    left join service_messages_2026_10 using (message_id)
+    -- integer keys: cheaper to hash and compare than wamid strings
+    left join verdicts_2022 using (message_key)
+    left join verdicts_2023 using (message_key)
+    left join service_messages_2026_10 using (message_key)
 )
 
 select * from final

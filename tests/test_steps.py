@@ -1,0 +1,19 @@
+"""The rebuild's step order keeps the partitioning shape of SPEC 8: thread steps first."""
+
+from __future__ import annotations
+
+from analytics.rebuild import STEPS
+
+
+def test_every_thread_step_runs_before_every_account_step():
+    scopes = [step.scope for step in STEPS]
+    first_account_step = scopes.index("account")
+    assert "thread" not in scopes[first_account_step:], [
+        step.name for step in STEPS[first_account_step:] if step.scope == "thread"
+    ]
+
+
+def test_care_windows_follows_int_outbound_whose_windows_it_counts():
+    names = [step.name for step in STEPS]
+    assert names.index("int_inbound_events") < names.index("int_outbound")
+    assert names.index("int_outbound") < names.index("care_windows")
