@@ -805,6 +805,7 @@ def ingest_file(
     started = datetime.now(UTC)
     load = FileLoad(file, kind, "loaded")
     con.execute("begin transaction")
+    con.execute(sql_text("ingest/macros"))
     load_id = fetch_value(con, "select coalesce(max(load_id), 0) + 1 from load_log")
     stage = _Staging(con, path, load_id)
     try:

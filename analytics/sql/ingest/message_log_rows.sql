@@ -12,14 +12,8 @@ cleaned as (
         nullif(trim(message_id), '') as message_id,
         nullif(trim("timestamp"), '') as timestamp_text,
         lower(nullif(trim(direction), '')) as direction_text,
-        case
-            when regexp_full_match(business_number, '[0-9]+') then business_number
-            else nullif(regexp_replace(trim(business_number), '[\s+().-]', '', 'g'), '')
-        end as business_number,
-        case
-            when regexp_full_match(contact, '[0-9]+') then contact
-            else nullif(regexp_replace(trim(contact), '[\s+().-]', '', 'g'), '')
-        end as contact,
+        phone_digits(business_number) as business_number,
+        phone_digits(contact) as contact,
         lower(nullif(trim("type"), '')) as type,
         nullif(template_name, '') as template_name,
         lower(nullif(trim(template_category), '')) as template_category,
@@ -41,15 +35,7 @@ cleaned as (
 parsed as (
     select
         *,
-        case
-            when regexp_full_match(timestamp_text, '[0-9]{1,12}(\.[0-9]+)?')
-                then try(to_timestamp(timestamp_text::double))
-            when regexp_matches(
-                timestamp_text, '[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?\s*(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$'
-            )
-                then try_cast(timestamp_text as timestamptz)
-            else try(timezone($source_time_zone, try_cast(timestamp_text as timestamp)))
-        end as sent_at,
+        instant_from_text(timestamp_text, $source_time_zone) as sent_at,
         case
             when direction_text in ('inbound', 'in', 'incoming', 'received') then 'inbound'
             when direction_text in ('outbound', 'out', 'outgoing', 'sent') then 'outbound'

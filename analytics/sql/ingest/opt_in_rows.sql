@@ -6,11 +6,11 @@ with source as (
 cleaned as (
     select
         line,
-        nullif(regexp_replace(trim(contact), '[\s+().-]', '', 'g'), '') as contact,
+        phone_digits(contact) as contact,
         nullif(trim("timestamp"), '') as timestamp_text,
         replace(replace(lower(nullif(trim(event), '')), '-', '_'), ' ', '_') as event_text,
         coalesce(lower(nullif(trim(scope), '')), 'all') as scope,
-        nullif(regexp_replace(trim(business_number), '[\s+().-]', '', 'g'), '') as business_number,
+        phone_digits(business_number) as business_number,
         nullif(trim(source), '') as source
     from source
 ),
@@ -18,15 +18,7 @@ cleaned as (
 parsed as (
     select
         *,
-        case
-            when regexp_full_match(timestamp_text, '[0-9]{1,12}(\.[0-9]+)?')
-                then try(to_timestamp(timestamp_text::double))
-            when regexp_matches(
-                timestamp_text, '[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?\s*(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$'
-            )
-                then try_cast(timestamp_text as timestamptz)
-            else try(timezone($source_time_zone, try_cast(timestamp_text as timestamp)))
-        end as event_at,
+        instant_from_text(timestamp_text, $source_time_zone) as event_at,
         case
             when event_text in ('opt_in', 'optin', 'subscribe') then 'opt_in'
             when event_text in ('opt_out', 'optout', 'unsubscribe') then 'opt_out'
