@@ -12,6 +12,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from analytics.pricing import REGIMES
 from reports import figures
 from reports.formatting import (
     CATEGORY_LABELS,
@@ -26,7 +27,7 @@ from reports.formatting import (
     share,
 )
 from reports.masking import business_number_label
-from reports.queries import REGIMES, ReportAggregates
+from reports.queries import ReportAggregates
 
 # A daily report's trend charts show this many days, ending on the report's day.
 TREND_DAYS = 30
