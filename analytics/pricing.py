@@ -27,8 +27,9 @@ REGIME_STARTS = {
     "per_message_2026_10": date(2026, 10, 1),  # only when enabled: not confirmed by Meta
 }
 
-# Run after int_outbound, in this order: first the steps that see one thread at a time, then the
-# account pass (monthly free tiers, volume tiers), kept as late and as small as possible.
+# Run after int_outbound and before message_facts, which prices every message from their
+# results. First the steps that see one thread at a time, then the account pass (monthly free
+# tiers, volume tiers), kept as late and as small as possible.
 PRICING_STEPS: tuple[Step, ...] = (
     Step("int_market_contacts", "temp"),
     Step("int_free_entry_points", "temp"),
@@ -40,7 +41,6 @@ PRICING_STEPS: tuple[Step, ...] = (
     # numbers conversations and service messages within the account's month (free tiers)
     Step("int_pricing_verdicts", "temp", scope="account"),
     Step("int_pricing_volume_tiers", "temp", scope="account"),
-    Step("int_billing", "temp", scope="account"),
 )
 
 # Run after message_facts: they read only public tables.

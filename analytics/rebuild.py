@@ -25,8 +25,9 @@ STEPS: tuple[Step, ...] = (
     Step("int_inbound_events", "temp"),
     Step("int_outbound", "temp"),  # windows come from int_inbound_events, not care_windows
     Step("care_windows", "table"),  # counts int_outbound's messages per window
-    *pricing.PRICING_STEPS,  # ends with int_billing: one row per outbound message
-    # billing verdicts depend on the account's monthly free tiers, so these are account-wide
+    *pricing.PRICING_STEPS,  # ends with the account-wide free tiers and volume tiers
+    # prices every message from int_pricing_verdicts, which depends on the account's monthly
+    # free tiers, so these are account-wide
     Step("message_facts", "table", scope="account"),
     Step("violations", "view", scope="account"),
     Step("daily_summary", "table", scope="account"),

@@ -17,11 +17,10 @@ B = "31209999999"
 ANNA = "31612345678"
 BOB = "31687654321"
 
-COMPLIANCE_STEPS_WITH_STAND_IN_BILLING = (
+COMPLIANCE_STEPS_WITH_STAND_IN_PRICING = (
     Step("int_inbound_events", "temp"),
     Step("int_outbound", "temp"),
     Step("care_windows", "table"),
-    Step("int_billing", "temp"),
     Step("message_facts", "table"),
     Step("violations", "view"),
     Step("daily_summary", "table"),
@@ -268,9 +267,9 @@ def test_daily_summary_adds_up_chargeable_messages_and_cost_from_billing(
     con, settings, monkeypatch
 ):
     # A stand-in for the pricing steps, so this test pins daily_summary's arithmetic only.
-    billing = """
+    facts = """
         select
-            message_id,
+            *,
             'per_message_2025' as regime,
             kind = 'template' and delivered as billable,
             'message' as charge_unit,
@@ -284,9 +283,9 @@ def test_daily_summary_adds_up_chargeable_messages_and_cost_from_billing(
     monkeypatch.setattr(
         analytics.rebuild,
         "sql_text",
-        lambda name: billing if name == "int_billing" else real_sql_text(name),
+        lambda name: facts if name == "message_facts" else real_sql_text(name),
     )
-    monkeypatch.setattr(analytics.rebuild, "STEPS", COMPLIANCE_STEPS_WITH_STAND_IN_BILLING)
+    monkeypatch.setattr(analytics.rebuild, "STEPS", COMPLIANCE_STEPS_WITH_STAND_IN_PRICING)
     insert_messages(
         con,
         [

@@ -15,6 +15,7 @@ from analytics.config import Settings
 from analytics.db import fetch_all
 from analytics.pricing import PRICING_REPORT_STEPS, PRICING_STEPS, prepare_pricing_inputs
 from analytics.rebuild import materialize, write_rebuild_parameters
+from analytics.steps import Step
 
 NL = "31612345678"  # Netherlands
 
@@ -58,15 +59,6 @@ def create_int_outbound(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> Non
     )
 
 
-def create_message_facts(con: duckdb.DuckDBPyConnection) -> None:
-    """message_facts as the care-window step builds it: int_outbound plus int_billing."""
-    con.execute(
-        "create or replace table message_facts as "
-        "select int_outbound.*, int_billing.* exclude (message_id) "
-        "from int_outbound join int_billing using (message_id)"
-    )
-
-
 def add_rates(con: duckdb.DuckDBPyConnection, rates: list[tuple]) -> None:
     """Rate-card rows: (effective_from, market, category, rate[, tier_from]) in USD."""
     con.executemany(
@@ -77,21 +69,20 @@ def add_rates(con: duckdb.DuckDBPyConnection, rates: list[tuple]) -> None:
 
 
 def price(con: duckdb.DuckDBPyConnection, settings: Settings, rows: list[dict]) -> dict:
-    """Run the pricing steps over the rows; int_billing rows by message_id, as dicts."""
+    """Run the pricing steps and message_facts over the rows; message_facts by message_id."""
     insert_messages(con, rows)
     create_int_outbound(con, rows)
     write_rebuild_parameters(con, settings)
     prepare_pricing_inputs(con, settings)
-    for step in PRICING_STEPS:
+    for step in (*PRICING_STEPS, Step("message_facts", "table", scope="account")):
         materialize(con, step)
-    create_message_facts(con)
     for step in PRICING_REPORT_STEPS:
         materialize(con, step)
     return billing_by_message(con)
 
 
 def billing_by_message(con: duckdb.DuckDBPyConnection) -> dict:
-    result = con.execute("select * from int_billing order by message_id")
+    result = con.execute("select * from message_facts order by message_id")
     names = [column[0] for column in result.description]
     return {row[0]: dict(zip(names, row, strict=True)) for row in result.fetchall()}
 
