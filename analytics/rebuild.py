@@ -52,8 +52,14 @@ class RebuildResult:
         return sum(self.seconds_by_step.values())
 
 
-def write_rebuild_parameters(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-    """The one-row table every SQL step reads its settings from."""
+def write_rebuild_parameters(
+    con: duckdb.DuckDBPyConnection, settings: Settings, key_offset: int = 0
+) -> None:
+    """The one-row table every SQL step reads its settings from.
+
+    key_offset is added to the integer message keys a step numbers, so that partitions built
+    apart (SPEC §8) number their messages in disjoint ranges.
+    """
     con.execute(
         """
         create or replace temp table rebuild_parameters as
@@ -62,6 +68,7 @@ def write_rebuild_parameters(con: duckdb.DuckDBPyConnection, settings: Settings)
             $per_message_2026_10_enabled::boolean as per_message_2026_10_enabled,
             $free_conversations_per_month::bigint as free_conversations_per_month,
             $free_service_messages_per_month::bigint as free_service_messages_per_month,
+            $key_offset::bigint as key_offset,
             now() as built_at
         """,
         {
@@ -69,6 +76,7 @@ def write_rebuild_parameters(con: duckdb.DuckDBPyConnection, settings: Settings)
             "per_message_2026_10_enabled": settings.per_message_2026_10_enabled,
             "free_conversations_per_month": settings.free_conversations_per_month,
             "free_service_messages_per_month": settings.free_service_messages_per_month,
+            "key_offset": key_offset,
         },
     )
 
