@@ -206,6 +206,7 @@ def test_int_outbound_keeps_the_contract_columns_for_pricing(con, settings):
     columns = [row[0] for row in fetch_all(con, "describe int_outbound")]
     assert columns == [
         "message_id",
+        "message_key",
         "business_number",
         "contact",
         "waba_id",
@@ -224,6 +225,9 @@ def test_int_outbound_keeps_the_contract_columns_for_pricing(con, settings):
         "opt_in_active",
         "violation",
         "marketing_opt_out_warning",
+        "meta_billable",
+        "meta_pricing_type",
+        "meta_category",
     ]
     assert fetch_all(
         con, "select window_opened_at, window_closes_at, last_inbound_at from int_outbound"

@@ -35,7 +35,8 @@ def create_int_outbound(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> Non
             select unnest($ids) as message_id, unnest($inside) as in_window
         )
         select
-            messages.message_id, business_number, contact, waba_id, sent_at,
+            messages.message_id, row_number() over () as message_key,
+            business_number, contact, waba_id, sent_at,
             case when type = 'template' then 'template' else 'session' end as kind,
             type, template_name, template_category,
             coalesce(status, 'delivered') as status,
@@ -47,7 +48,8 @@ def create_int_outbound(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> Non
             null::timestamptz as last_inbound_at,
             null::boolean as opt_in_active,
             null::varchar as violation,
-            false as marketing_opt_out_warning
+            false as marketing_opt_out_warning,
+            meta_billable, meta_pricing_type, meta_category
         from messages
         join windows using (message_id)
         where direction = 'outbound'

@@ -1,7 +1,12 @@
 -- One row per outbound message with its care window, opt-in state and compliance verdict.
 -- This is the contract the pricing steps build on: keep these columns and their meaning.
-with outbound as (
+with parameters as (
+    select key_offset from rebuild_parameters
+),
+
+outbound as materialized (
     select
+        row_number() over () + parameters.key_offset as message_key,
         message_id,
         business_number,
         contact,
@@ -11,8 +16,13 @@ with outbound as (
         type,
         template_name,
         template_category,
-        coalesce(status, 'delivered') as status
+        coalesce(status, 'delivered') as status,
+        -- Meta's own pricing verdict, from status webhooks: carried for message_facts
+        meta_billable,
+        meta_pricing_type,
+        meta_category
     from messages
+    cross join parameters
     where direction = 'outbound'
 ),
 
@@ -88,44 +98,55 @@ ledger_states as (
     )
 ),
 
--- Only templates need the ledger: session messages skip the lookup (a sort of every
--- outbound message saved).
-with_ledger_state as (
+-- Only templates need the ledger. Both ASOF joins sort what they carry, so they carry the
+-- message key alone and the columns join back by it.
+template_ledger_states as (
     select
-        templates.*,
+        templates.message_key,
         ledger_states.all_scope_state,
         ledger_states.any_scope_state,
         ledger_states.marketing_scope_state
-    from outbound as templates
-    asof left join ledger_states
+    from (
+        select message_key, contact, business_number, sent_at
+        from outbound
+        where kind = 'template'
+    ) as templates
+    asof join ledger_states
         on templates.contact = ledger_states.contact
         and templates.business_number = ledger_states.business_number
         and templates.sent_at >= ledger_states.event_at
-    where templates.kind = 'template'
-    union all by name
-    select
-        *,
-        null::varchar as all_scope_state,
-        null::varchar as any_scope_state,
-        null::varchar as marketing_scope_state
-    from outbound
-    where kind = 'session'
 ),
 
 -- The last inbound of the thread at or before the send; an inbound in the same second counts
 -- first, so the comparison is >=.
-with_last_inbound as (
+last_inbounds as (
     select
-        with_ledger_state.*,
+        sends.message_key,
         inbound.sent_at as last_inbound_at,
-        inbound.window_id as last_inbound_window_id,
         inbound.window_opened_at as last_inbound_window_opened_at,
         inbound.window_closes_at as last_inbound_window_closes_at
-    from with_ledger_state
-    asof left join int_inbound_events as inbound
-        on with_ledger_state.business_number = inbound.business_number
-        and with_ledger_state.contact = inbound.contact
-        and with_ledger_state.sent_at >= inbound.sent_at
+    from (select message_key, business_number, contact, sent_at from outbound) as sends
+    asof join (
+        select business_number, contact, sent_at, window_opened_at, window_closes_at
+        from int_inbound_events
+    ) as inbound
+        on sends.business_number = inbound.business_number
+        and sends.contact = inbound.contact
+        and sends.sent_at >= inbound.sent_at
+),
+
+with_last_inbound as (
+    select
+        outbound.*,
+        template_ledger_states.all_scope_state,
+        template_ledger_states.any_scope_state,
+        template_ledger_states.marketing_scope_state,
+        last_inbounds.last_inbound_at,
+        last_inbounds.last_inbound_window_opened_at,
+        last_inbounds.last_inbound_window_closes_at
+    from outbound
+    left join last_inbounds using (message_key)
+    left join template_ledger_states using (message_key)
 ),
 
 windows_and_categories as (
@@ -134,7 +155,9 @@ windows_and_categories as (
         -- the window is [t_in, t_in + 24h): a send at exactly +24h is outside
         coalesce(sent_at < last_inbound_at + interval 24 hours, false) as in_window,
         case
-            when sent_at < last_inbound_at + interval 24 hours then last_inbound_window_id
+            when sent_at < last_inbound_at + interval 24 hours
+                then business_number || ':' || contact || ':'
+                    || cast(epoch(last_inbound_window_opened_at) as bigint)
         end as window_id,
         case
             when sent_at < last_inbound_at + interval 24 hours
@@ -164,6 +187,9 @@ opt_ins as (
 final as (
     select
         opt_ins.message_id,
+        -- an integer surrogate for message_id, so later steps join on integers; partitions
+        -- built apart number from their own key_offset, so keys never repeat across them
+        opt_ins.message_key,
         opt_ins.business_number,
         opt_ins.contact,
         opt_ins.waba_id,
@@ -189,7 +215,10 @@ final as (
         -- Meta rejects these (error 131050) even inside a window
         opt_ins.is_marketing_template
             and coalesce(opt_ins.marketing_scope_state = 'opt_out', false)
-            as marketing_opt_out_warning
+            as marketing_opt_out_warning,
+        opt_ins.meta_billable,
+        opt_ins.meta_pricing_type,
+        opt_ins.meta_category
     from opt_ins
 )
 

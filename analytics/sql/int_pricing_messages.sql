@@ -12,9 +12,6 @@ parameters as (
 local_times as (
     select
         outbound.*,
-        -- an integer surrogate for message_id, so the pricing steps join on integers; partitions
-        -- built apart number from their own key_offset, so keys never repeat across them
-        row_number() over () + parameters.key_offset as message_key,
         -- free tiers and months belong to the business account; without one, to the number
         coalesce(outbound.waba_id, outbound.business_number) as account_id,
         timezone(parameters.business_time_zone, outbound.sent_at)::date as send_date

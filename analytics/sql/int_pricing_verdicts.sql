@@ -149,6 +149,7 @@ service_messages_2026_10 as (
 final as (
     select
         messages.message_id,
+        messages.message_key,
         messages.regime,
         messages.market,
         messages.account_id,

@@ -2,7 +2,7 @@
 -- a market and category, a billable message's rate depends on how many messages of that
 -- category the business account was already charged for in that market this calendar month
 -- (tier_from = that count from which the row's rate applies). Only those markets and
--- categories are counted here; everything else takes the single rate in int_billing.
+-- categories are counted here; everything else takes the single rate in message_facts.
 with verdicts as (
     select * from int_pricing_verdicts
 ),
@@ -14,12 +14,12 @@ tiered as (
 ),
 
 billable as (
-    select message_id, 'per_message_2025' as regime, account_id, market,
+    select message_id, message_key, 'per_message_2025' as regime, account_id, market,
         rate_category_per_message_2025 as category, send_date, send_month, sent_at
     from verdicts
     where billable_per_message_2025
     union all
-    select message_id, 'per_message_2026_10', account_id, market,
+    select message_id, message_key, 'per_message_2026_10', account_id, market,
         rate_category_per_message_2026_10, send_date, send_month, sent_at
     from verdicts
     where billable_per_message_2026_10
@@ -38,7 +38,7 @@ counted as (
 
 final as (
     select
-        counted.message_id,
+        counted.message_key,
         counted.regime,
         counted.charged_before_in_month,
         int_pricing_rates.tier_from,

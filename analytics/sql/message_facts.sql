@@ -2,35 +2,40 @@
 -- the regime in force (and under every regime, for what-if comparison), and Meta's own pricing
 -- verdict where a status webhook carried one. A free message costs 0; a billable one without a
 -- rate costs null (cost_known false), never a silent 0.
-with verdicts as (
-    select * from int_pricing_verdicts
+with day_rates as (
+    -- the base rates (tier_from 0) of each market and day, keyed by category: one join then
+    -- prices every regime
+    select
+        market,
+        send_date,
+        map_from_entries(list((category, {'rate': rate, 'currency': currency}))) as by_category
+    from int_pricing_rates
+    where tier_from = 0
+    group by market, send_date
+),
+
+verdicts as (
+    select
+        int_pricing_verdicts.*,
+        -- session_2019 and per_message_2025 both charge at the priced template category
+        -- (rate_category_* are equal), so rates_2019 prices both
+        day_rates.by_category[rate_category_session_2019] as rates_2019,
+        day_rates.by_category[rate_category_conversation_2022] as rates_2022,
+        day_rates.by_category[rate_category_conversation_2023] as rates_2023,
+        day_rates.by_category[rate_category_per_message_2026_10] as rates_2026_10
+    from int_pricing_verdicts
+    left join day_rates using (market, send_date)
 ),
 
 outbound as (
-    -- the care window and compliance verdict of every message
+    -- the care window, compliance verdict and Meta's own pricing verdict of every message
     select * from int_outbound
-),
-
-meta_pricing as (
-    -- Meta's own verdict. Read here rather than carried through int_outbound: its two ASOF
-    -- joins cost more per column than this one join does
-    select message_id, meta_billable, meta_pricing_type, meta_category
-    from messages
-    where direction = 'outbound'
-),
-
-single_rates as (
-    -- the base rate (tier_from 0) of each market, category and day
-    select market, category, send_date, rate, currency
-    from int_pricing_rates
-    where tier_from = 0
 ),
 
 per_regime as (
     select
         verdicts.*,
-        outbound.* exclude (message_id, sent_at, kind, delivered),
-        meta_pricing.* exclude (message_id),
+        outbound.* exclude (message_id, message_key, sent_at, kind, delivered),
         case when billable_session_2019 then rates_2019.rate else 0 end
             as estimated_cost_session_2019,
         case when billable_conversation_2022 then rates_2022.rate else 0 end
@@ -39,12 +44,12 @@ per_regime as (
             as estimated_cost_conversation_2023,
         case
             when not billable_per_message_2025 then 0
-            when tiers_2025.message_id is not null then tiers_2025.rate
+            when tiers_2025.message_key is not null then tiers_2025.rate
             else rates_2019.rate
         end as estimated_cost_per_message_2025,
         case
             when not billable_per_message_2026_10 then 0
-            when tiers_2026_10.message_id is not null then tiers_2026_10.rate
+            when tiers_2026_10.message_key is not null then tiers_2026_10.rate
             else rates_2026_10.rate
         end as estimated_cost_per_message_2026_10,
         case when billable_session_2019 then rates_2019.currency end as currency_session_2019,
@@ -60,31 +65,12 @@ per_regime as (
             as currency_per_message_2026_10
     from verdicts
     -- priced here rather than in a separate billing table: every temp table is a full write
-    join outbound using (message_id)
-    left join meta_pricing using (message_id)
-    -- session_2019 and per_message_2025 both charge at the priced template category
-    -- (rate_category_* are equal), so one join prices both
-    left join single_rates as rates_2019
-        on rates_2019.market = verdicts.market
-        and rates_2019.category = verdicts.rate_category_session_2019
-        and rates_2019.send_date = verdicts.send_date
-    left join single_rates as rates_2022
-        on rates_2022.market = verdicts.market
-        and rates_2022.category = verdicts.rate_category_conversation_2022
-        and rates_2022.send_date = verdicts.send_date
-    left join single_rates as rates_2023
-        on rates_2023.market = verdicts.market
-        and rates_2023.category = verdicts.rate_category_conversation_2023
-        and rates_2023.send_date = verdicts.send_date
-    left join single_rates as rates_2026_10
-        on rates_2026_10.market = verdicts.market
-        and rates_2026_10.category = verdicts.rate_category_per_message_2026_10
-        and rates_2026_10.send_date = verdicts.send_date
+    join outbound using (message_key)
     left join int_pricing_volume_tiers as tiers_2025
-        on tiers_2025.message_id = verdicts.message_id
+        on tiers_2025.message_key = verdicts.message_key
         and tiers_2025.regime = 'per_message_2025'
     left join int_pricing_volume_tiers as tiers_2026_10
-        on tiers_2026_10.message_id = verdicts.message_id
+        on tiers_2026_10.message_key = verdicts.message_key
         and tiers_2026_10.regime = 'per_message_2026_10'
 ),
 
