@@ -70,6 +70,10 @@ class Settings:
     visible_digits: int = 4
     schedule_cron: str = "0 2 * * *"
     schedule_time_zone: str = "UTC"
+    # 0: rebuild in this process. N > 0: threads hashed into N partitions, built as Prefect
+    # tasks on a Dask cluster ("" = local worker processes; else a scheduler address).
+    rebuild_partitions: int = 0
+    rebuild_cluster: str = ""
 
     def with_overrides(self, **overrides: object) -> Settings:
         """A copy with the given fields replaced (None means: keep the current value)."""
@@ -96,6 +100,8 @@ _FILE_KEYS = {
     ("reports", "visible_digits"): "visible_digits",
     ("schedule", "cron"): "schedule_cron",
     ("schedule", "time_zone"): "schedule_time_zone",
+    ("rebuild", "partitions"): "rebuild_partitions",
+    ("rebuild", "cluster"): "rebuild_cluster",
 }
 _FIELD_TO_KEY = {name: f"{section}.{key}" for (section, key), name in _FILE_KEYS.items()}
 
@@ -144,8 +150,55 @@ def _zone(name: str, value: object) -> None:
         ) from error
 
 
+_TEXT_FIELDS = ("db_path", "memory_limit", "temp_directory", "inbox", "source_time_zone",
+                "rate_cards", "business_time_zone", "reports_out", "schedule_cron",
+                "schedule_time_zone")
+
+# Cron fields: (name, lowest, highest, names for the values from `lowest` on)
+_CRON_FIELDS = (
+    ("minute", 0, 59, ()),
+    ("hour", 0, 23, ()),
+    ("day of month", 1, 31, ()),
+    ("month", 1, 12, ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
+                      "nov", "dec")),
+    ("day of week", 0, 7, ("sun", "mon", "tue", "wed", "thu", "fri", "sat")),
+)
+
+
+def _cron_value(text: str, lowest: int, highest: int, names: tuple[str, ...]) -> int | None:
+    if text.lower() in names:
+        return lowest + names.index(text.lower())
+    if text.isdigit() and lowest <= int(text) <= highest:
+        return int(text)
+    return None
+
+
+def cron_problem(expression: str) -> str | None:
+    """What is wrong with a five-field cron expression, or None when it is valid."""
+    fields = expression.split()
+    if len(fields) != 5:
+        return "it must have five fields (minute hour day-of-month month day-of-week)"
+    for text, (name, lowest, highest, names) in zip(fields, _CRON_FIELDS, strict=True):
+        for item in text.split(","):
+            span, _, step = item.partition("/")
+            if step and not (step.isdigit() and int(step) > 0):
+                return f"the {name} field {text!r} has a bad step {step!r}"
+            if span == "*":
+                continue
+            first, _, last = span.partition("-")
+            start = _cron_value(first, lowest, highest, names)
+            end = _cron_value(last, lowest, highest, names) if last else start
+            if start is None or end is None or end < start:
+                return f"the {name} field {text!r} must stay within {lowest}-{highest}"
+    return None
+
+
 def validated(settings: Settings) -> Settings:
     """The settings, or a ConfigError naming the first wrong value."""
+    for name in _TEXT_FIELDS:
+        value = getattr(settings, name)
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(f"{_FIELD_TO_KEY[name]} = {value!r} must be a non-empty text")
     for name in ("source_time_zone", "business_time_zone", "schedule_time_zone"):
         _zone(name, getattr(settings, name))
     for name in (
@@ -153,6 +206,7 @@ def validated(settings: Settings) -> Settings:
         "free_conversations_per_month",
         "free_service_messages_per_month",
         "visible_digits",
+        "rebuild_partitions",
     ):
         value = getattr(settings, name)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -163,16 +217,29 @@ def validated(settings: Settings) -> Settings:
             "must be true or false"
         )
     lock_timeout = settings.lock_timeout_seconds
-    if isinstance(lock_timeout, bool) or not isinstance(lock_timeout, int | float):
-        raise ConfigError(f"warehouse.lock_timeout_seconds = {lock_timeout!r} must be a number")
-    if not re.fullmatch(r"\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*", settings.memory_limit):
+    if (isinstance(lock_timeout, bool) or not isinstance(lock_timeout, int | float)
+            or not lock_timeout >= 0):
+        raise ConfigError(
+            f"warehouse.lock_timeout_seconds = {lock_timeout!r} must be a number of seconds >= 0"
+        )
+    if not re.fullmatch(r"\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*",
+                        settings.memory_limit, flags=re.IGNORECASE):
         raise ConfigError(
             f"warehouse.memory_limit = {settings.memory_limit!r} must look like '8GB' or '512MiB'"
         )
-    fields = settings.schedule_cron.split()
-    if len(fields) != 5:
+    problem = cron_problem(settings.schedule_cron)
+    if problem:
         raise ConfigError(
-            f"schedule.cron = {settings.schedule_cron!r} must have five fields, e.g. '0 2 * * *'"
+            f"schedule.cron = {settings.schedule_cron!r} is not a cron schedule: {problem}; "
+            "for example '0 2 * * *' (every day at 02:00)"
+        )
+    cluster = settings.rebuild_cluster
+    if not isinstance(cluster, str) or (
+        cluster and not re.fullmatch(r"([a-z][a-z0-9+]*://)?[^\s:/]+:\d{1,5}", cluster)
+    ):
+        raise ConfigError(
+            f"rebuild.cluster = {cluster!r} must be empty (a local Dask cluster) or a Dask "
+            "scheduler address such as 'tcp://10.0.0.5:8786'"
         )
     if not isinstance(settings.column_aliases, dict) or any(
         not isinstance(v, list) or not all(isinstance(a, str) for a in v)

@@ -34,8 +34,31 @@ def _progress(message: str) -> None:
         click.echo(message, err=True)
 
 
-def _fail(error: Exception) -> click.ClickException:
-    return click.ClickException(str(error))
+def _fail(error: Exception, settings: Settings | None = None,
+          writing_reports: bool = False) -> click.ClickException:
+    """The error as one clear line for the person at the terminal: no traceback."""
+    if not isinstance(error, OSError) or settings is None:
+        return click.ClickException(str(error))
+    path = Path(error.filename) if error.filename else None
+    reports = Path(settings.reports_out)
+    if writing_reports or (path and path.resolve().is_relative_to(reports.resolve())):
+        return click.ClickException(
+            f"cannot write the reports to {reports}: {error.strerror}"
+            + (f" ({path})" if path else "")
+            + ". Make the folder writable and free space on its disk, or choose another folder "
+            "with --out / --reports (reports.out in carewindow.toml)."
+        )
+    if path:
+        return click.ClickException(
+            f"{error.strerror}: {path}. Check that it exists, that carewindow may write there "
+            "and that its disk has free space, then run the command again."
+        )
+    return click.ClickException(
+        f"{error.strerror}. carewindow writes beside the warehouse "
+        f"({Path(settings.db_path).parent}), in its spill folder ({settings.temp_directory}) "
+        f"and in the reports folder ({reports}): free space or fix permissions there, then "
+        "run the command again."
+    )
 
 
 db_option = click.option(
@@ -77,6 +100,8 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], kind: str | None, db: st
     Example:
         carewindow ingest exports/messages-2025-06.csv webhooks/ --db data/warehouse.duckdb
     """
+    import duckdb
+
     from analytics import ingest as ingest_module
     from analytics import runs
     from analytics.db import open_for_writing
@@ -96,8 +121,8 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], kind: str | None, db: st
                                 rows_loaded=result.total("loaded"),
                                 rows_quarantined=result.total("quarantined"),
                                 detail="; ".join(result.errors) or None))
-    except (ingest_module.IngestError, RuntimeError) as error:
-        raise _fail(error) from error
+    except (ingest_module.IngestError, RuntimeError, duckdb.Error, OSError) as error:
+        raise _fail(error, settings) from error
     for load in result.loads:
         click.echo(
             f"{load.file}: {load.kind}, {load.outcome}, {load.rows_read:,} read, "
@@ -151,27 +176,38 @@ def generate(messages: int, seed: int, out: Path, start, days: int, webhooks: bo
 
 @main.command()
 @db_option
+@click.option("--partitions", type=click.IntRange(min=0), default=None, metavar="N",
+              help="Hash threads into N partitions built on Dask; 0 = one process "
+              "(default: rebuild.partitions in carewindow.toml, 0).")
+@click.option("--cluster", metavar="ADDRESS", default=None,
+              help="Dask scheduler for the partitions, e.g. tcp://10.0.0.5:8786; \"\" = "
+              "worker processes on this machine (default: rebuild.cluster).")
 @click.pass_context
-def rebuild(ctx: click.Context, db: str | None) -> None:
+def rebuild(ctx: click.Context, db: str | None, partitions: int | None,
+            cluster: str | None) -> None:
     """Rebuild every care window, verdict and price from the full history, then check the data.
 
-    All or nothing: a failed rebuild leaves the previous tables in place.
+    All or nothing: a failed rebuild leaves the previous tables in place. With --partitions N
+    the per-thread steps run as N Prefect tasks on Dask; the result is the same.
 
     \b
     Example:
         carewindow rebuild --db data/warehouse.duckdb
+        carewindow rebuild --partitions 8 --cluster tcp://10.0.0.5:8786
     """
     from analytics import checks, runs
     from analytics.db import open_for_writing
-    from analytics.rebuild import rebuild_warehouse
+    from flows.partitioned import rebuild_for
 
-    settings = _settings(ctx, db_path=db)
+    settings = _settings(ctx, db_path=db, rebuild_partitions=partitions,
+                         rebuild_cluster=cluster)
+    rebuild_tables = rebuild_for(settings)
     started = time.perf_counter()
     try:
         with open_for_writing(settings) as con:
             run_id = runs.start_run(con, "rebuild")
             try:
-                result = rebuild_warehouse(con, settings, on_step=lambda s: _progress(f"  {s}"))
+                result = rebuild_tables(con, settings, on_step=lambda s: _progress(f"  {s}"))
                 checks.assert_data_checks(con)
             except Exception as error:
                 runs.finish_run(con, run_id, "failed", runs.RunCounts(detail=str(error)[:2000]))
@@ -179,7 +215,7 @@ def rebuild(ctx: click.Context, db: str | None) -> None:
             runs.finish_run(con, run_id, "succeeded", runs.RunCounts(
                 violations=result.violations, billable_messages=runs.billable_messages(con)))
     except Exception as error:
-        raise _fail(error) from error
+        raise _fail(error, settings) from error
     click.echo(
         f"rebuilt {result.care_windows:,} care windows and {result.outbound_messages:,} outbound "
         f"messages ({result.violations:,} violations) in {time.perf_counter() - started:.1f}s; "
@@ -236,7 +272,9 @@ def report(ctx: click.Context, db: str | None, out: str | None) -> None:
         con = connect_read_only(settings.db_path)
         with con:
             result = render_reports(con, Path(settings.reports_out), settings)
-    except (RuntimeError, OSError) as error:
+    except OSError as error:
+        raise _fail(error, settings, writing_reports=True) from error
+    except RuntimeError as error:
         raise _fail(error) from error
     click.echo(
         f"rendered {len(result.daily_paths)} daily and {len(result.monthly_paths)} monthly "
@@ -271,7 +309,7 @@ def run(ctx: click.Context, db: str | None, inbox: str | None, reports: str | No
     try:
         summary = _run_nightly(settings, ctx.obj.get("config"))
     except Exception as error:
-        raise _fail(error) from error
+        raise _fail(error, settings) from error
     click.echo(NightlySummary(**summary).line())
 
 

@@ -94,7 +94,13 @@ def nightly(
         try:
             files = find_inbox_files(settings.inbox)
             loaded = load_files(con, files, settings)
-            built = rebuild_tables(con, settings)
+            if settings.rebuild_partitions > 0:
+                # A subflow of its own: its partitions run as tasks on the Dask cluster.
+                from flows.partitioned import rebuild_partitioned
+
+                built = rebuild_partitioned(con, settings)
+            else:
+                built = rebuild_tables(con, settings)
             check_data(con)
             index = render(con, settings.reports_out, settings)
             summary = NightlySummary(

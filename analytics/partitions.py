@@ -1,0 +1,297 @@
+"""Partitioned rebuild without Prefect: export threads to Parquet, build one partition, finish.
+
+SPEC 8: a thread (business number, customer) depends only on its own messages and ledger
+events, so the steps marked scope "thread" run per partition of threads, anywhere, over
+Parquet files; the steps from the first "account" one on (monthly free tiers, daily totals)
+run once, on the warehouse, over every partition's results. The SQL files are the same as in
+analytics.rebuild: only where the relations come from changes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from analytics import rebuild
+from analytics.config import Settings
+from analytics.db import MEMORY, connect_memory, fetch_value, sql_text
+from analytics.rebuild import RebuildResult, materialize, write_rebuild_parameters
+from analytics.steps import Step
+
+# The loaded tables a thread's steps read, each row routed to the partition of its thread.
+# Blank-number ledger events cover every number of the business (SPEC 1): they go to each
+# partition where the customer has a thread, so int_outbound finds them beside those threads.
+# Routing them by a join, rather than copying them to every partition, keeps the export
+# proportional to the data whatever the number of partitions.
+PARTITION_QUERIES = {
+    "messages": """
+        select *, hash(business_number, contact) % $partitions as part
+        from messages
+    """,
+    "opt_in_events": """
+        with ledger as (
+            select *, nullif(business_number, '') is null as covers_every_number
+            from opt_in_events
+        ),
+
+        customer_threads as (
+            select distinct contact, hash(business_number, contact) % $partitions as part
+            from messages
+            where contact in (select contact from ledger where covers_every_number)
+        ),
+
+        final as (
+            select
+                ledger.* exclude (covers_every_number),
+                hash(ledger.business_number, ledger.contact) % $partitions as part
+            from ledger
+            where not covers_every_number
+            union all
+            select ledger.* exclude (covers_every_number), customer_threads.part
+            from ledger
+            join customer_threads using (contact)
+            where ledger.covers_every_number
+        )
+
+        select * from final
+    """,
+}
+
+# Small tables every partition reads whole.
+LOOKUP_TABLES = ("rate_cards",)
+
+# Partition K numbers its integer message keys from K * 2**40: disjoint ranges, as long as no
+# partition holds a trillion messages, and keys stay within a bigint for 8 million partitions.
+KEYS_PER_PARTITION = 2**40
+
+_UNITS = {
+    "B": 1,
+    "KB": 10**3,
+    "MB": 10**6,
+    "GB": 10**9,
+    "TB": 10**12,
+    "KIB": 2**10,
+    "MIB": 2**20,
+    "GIB": 2**30,
+    "TIB": 2**40,
+}
+
+
+@dataclass(frozen=True)
+class PartitionPlan:
+    """Where one partitioned rebuild keeps its files, and which steps run where."""
+
+    root: str  # raw/<table>/part=K/*.parquet, lookups/<table>.parquet, steps/<step>/part-K.parquet
+    partitions: int
+    thread_steps: tuple[Step, ...]  # run once per partition, on the workers
+    account_steps: tuple[Step, ...]  # run once, on the warehouse
+    exported_steps: tuple[str, ...] = field(default=())  # thread results the warehouse needs
+
+
+def split_steps(steps: Sequence[Step]) -> tuple[tuple[Step, ...], tuple[Step, ...]]:
+    """The longest run of "thread" steps from the start, and every step after it.
+
+    A thread step after an account step may read account results, so it stays on the
+    warehouse with the account steps.
+    """
+    first_account = next(
+        (index for index, step in enumerate(steps) if step.scope != "thread"), len(steps)
+    )
+    return tuple(steps[:first_account]), tuple(steps[first_account:])
+
+
+def steps_to_export(thread_steps: Sequence[Step], account_steps: Sequence[Step]) -> tuple[str, ...]:
+    """The thread steps' relations the warehouse must receive: public tables, and the
+    intermediate tables a later step's SQL names. Views are recreated on the warehouse instead.
+
+    An intermediate relation no later step reads stays on the worker: that saves writing it,
+    and keeps per-customer lookups (int_market_contacts has one row per customer, repeated in
+    each partition the customer has a thread in) out of the union.
+    """
+    later_sql = "\n".join(sql_text(step.name) for step in account_steps)
+    return tuple(
+        step.name
+        for step in thread_steps
+        if step.materialization == "table"
+        or (
+            step.materialization == "temp"
+            and re.search(rf"\b{re.escape(step.name)}\b", later_sql) is not None
+        )
+    )
+
+
+def plan_partitions(
+    settings: Settings, steps: Sequence[Step] = rebuild.STEPS, root: str | Path | None = None
+) -> PartitionPlan:
+    """A plan for settings.rebuild_partitions partitions in a fresh folder.
+
+    The folder sits beside the warehouse file (or in the spill folder for an in-memory one);
+    pass root to put it on storage that every worker of a remote cluster can read.
+    """
+    if settings.rebuild_partitions < 1:
+        raise ValueError("a partitioned rebuild needs rebuild.partitions >= 1")
+    if root is None:
+        base = (
+            Path(settings.temp_directory)
+            if settings.db_path == MEMORY
+            else Path(settings.db_path).parent
+        )
+        root = base / "partitions" / f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    thread_steps, account_steps = split_steps(steps)
+    return PartitionPlan(
+        root=str(Path(root).resolve()),
+        partitions=settings.rebuild_partitions,
+        thread_steps=thread_steps,
+        account_steps=account_steps,
+        exported_steps=steps_to_export(thread_steps, account_steps),
+    )
+
+
+def _partition_files(plan: PartitionPlan, table: str, partition: int) -> list[str]:
+    return sorted(
+        str(p) for p in (Path(plan.root) / "raw" / table / f"part={partition}").glob("*.parquet")
+    )
+
+
+def _lookup_file(plan: PartitionPlan, table: str) -> str:
+    return str(Path(plan.root) / "lookups" / f"{table}.parquet")
+
+
+def _step_file(plan: PartitionPlan, step: str, partition: int) -> str:
+    return str(Path(plan.root) / "steps" / step / f"part-{partition}.parquet")
+
+
+def step_files(plan: PartitionPlan, step: str) -> list[str]:
+    """Every partition's Parquet file of one exported step."""
+    return [_step_file(plan, step, partition) for partition in range(plan.partitions)]
+
+
+def export_partitions(con: duckdb.DuckDBPyConnection, plan: PartitionPlan) -> None:
+    """Write the loaded tables as Parquet partitions by thread, and the lookups whole.
+
+    DuckDB's COPY ... (FORMAT parquet, PARTITION_BY (part)) writes part=K/ folders, each
+    scanned in parallel; a partition without rows has no folder.
+    """
+    if not plan.thread_steps:
+        return
+    (Path(plan.root) / "raw").mkdir(parents=True, exist_ok=True)
+    for table, query in PARTITION_QUERIES.items():
+        con.sql(query, params={"partitions": plan.partitions}).write_parquet(
+            str(Path(plan.root) / "raw" / table), partition_by=["part"]
+        )
+    for table in LOOKUP_TABLES:
+        Path(_lookup_file(plan, table)).parent.mkdir(parents=True, exist_ok=True)
+        con.table(table).write_parquet(_lookup_file(plan, table))
+
+
+def memory_share(memory_limit: str, workers: int) -> str:
+    """One worker's share of a memory limit such as '8GB', as a DuckDB setting ('4000000000B')."""
+    number, unit = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z]+)\s*", memory_limit).groups()
+    return f"{int(float(number) * _UNITS[unit.upper()]) // max(workers, 1)}B"
+
+
+def build_partition(plan: PartitionPlan, partition: int, settings: Settings) -> dict[str, float]:
+    """Run the thread steps over one partition in a fresh in-memory DuckDB; write the results
+    the warehouse needs as Parquet. Returns seconds per step."""
+    seconds: dict[str, float] = {}
+    # Each partition spills to its own folder: two DuckDB processes must not share one.
+    spill = Path(plan.root) / "spill" / f"part={partition}"
+    con = connect_memory(settings.with_overrides(temp_directory=str(spill)))
+    try:
+        # The migration gave every loaded table its schema; an empty partition keeps it empty.
+        for table in PARTITION_QUERIES:
+            files = _partition_files(plan, table, partition)
+            if files:
+                con.execute(f"drop table {table}")
+                con.read_parquet(files, hive_partitioning=False).create_view(table)
+        for table in LOOKUP_TABLES:
+            con.execute(
+                f"insert into {table} select * from read_parquet(?)", [_lookup_file(plan, table)]
+            )
+        write_rebuild_parameters(con, settings, key_offset=partition * KEYS_PER_PARTITION)
+        for prepare in rebuild.PREPARATIONS:
+            prepare(con, settings)
+        for step in plan.thread_steps:
+            started = time.perf_counter()
+            materialize(con, step)
+            seconds[step.name] = time.perf_counter() - started
+        for name in plan.exported_steps:
+            started = time.perf_counter()
+            Path(_step_file(plan, name, partition)).parent.mkdir(parents=True, exist_ok=True)
+            con.table(name).write_parquet(_step_file(plan, name, partition))
+            seconds[f"write {name}"] = time.perf_counter() - started
+    finally:
+        con.close()
+        shutil.rmtree(spill, ignore_errors=True)
+    return seconds
+
+
+def finish_rebuild(
+    con: duckdb.DuckDBPyConnection,
+    plan: PartitionPlan,
+    settings: Settings,
+    on_step: Callable[[str], None] | None = None,
+) -> RebuildResult:
+    """On the warehouse, in one transaction: take every partition's thread results under the
+    steps' own names, then run the remaining steps exactly as rebuild_warehouse does."""
+    result = RebuildResult()
+    registered: list[str] = []
+    con.execute("begin transaction")
+    try:
+        write_rebuild_parameters(con, settings)
+        for prepare in rebuild.PREPARATIONS:
+            prepare(con, settings)
+        for step in plan.thread_steps:
+            if on_step:
+                on_step(step.name)
+            started = time.perf_counter()
+            if step.name in plan.exported_steps:
+                files = step_files(plan, step.name)
+                if step.materialization == "table":
+                    con.execute(
+                        f"create or replace table {step.name} as "
+                        "select * from read_parquet(?, hive_partitioning = false)",
+                        [files],
+                    )
+                else:
+                    # Read where it lies: the later steps scan it once or twice.
+                    con.read_parquet(files, hive_partitioning=False).create_view(step.name)
+                    registered.append(step.name)
+            elif step.materialization == "view":
+                materialize(con, step)
+            result.seconds_by_step[step.name] = time.perf_counter() - started
+        for step in plan.account_steps:
+            if on_step:
+                on_step(step.name)
+            started = time.perf_counter()
+            materialize(con, step)
+            result.seconds_by_step[step.name] = time.perf_counter() - started
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    finally:
+        # They read files that are about to be deleted, and a later single-process rebuild on
+        # this connection creates temporary tables under the same names.
+        for name in registered:
+            con.execute(f"drop view if exists {name}")
+    result.outbound_messages = fetch_value(con, "select count(*) from message_facts")
+    result.care_windows = fetch_value(con, "select count(*) from care_windows")
+    result.violations = fetch_value(con, "select count(*) from violations")
+    return result
+
+
+def remove_partition_files(plan: PartitionPlan) -> None:
+    """Delete the plan's folder: it only held this run's intermediate files."""
+    shutil.rmtree(plan.root, ignore_errors=True)
+    # The folder of all runs goes too once empty; a run killed midway leaves its own behind.
+    with contextlib.suppress(OSError):
+        Path(plan.root).parent.rmdir()
