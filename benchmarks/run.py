@@ -69,14 +69,18 @@ def _peak_rss_gib() -> float:
 
 
 def benchmark(messages: int, workdir: Path, settings: Settings, seed: int,
-              with_reports: bool) -> Figures:
+              with_reports: bool, repeats: int = 2) -> Figures:
     figures = Figures(messages=messages)
     data = workdir / f"data-{messages}"
-    if not (data / "messages.csv").exists():
+    if not data.exists():
         _tty(f"generating {messages:,} messages ...")
         started = time.perf_counter()
-        generate_dataset(data, messages, seed=seed, start=date(2024, 10, 1), days=365,
+        # Generated beside and renamed, so an interrupted run never leaves half a dataset.
+        partial = workdir / f"data-{messages}.partial"
+        shutil.rmtree(partial, ignore_errors=True)
+        generate_dataset(partial, messages, seed=seed, start=date(2024, 10, 1), days=365,
                          webhooks=False)
+        partial.rename(data)
         figures.generate_seconds = time.perf_counter() - started
     figures.csv_bytes = (data / "messages.csv").stat().st_size
 
@@ -96,16 +100,16 @@ def benchmark(messages: int, workdir: Path, settings: Settings, seed: int,
         ingest_file(con, card, settings)
     con.execute("checkpoint")
 
-    # Floor and rebuild each run twice, alternating, and the best of each counts: the first
-    # pass also warms DuckDB's buffers, and a busy machine adds noise to single runs.
+    # Floor and rebuild each run `repeats` times, alternating, and the best of each counts: the
+    # first pass also warms DuckDB's buffers, and a busy machine adds noise to single runs.
     floors, rebuilds = [], []
-    for attempt in (1, 2):
-        _tty(f"timing the floor, a bare ASOF join ({attempt}/2) ...")
+    for attempt in range(1, repeats + 1):
+        _tty(f"timing the floor, a bare ASOF join ({attempt}/{repeats}) ...")
         started = time.perf_counter()
         con.execute(FLOOR_SQL)
         floors.append(time.perf_counter() - started)
         con.execute("drop table asof_floor")
-        _tty(f"rebuilding every window, verdict and regime ({attempt}/2) ...")
+        _tty(f"rebuilding every window, verdict and regime ({attempt}/{repeats}) ...")
         started = time.perf_counter()
         rebuild = rebuild_for(settings)
         result = rebuild(con, settings, on_step=lambda step: _tty(f"  {step}"))
@@ -143,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory-limit", default="16GB", help="DuckDB memory limit")
     parser.add_argument("--partitions", type=int, default=0,
                         help="rebuild in N partitions on a local Dask cluster (0: one process)")
+    parser.add_argument("--repeats", type=int, default=2,
+                        help="runs of the floor and of the rebuild; the best of each counts")
     parser.add_argument("--no-reports", action="store_true", help="skip report rendering")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     parser.add_argument("--clean", action="store_true", help="delete the working folder after")
@@ -161,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     print(header)
     results = []
     for messages in args.messages:
-        figures = benchmark(messages, args.dir, settings, args.seed, not args.no_reports)
+        figures = benchmark(messages, args.dir, settings, args.seed, not args.no_reports,
+                            args.repeats)
         results.append(asdict(figures))
         print(f"{messages:>12,} {figures.ingest_rows_per_second:>14,.0f} "
               f"{figures.rebuild_seconds:>10.1f} {figures.rebuild_messages_per_second:>11,.0f} "
