@@ -22,7 +22,7 @@ import duckdb
 
 from analytics import rebuild
 from analytics.config import Settings
-from analytics.db import MEMORY, connect_memory, fetch_value, sql_text
+from analytics.db import MEMORY, connect_memory, sql_text
 from analytics.rebuild import RebuildResult, materialize, write_rebuild_parameters
 from analytics.steps import Step
 
@@ -268,12 +268,7 @@ def finish_rebuild(
             elif step.materialization == "view":
                 materialize(con, step)
             result.seconds_by_step[step.name] = time.perf_counter() - started
-        for step in plan.account_steps:
-            if on_step:
-                on_step(step.name)
-            started = time.perf_counter()
-            materialize(con, step)
-            result.seconds_by_step[step.name] = time.perf_counter() - started
+        rebuild.run_steps(con, plan.account_steps, result, on_step)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -283,9 +278,7 @@ def finish_rebuild(
         # this connection creates temporary tables under the same names.
         for name in registered:
             con.execute(f"drop view if exists {name}")
-    result.outbound_messages = fetch_value(con, "select count(*) from message_facts")
-    result.care_windows = fetch_value(con, "select count(*) from care_windows")
-    result.violations = fetch_value(con, "select count(*) from violations")
+    rebuild.count_results(con, result)
     return result
 
 

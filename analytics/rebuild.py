@@ -9,7 +9,7 @@ one-row table `rebuild_parameters`, written here with bound values.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import duckdb
@@ -106,17 +106,32 @@ def rebuild_warehouse(
             started = time.perf_counter()
             prepare(con, settings)
             result.seconds_by_step[prepare.__name__] = time.perf_counter() - started
-        for step in STEPS:
-            if on_step:
-                on_step(step.name)
-            started = time.perf_counter()
-            materialize(con, step)
-            result.seconds_by_step[step.name] = time.perf_counter() - started
+        run_steps(con, STEPS, result, on_step)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
+    count_results(con, result)
+    return result
+
+
+def run_steps(
+    con: duckdb.DuckDBPyConnection,
+    steps: Sequence[Step],
+    result: RebuildResult,
+    on_step: Callable[[str], None] | None = None,
+) -> None:
+    """Materialise the steps in order, timing each into result."""
+    for step in steps:
+        if on_step:
+            on_step(step.name)
+        started = time.perf_counter()
+        materialize(con, step)
+        result.seconds_by_step[step.name] = time.perf_counter() - started
+
+
+def count_results(con: duckdb.DuckDBPyConnection, result: RebuildResult) -> None:
+    """The headline counts of a finished rebuild."""
     result.outbound_messages = fetch_value(con, "select count(*) from message_facts")
     result.care_windows = fetch_value(con, "select count(*) from care_windows")
     result.violations = fetch_value(con, "select count(*) from violations")
-    return result
