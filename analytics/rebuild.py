@@ -8,6 +8,7 @@ one-row table `rebuild_parameters`, written here with bound values.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -96,8 +97,13 @@ def rebuild_warehouse(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
     on_step: Callable[[str], None] | None = None,
+    keep_intermediates: bool = False,
 ) -> RebuildResult:
-    """Recompute every derived table from the loaded history; all or nothing."""
+    """Recompute every derived table from the loaded history; all or nothing.
+
+    Intermediate (temp) tables are dropped once no later step reads them, unless
+    keep_intermediates is set (tests that look inside them).
+    """
     result = RebuildResult()
     con.execute("begin transaction")
     try:
@@ -106,7 +112,7 @@ def rebuild_warehouse(
             started = time.perf_counter()
             prepare(con, settings)
             result.seconds_by_step[prepare.__name__] = time.perf_counter() - started
-        run_steps(con, STEPS, result, on_step)
+        run_steps(con, STEPS, result, on_step, drop_intermediates=not keep_intermediates)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -115,18 +121,43 @@ def rebuild_warehouse(
     return result
 
 
+def last_readers(steps: Sequence[Step]) -> dict[str, str]:
+    """For each temporary step, the last later step whose SQL reads it (itself if none does)."""
+    texts = {step.name: sql_text(step.name) for step in steps}
+    readers: dict[str, str] = {}
+    for position, step in enumerate(steps):
+        if step.materialization != "temp":
+            continue
+        readers[step.name] = step.name
+        pattern = re.compile(rf"\b{re.escape(step.name)}\b")
+        for later in steps[position + 1:]:
+            if pattern.search(texts[later.name]):
+                readers[step.name] = later.name
+    return readers
+
+
 def run_steps(
     con: duckdb.DuckDBPyConnection,
     steps: Sequence[Step],
     result: RebuildResult,
     on_step: Callable[[str], None] | None = None,
+    drop_intermediates: bool = False,
 ) -> None:
-    """Materialise the steps in order, timing each into result."""
+    """Materialise the steps in order, timing each into result.
+
+    Dropping each intermediate table after its last reader keeps memory and spill bounded by
+    the few tables alive at once, not by every table of the rebuild (at 100 million messages
+    each intermediate is several gigabytes).
+    """
+    readers = last_readers(steps) if drop_intermediates else {}
     for step in steps:
         if on_step:
             on_step(step.name)
         started = time.perf_counter()
         materialize(con, step)
+        for intermediate, last_reader in readers.items():
+            if last_reader == step.name:
+                con.execute(f"drop table if exists {intermediate}")
         result.seconds_by_step[step.name] = time.perf_counter() - started
 
 

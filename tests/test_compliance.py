@@ -202,7 +202,7 @@ def test_failed_sends_are_flagged_like_any_other_and_never_count_as_delivered(co
 
 def test_int_outbound_keeps_the_contract_columns_for_pricing(con, settings):
     insert_messages(con, [inbound("in", at(0)), outbound("out", at(1))])
-    rebuild_warehouse(con, settings)
+    rebuild_warehouse(con, settings, keep_intermediates=True)
     columns = [row[0] for row in fetch_all(con, "describe int_outbound")]
     assert columns == [
         "message_id",

@@ -17,3 +17,20 @@ def test_care_windows_follows_int_outbound_whose_windows_it_counts():
     names = [step.name for step in STEPS]
     assert names.index("int_inbound_events") < names.index("int_outbound")
     assert names.index("int_outbound") < names.index("care_windows")
+
+
+def test_intermediate_tables_are_dropped_after_their_last_reader(con, settings):
+    from analytics.rebuild import last_readers, rebuild_warehouse
+
+    readers = last_readers(STEPS)
+    assert readers["int_outbound"] == "message_facts"
+    rebuild_warehouse(con, settings)
+    temporary = {row[0] for row in con.execute(
+        "select table_name from duckdb_tables() where temporary"
+    ).fetchall()}
+    assert not temporary & set(readers)
+    rebuild_warehouse(con, settings, keep_intermediates=True)
+    temporary = {row[0] for row in con.execute(
+        "select table_name from duckdb_tables() where temporary"
+    ).fetchall()}
+    assert set(readers) <= temporary
