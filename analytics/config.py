@@ -107,7 +107,7 @@ _FIELD_TO_KEY = {name: f"{section}.{key}" for (section, key), name in _FILE_KEYS
 
 
 def load_settings(config_path: str | os.PathLike | None = None) -> Settings:
-    """Settings from the configuration file (explicit path, $CAREWINDOW_CONFIG, ./carewindow.toml)."""
+    """Settings from the configuration file: the path given, $CAREWINDOW_CONFIG, or the default."""
     explicit = config_path or os.environ.get(CONFIG_ENV)
     path = Path(explicit) if explicit else Path(DEFAULT_CONFIG_FILE)
     if not path.exists():
@@ -150,17 +150,30 @@ def _zone(name: str, value: object) -> None:
         ) from error
 
 
-_TEXT_FIELDS = ("db_path", "memory_limit", "temp_directory", "inbox", "source_time_zone",
-                "rate_cards", "business_time_zone", "reports_out", "schedule_cron",
-                "schedule_time_zone")
+_TEXT_FIELDS = (
+    "db_path",
+    "memory_limit",
+    "temp_directory",
+    "inbox",
+    "source_time_zone",
+    "rate_cards",
+    "business_time_zone",
+    "reports_out",
+    "schedule_cron",
+    "schedule_time_zone",
+)
 
 # Cron fields: (name, lowest, highest, names for the values from `lowest` on)
 _CRON_FIELDS = (
     ("minute", 0, 59, ()),
     ("hour", 0, 23, ()),
     ("day of month", 1, 31, ()),
-    ("month", 1, 12, ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
-                      "nov", "dec")),
+    (
+        "month",
+        1,
+        12,
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"),
+    ),
     ("day of week", 0, 7, ("sun", "mon", "tue", "wed", "thu", "fri", "sat")),
 )
 
@@ -217,13 +230,19 @@ def validated(settings: Settings) -> Settings:
             "must be true or false"
         )
     lock_timeout = settings.lock_timeout_seconds
-    if (isinstance(lock_timeout, bool) or not isinstance(lock_timeout, int | float)
-            or not lock_timeout >= 0):
+    if (
+        isinstance(lock_timeout, bool)
+        or not isinstance(lock_timeout, int | float)
+        or not lock_timeout >= 0
+    ):
         raise ConfigError(
             f"warehouse.lock_timeout_seconds = {lock_timeout!r} must be a number of seconds >= 0"
         )
-    if not re.fullmatch(r"\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*",
-                        settings.memory_limit, flags=re.IGNORECASE):
+    if not re.fullmatch(
+        r"\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*",
+        settings.memory_limit,
+        flags=re.IGNORECASE,
+    ):
         raise ConfigError(
             f"warehouse.memory_limit = {settings.memory_limit!r} must look like '8GB' or '512MiB'"
         )

@@ -103,7 +103,7 @@ def fetch_value(
 
 
 def configure(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-    """Session settings: UTC display, memory limit and spill directory, progress bar on a terminal."""
+    """Session settings: UTC display, memory limit, spill folder, progress bar on a terminal."""
     Path(settings.temp_directory).mkdir(parents=True, exist_ok=True)
     con.execute("set TimeZone = 'UTC'")
     con.execute("set memory_limit = ?", [settings.memory_limit])
@@ -180,8 +180,10 @@ def writer_lock(paths: WarehousePaths, timeout_seconds: float) -> Iterator[None]
                         "Wait for it to finish, or raise warehouse.lock_timeout_seconds."
                     ) from None
                 if not told and sys.stderr.isatty():
-                    print(f"waiting for another carewindow run on {paths.published} ...",
-                          file=sys.stderr)
+                    print(
+                        f"waiting for another carewindow run on {paths.published} ...",
+                        file=sys.stderr,
+                    )
                     told = True
                 time.sleep(0.2)
         handle.seek(0)
@@ -262,8 +264,9 @@ def publish(con: duckdb.DuckDBPyConnection, paths: WarehousePaths) -> None:
 _FILE_IN_MESSAGE = re.compile(r'file "([^"]+)"')
 
 
-def disk_full_error(error: BaseException, paths: WarehousePaths,
-                    where: Path | None = None) -> WarehouseError | None:
+def disk_full_error(
+    error: BaseException, paths: WarehousePaths, where: Path | None = None
+) -> WarehouseError | None:
     """A WarehouseError saying what to do if `error` means a full disk at a known file, else None.
 
     DuckDB reports a full disk as an IO error (or, when it happens during a commit, a fatal
@@ -286,17 +289,18 @@ def disk_full_error(error: BaseException, paths: WarehousePaths,
     )
 
 
-def _raise_disk_full(error: BaseException, paths: WarehousePaths,
-                     where: Path | None = None) -> None:
+def _raise_disk_full(
+    error: BaseException, paths: WarehousePaths, where: Path | None = None
+) -> None:
     full = disk_full_error(error, paths, where)
     if full is not None:
         raise full from error
 
 
 @contextlib.contextmanager
-def open_for_writing(settings: Settings, publish_on_success: bool = True) -> Iterator[
-    duckdb.DuckDBPyConnection
-]:
+def open_for_writing(
+    settings: Settings, publish_on_success: bool = True
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """A writable connection to the warehouse, published when the block succeeds.
 
     With db_path ':memory:' there is nothing to lock or publish.

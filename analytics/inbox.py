@@ -9,7 +9,7 @@ from analytics.ingest import DATA_SUFFIXES
 
 
 def inbox_files(inbox: Path) -> list[Path]:
-    """Data files inside the inbox; links or names that lead outside it are left out, with a word."""
+    """Data files inside the inbox; links or names leading outside it are left out, with a word."""
     root = inbox.resolve()
     if not root.is_dir():
         return []
@@ -22,8 +22,9 @@ def inbox_files(inbox: Path) -> list[Path]:
             continue
         target = path.resolve()
         if not target.is_relative_to(root):
-            print(f"skipped {path}: it leads outside the inbox {inbox} (to {target})",
-                  file=sys.stderr)
+            print(
+                f"skipped {path}: it leads outside the inbox {inbox} (to {target})", file=sys.stderr
+            )
             continue
         found.append(target)
     return found

@@ -130,7 +130,7 @@ def last_readers(steps: Sequence[Step]) -> dict[str, str]:
             continue
         readers[step.name] = step.name
         pattern = re.compile(rf"\b{re.escape(step.name)}\b")
-        for later in steps[position + 1:]:
+        for later in steps[position + 1 :]:
             if pattern.search(texts[later.name]):
                 readers[step.name] = later.name
     return readers

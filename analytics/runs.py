@@ -1,4 +1,4 @@
-"""The record of each pipeline run in the warehouse (`pipeline_runs`), for analysts and operators."""
+"""The record of each pipeline run in the warehouse (`pipeline_runs`), for analysts and ops."""
 
 from __future__ import annotations
 
@@ -28,8 +28,10 @@ def start_run(con: duckdb.DuckDBPyConnection, command: str, run_id: str | None =
     con.execute(
         "update pipeline_runs set outcome = 'failed', detail = coalesce(detail || '; ', '') || ? "
         "where outcome = 'running'",
-        ["interrupted: the process ended (killed or crashed) before recording its outcome; "
-         "files it had loaded completely stay loaded, its other work was discarded"],
+        [
+            "interrupted: the process ended (killed or crashed) before recording its outcome; "
+            "files it had loaded completely stay loaded, its other work was discarded"
+        ],
     )
     con.execute(
         "insert into pipeline_runs (run_id, command, started_at, outcome) "
@@ -39,8 +41,9 @@ def start_run(con: duckdb.DuckDBPyConnection, command: str, run_id: str | None =
     return run_id
 
 
-def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, outcome: str,
-               counts: RunCounts | None = None) -> None:
+def finish_run(
+    con: duckdb.DuckDBPyConnection, run_id: str, outcome: str, counts: RunCounts | None = None
+) -> None:
     """Record how a run ended: succeeded or failed, with its counts."""
     counts = counts or RunCounts()
     con.execute(
@@ -51,8 +54,17 @@ def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, outcome: str,
             detail = ?
         where run_id = ?
         """,
-        [outcome, counts.files_loaded, counts.rows_loaded, counts.rows_quarantined,
-         counts.violations, counts.billable_messages, counts.reports_dir, counts.detail, run_id],
+        [
+            outcome,
+            counts.files_loaded,
+            counts.rows_loaded,
+            counts.rows_quarantined,
+            counts.violations,
+            counts.billable_messages,
+            counts.reports_dir,
+            counts.detail,
+            run_id,
+        ],
     )
 
 

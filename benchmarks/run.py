@@ -68,8 +68,14 @@ def _peak_rss_gib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
 
-def benchmark(messages: int, workdir: Path, settings: Settings, seed: int,
-              with_reports: bool, repeats: int = 2) -> Figures:
+def benchmark(
+    messages: int,
+    workdir: Path,
+    settings: Settings,
+    seed: int,
+    with_reports: bool,
+    repeats: int = 2,
+) -> Figures:
     figures = Figures(messages=messages)
     data = workdir / f"data-{messages}"
     if not data.exists():
@@ -78,8 +84,9 @@ def benchmark(messages: int, workdir: Path, settings: Settings, seed: int,
         # Generated beside and renamed, so an interrupted run never leaves half a dataset.
         partial = workdir / f"data-{messages}.partial"
         shutil.rmtree(partial, ignore_errors=True)
-        generate_dataset(partial, messages, seed=seed, start=date(2024, 10, 1), days=365,
-                         webhooks=False)
+        generate_dataset(
+            partial, messages, seed=seed, start=date(2024, 10, 1), days=365, webhooks=False
+        )
         partial.rename(data)
         figures.generate_seconds = time.perf_counter() - started
     figures.csv_bytes = (data / "messages.csv").stat().st_size
@@ -139,52 +146,86 @@ def benchmark(messages: int, workdir: Path, settings: Settings, seed: int,
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=int, nargs="+", default=[1_000_000],
-                        help="message counts to benchmark, one run each (in this process)")
+    parser.add_argument(
+        "--messages",
+        type=int,
+        nargs="+",
+        default=[1_000_000],
+        help="message counts to benchmark, one run each (in this process)",
+    )
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--dir", type=Path, default=ROOT / "data" / "bench",
-                        help="working folder for data and warehouses")
+    parser.add_argument(
+        "--dir",
+        type=Path,
+        default=ROOT / "data" / "bench",
+        help="working folder for data and warehouses",
+    )
     parser.add_argument("--memory-limit", default="16GB", help="DuckDB memory limit")
-    parser.add_argument("--partitions", type=int, default=0,
-                        help="rebuild in N partitions on a local Dask cluster (0: one process)")
-    parser.add_argument("--repeats", type=int, default=2,
-                        help="runs of the floor and of the rebuild; the best of each counts")
+    parser.add_argument(
+        "--partitions",
+        type=int,
+        default=0,
+        help="rebuild in N partitions on a local Dask cluster (0: one process)",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=2,
+        help="runs of the floor and of the rebuild; the best of each counts",
+    )
     parser.add_argument("--no-reports", action="store_true", help="skip report rendering")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     parser.add_argument("--clean", action="store_true", help="delete the working folder after")
     args = parser.parse_args(argv)
 
     args.dir.mkdir(parents=True, exist_ok=True)
-    settings = Settings(memory_limit=args.memory_limit, temp_directory=str(args.dir / "spill"),
-                        rebuild_partitions=args.partitions,
-                        db_path=str(args.dir / "warehouse.duckdb"))
-    print(f"machine: {platform.machine()}, {psutil.cpu_count()} cores, "
-          f"{psutil.virtual_memory().total / 2**30:.0f} GiB; duckdb {duckdb.__version__}; "
-          f"memory limit {args.memory_limit}; "
-          f"{'single process' if not args.partitions else f'{args.partitions} partitions'}")
-    header = (f"{'messages':>12} {'ingest rows/s':>14} {'rebuild s':>10} {'msgs/s':>11} "
-              f"{'floor s':>8} {'ratio':>6} {'publish s':>9} {'report s':>8} {'peak GiB':>8}")
+    settings = Settings(
+        memory_limit=args.memory_limit,
+        temp_directory=str(args.dir / "spill"),
+        rebuild_partitions=args.partitions,
+        db_path=str(args.dir / "warehouse.duckdb"),
+    )
+    print(
+        f"machine: {platform.machine()}, {psutil.cpu_count()} cores, "
+        f"{psutil.virtual_memory().total / 2**30:.0f} GiB; duckdb {duckdb.__version__}; "
+        f"memory limit {args.memory_limit}; "
+        f"{'single process' if not args.partitions else f'{args.partitions} partitions'}"
+    )
+    header = (
+        f"{'messages':>12} {'ingest rows/s':>14} {'rebuild s':>10} {'msgs/s':>11} "
+        f"{'floor s':>8} {'ratio':>6} {'publish s':>9} {'report s':>8} {'peak GiB':>8}"
+    )
     print(header)
     results = []
     for messages in args.messages:
-        figures = benchmark(messages, args.dir, settings, args.seed, not args.no_reports,
-                            args.repeats)
+        figures = benchmark(
+            messages, args.dir, settings, args.seed, not args.no_reports, args.repeats
+        )
         results.append(asdict(figures))
-        print(f"{messages:>12,} {figures.ingest_rows_per_second:>14,.0f} "
-              f"{figures.rebuild_seconds:>10.1f} {figures.rebuild_messages_per_second:>11,.0f} "
-              f"{figures.floor_seconds:>8.1f} {figures.rebuild_to_floor_ratio:>6.2f} "
-              f"{figures.publish_seconds:>9.1f} {figures.report_seconds:>8.1f} "
-              f"{figures.peak_memory_gib:>8.2f}", flush=True)
-        print("  rebuild steps (s): " + ", ".join(
-            f"{name} {seconds}" for name, seconds in figures.rebuild_steps.items()))
+        print(
+            f"{messages:>12,} {figures.ingest_rows_per_second:>14,.0f} "
+            f"{figures.rebuild_seconds:>10.1f} {figures.rebuild_messages_per_second:>11,.0f} "
+            f"{figures.floor_seconds:>8.1f} {figures.rebuild_to_floor_ratio:>6.2f} "
+            f"{figures.publish_seconds:>9.1f} {figures.report_seconds:>8.1f} "
+            f"{figures.peak_memory_gib:>8.2f}",
+            flush=True,
+        )
+        print(
+            "  rebuild steps (s): "
+            + ", ".join(f"{name} {seconds}" for name, seconds in figures.rebuild_steps.items())
+        )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     if args.clean:
         shutil.rmtree(args.dir)
-    print(f"benchmarked {len(results)} size(s): "
-          + "; ".join(f"{r['messages']:,} messages, ingest {r['ingest_rows_per_second']:,.0f} "
-                      f"rows/s, rebuild {r['rebuild_to_floor_ratio']:.2f}x the floor"
-                      for r in results))
+    print(
+        f"benchmarked {len(results)} size(s): "
+        + "; ".join(
+            f"{r['messages']:,} messages, ingest {r['ingest_rows_per_second']:,.0f} "
+            f"rows/s, rebuild {r['rebuild_to_floor_ratio']:.2f}x the floor"
+            for r in results
+        )
+    )
     return 0
 
 

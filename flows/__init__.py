@@ -1,1 +1,1 @@
-"""carewindow flows and command line: orchestration only; the logic lives in analytics/ and reports/."""
+"""carewindow flows and command line: orchestration only; logic lives in analytics/, reports/."""

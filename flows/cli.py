@@ -1,4 +1,4 @@
-"""The `carewindow` command line: one group, an example in every help text, a summary line at the end."""
+"""The `carewindow` command line: one group, an example in every help, a summary line at the end."""
 
 from __future__ import annotations
 
@@ -34,8 +34,9 @@ def _progress(message: str) -> None:
         click.echo(message, err=True)
 
 
-def _fail(error: Exception, settings: Settings | None = None,
-          writing_reports: bool = False) -> click.ClickException:
+def _fail(
+    error: Exception, settings: Settings | None = None, writing_reports: bool = False
+) -> click.ClickException:
     """The error as one clear line for the person at the terminal: no traceback."""
     if not isinstance(error, OSError) or settings is None:
         return click.ClickException(str(error))
@@ -62,14 +63,22 @@ def _fail(error: Exception, settings: Settings | None = None,
 
 
 db_option = click.option(
-    "--db", "db", metavar="PATH", default=None,
+    "--db",
+    "db",
+    metavar="PATH",
+    default=None,
     help="Warehouse file (default: warehouse.path in carewindow.toml, data/warehouse.duckdb).",
 )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", metavar="FILE", default=None, envvar="CAREWINDOW_CONFIG",
-              help="Configuration file (default: ./carewindow.toml).")
+@click.option(
+    "--config",
+    metavar="FILE",
+    default=None,
+    envvar="CAREWINDOW_CONFIG",
+    help="Configuration file (default: ./carewindow.toml).",
+)
 @click.version_option(package_name="carewindow")
 @click.pass_context
 def main(ctx: click.Context, config: str | None) -> None:
@@ -85,9 +94,11 @@ def main(ctx: click.Context, config: str | None) -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--kind", type=click.Choice(["message_log", "webhook", "opt_in_ledger",
-                                           "rate_card"]),
-              help="Treat every file as this kind instead of recognising it from its content.")
+@click.option(
+    "--kind",
+    type=click.Choice(["message_log", "webhook", "opt_in_ledger", "rate_card"]),
+    help="Treat every file as this kind instead of recognising it from its content.",
+)
 @db_option
 @click.pass_context
 def ingest(ctx: click.Context, paths: tuple[Path, ...], kind: str | None, db: str | None) -> None:
@@ -112,15 +123,23 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], kind: str | None, db: st
         with open_for_writing(settings) as con:
             run_id = runs.start_run(con, "ingest")
             result = ingest_module.ingest_paths(
-                con, paths, settings, kind,
+                con,
+                paths,
+                settings,
+                kind,
                 on_file=lambda n, total, path: _progress(f"[{n}/{total}] loading {path}"),
             )
-            runs.finish_run(con, run_id, "failed" if result.errors else "succeeded",
-                            runs.RunCounts(
-                                files_loaded=sum(1 for x in result.loads if x.outcome == "loaded"),
-                                rows_loaded=result.total("loaded"),
-                                rows_quarantined=result.total("quarantined"),
-                                detail="; ".join(result.errors) or None))
+            runs.finish_run(
+                con,
+                run_id,
+                "failed" if result.errors else "succeeded",
+                runs.RunCounts(
+                    files_loaded=sum(1 for x in result.loads if x.outcome == "loaded"),
+                    rows_loaded=result.total("loaded"),
+                    rows_quarantined=result.total("quarantined"),
+                    detail="; ".join(result.errors) or None,
+                ),
+            )
     except (ingest_module.IngestError, RuntimeError, duckdb.Error, OSError) as error:
         raise _fail(error, settings) from error
     for load in result.loads:
@@ -139,18 +158,37 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], kind: str | None, db: st
 
 
 @main.command()
-@click.option("--messages", type=click.IntRange(min=0), default=100_000, show_default=True,
-              help="How many messages to write.")
-@click.option("--seed", type=int, default=42, show_default=True,
-              help="The same seed writes the same bytes.")
-@click.option("--out", type=click.Path(path_type=Path), default=Path("data/generated"),
-              show_default=True, help="Folder for messages.csv, opt_in_ledger.csv, "
-              "status_webhooks.jsonl.")
-@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default="2024-10-01",
-              show_default=True, help="First day of traffic.")
+@click.option(
+    "--messages",
+    type=click.IntRange(min=0),
+    default=100_000,
+    show_default=True,
+    help="How many messages to write.",
+)
+@click.option(
+    "--seed", type=int, default=42, show_default=True, help="The same seed writes the same bytes."
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("data/generated"),
+    show_default=True,
+    help="Folder for messages.csv, opt_in_ledger.csv, status_webhooks.jsonl.",
+)
+@click.option(
+    "--start",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default="2024-10-01",
+    show_default=True,
+    help="First day of traffic.",
+)
 @click.option("--days", type=click.IntRange(min=1), default=365, show_default=True)
-@click.option("--webhooks/--no-webhooks", default=True, show_default=True,
-              help="Also write status webhooks carrying Meta's pricing for some messages.")
+@click.option(
+    "--webhooks/--no-webhooks",
+    default=True,
+    show_default=True,
+    help="Also write status webhooks carrying Meta's pricing for some messages.",
+)
 def generate(messages: int, seed: int, out: Path, start, days: int, webhooks: bool) -> None:
     """Write a realistic synthetic dataset, deterministic by seed.
 
@@ -164,8 +202,9 @@ def generate(messages: int, seed: int, out: Path, start, days: int, webhooks: bo
     from analytics.generate import generate_dataset
 
     started = time.perf_counter()
-    dataset = generate_dataset(out, messages, seed=seed, start=start.date(), days=days,
-                               webhooks=webhooks)
+    dataset = generate_dataset(
+        out, messages, seed=seed, start=start.date(), days=days, webhooks=webhooks
+    )
     seconds = time.perf_counter() - started
     click.echo(
         f"generated {dataset.messages:,} messages for {dataset.customers:,} customers, "
@@ -176,15 +215,25 @@ def generate(messages: int, seed: int, out: Path, start, days: int, webhooks: bo
 
 @main.command()
 @db_option
-@click.option("--partitions", type=click.IntRange(min=0), default=None, metavar="N",
-              help="Hash threads into N partitions built on Dask; 0 = one process "
-              "(default: rebuild.partitions in carewindow.toml, 0).")
-@click.option("--cluster", metavar="ADDRESS", default=None,
-              help="Dask scheduler for the partitions, e.g. tcp://10.0.0.5:8786; \"\" = "
-              "worker processes on this machine (default: rebuild.cluster).")
+@click.option(
+    "--partitions",
+    type=click.IntRange(min=0),
+    default=None,
+    metavar="N",
+    help="Hash threads into N partitions built on Dask; 0 = one process "
+    "(default: rebuild.partitions in carewindow.toml, 0).",
+)
+@click.option(
+    "--cluster",
+    metavar="ADDRESS",
+    default=None,
+    help='Dask scheduler for the partitions, e.g. tcp://10.0.0.5:8786; "" = '
+    "worker processes on this machine (default: rebuild.cluster).",
+)
 @click.pass_context
-def rebuild(ctx: click.Context, db: str | None, partitions: int | None,
-            cluster: str | None) -> None:
+def rebuild(
+    ctx: click.Context, db: str | None, partitions: int | None, cluster: str | None
+) -> None:
     """Rebuild every care window, verdict and price from the full history, then check the data.
 
     All or nothing: a failed rebuild leaves the previous tables in place. With --partitions N
@@ -199,8 +248,7 @@ def rebuild(ctx: click.Context, db: str | None, partitions: int | None,
     from analytics.db import open_for_writing
     from flows.partitioned import rebuild_for
 
-    settings = _settings(ctx, db_path=db, rebuild_partitions=partitions,
-                         rebuild_cluster=cluster)
+    settings = _settings(ctx, db_path=db, rebuild_partitions=partitions, rebuild_cluster=cluster)
     rebuild_tables = rebuild_for(settings)
     started = time.perf_counter()
     try:
@@ -212,8 +260,14 @@ def rebuild(ctx: click.Context, db: str | None, partitions: int | None,
             except Exception as error:
                 runs.finish_run(con, run_id, "failed", runs.RunCounts(detail=str(error)[:2000]))
                 raise
-            runs.finish_run(con, run_id, "succeeded", runs.RunCounts(
-                violations=result.violations, billable_messages=runs.billable_messages(con)))
+            runs.finish_run(
+                con,
+                run_id,
+                "succeeded",
+                runs.RunCounts(
+                    violations=result.violations, billable_messages=runs.billable_messages(con)
+                ),
+            )
     except Exception as error:
         raise _fail(error, settings) from error
     click.echo(
@@ -254,8 +308,12 @@ def check(ctx: click.Context, db: str | None) -> None:
 
 @main.command()
 @db_option
-@click.option("--out", metavar="DIR", default=None,
-              help="Reports folder (default: reports.out in carewindow.toml, data/reports).")
+@click.option(
+    "--out",
+    metavar="DIR",
+    default=None,
+    help="Reports folder (default: reports.out in carewindow.toml, data/reports).",
+)
 @click.pass_context
 def report(ctx: click.Context, db: str | None, out: str | None) -> None:
     """Render the daily and monthly HTML reports and their index from the warehouse.
@@ -285,8 +343,12 @@ def report(ctx: click.Context, db: str | None, out: str | None) -> None:
 def _run_nightly(settings: Settings, config: str | None) -> dict:
     from flows.nightly import nightly
 
-    return nightly(db=settings.db_path, inbox_dir=settings.inbox,
-                   reports_dir=settings.reports_out, config=config)
+    return nightly(
+        db=settings.db_path,
+        inbox_dir=settings.inbox,
+        reports_dir=settings.reports_out,
+        config=config,
+    )
 
 
 @main.command()
@@ -339,11 +401,22 @@ def serve(ctx: click.Context, db: str | None, cron: str | None, timezone: str | 
 
 
 @main.command()
-@click.option("--messages", type=click.IntRange(min=1), default=200_000, show_default=True,
-              help="How many synthetic messages to generate.")
+@click.option(
+    "--messages",
+    type=click.IntRange(min=1),
+    default=200_000,
+    show_default=True,
+    help="How many synthetic messages to generate.",
+)
 @click.option("--seed", type=int, default=42, show_default=True)
-@click.option("--dir", "directory", type=click.Path(path_type=Path), default=Path("data/demo"),
-              show_default=True, help="Folder for the demo's warehouse, inbox and reports.")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(path_type=Path),
+    default=Path("data/demo"),
+    show_default=True,
+    help="Folder for the demo's warehouse, inbox and reports.",
+)
 @click.pass_context
 def demo(ctx: click.Context, messages: int, seed: int, directory: Path) -> None:
     """Generate realistic sample data, run the whole nightly pipeline on it, print the report path.
@@ -361,8 +434,12 @@ def demo(ctx: click.Context, messages: int, seed: int, directory: Path) -> None:
         shutil.copyfile(card, rate_cards / card.name)
     _progress(f"generating {messages:,} messages ...")
     dataset = generate_dataset(inbox, messages, seed=seed, start=date(2024, 10, 1), days=365)
-    settings = _settings(ctx, db_path=str(directory / "warehouse.duckdb"), inbox=str(inbox),
-                         reports_out=str(directory / "reports"))
+    settings = _settings(
+        ctx,
+        db_path=str(directory / "warehouse.duckdb"),
+        inbox=str(inbox),
+        reports_out=str(directory / "reports"),
+    )
     _progress("running the nightly flow ...")
     try:
         summary = _run_nightly(settings, ctx.obj.get("config"))

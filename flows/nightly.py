@@ -1,4 +1,4 @@
-"""The nightly Prefect flow: new inbox files -> load -> rebuild -> data checks -> reports -> summary."""
+"""The nightly Prefect flow: new inbox files, load, rebuild, data checks, reports, summary."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import duckdb  # noqa: E402
 from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 
-from analytics import checks, ingest, inbox, rebuild, runs  # noqa: E402
+from analytics import checks, inbox, ingest, rebuild, runs  # noqa: E402
 from analytics.config import Settings, load_settings  # noqa: E402
 from analytics.db import open_for_writing  # noqa: E402
 from reports.render import render_reports  # noqa: E402
@@ -50,8 +50,9 @@ def find_inbox_files(inbox_dir: str) -> list[str]:
 
 
 @task(retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
-def load_files(con: duckdb.DuckDBPyConnection, files: list[str],
-               settings: Settings) -> ingest.IngestResult:
+def load_files(
+    con: duckdb.DuckDBPyConnection, files: list[str], settings: Settings
+) -> ingest.IngestResult:
     """Load every file not loaded before; each file whole or not at all."""
     result = ingest.ingest_paths(con, files, settings)
     for error in result.errors:
@@ -114,12 +115,20 @@ def nightly(
                 billable_messages=runs.billable_messages(con),
                 report_index=index,
             )
-            runs.finish_run(con, run_id, "succeeded", runs.RunCounts(
-                files_loaded=summary.files_loaded, rows_loaded=summary.rows_loaded,
-                rows_quarantined=summary.rows_quarantined, violations=summary.violations,
-                billable_messages=summary.billable_messages, reports_dir=settings.reports_out,
-                detail="; ".join(loaded.errors) or None,
-            ))
+            runs.finish_run(
+                con,
+                run_id,
+                "succeeded",
+                runs.RunCounts(
+                    files_loaded=summary.files_loaded,
+                    rows_loaded=summary.rows_loaded,
+                    rows_quarantined=summary.rows_quarantined,
+                    violations=summary.violations,
+                    billable_messages=summary.billable_messages,
+                    reports_dir=settings.reports_out,
+                    detail="; ".join(loaded.errors) or None,
+                ),
+            )
         except BaseException as error:
             runs.finish_run(con, run_id, "failed", runs.RunCounts(detail=str(error)[:2000]))
             raise

@@ -15,16 +15,42 @@ def at(hours: float = 0, *, seconds: float = 0, base: datetime = T0) -> datetime
 
 
 MESSAGE_COLUMNS = (
-    "message_id", "direction", "sent_at", "business_number", "contact", "type",
-    "template_name", "template_category", "status", "referral_source", "waba_id",
-    "meta_billable", "meta_pricing_type", "meta_category", "meta_pricing_model",
+    "message_id",
+    "direction",
+    "sent_at",
+    "business_number",
+    "contact",
+    "type",
+    "template_name",
+    "template_category",
+    "status",
+    "referral_source",
+    "waba_id",
+    "meta_billable",
+    "meta_pricing_type",
+    "meta_category",
+    "meta_pricing_model",
 )
 
 
-def message(message_id: str, direction: str, sent_at: datetime, *, business_number="31201234567",
-            contact="31612345678", type="text", template_name=None, template_category=None,
-            status=None, referral_source=None, waba_id="waba1", meta_billable=None,
-            meta_pricing_type=None, meta_category=None, meta_pricing_model=None) -> dict:
+def message(
+    message_id: str,
+    direction: str,
+    sent_at: datetime,
+    *,
+    business_number="31201234567",
+    contact="31612345678",
+    type="text",
+    template_name=None,
+    template_category=None,
+    status=None,
+    referral_source=None,
+    waba_id="waba1",
+    meta_billable=None,
+    meta_pricing_type=None,
+    meta_category=None,
+    meta_pricing_model=None,
+) -> dict:
     """One message row; templates pass type='template' and a category."""
     return dict(locals())
 
@@ -38,8 +64,15 @@ def outbound(message_id, sent_at, **kwargs) -> dict:
 
 
 def template(message_id, sent_at, category="marketing", name="promo", **kwargs) -> dict:
-    return message(message_id, "outbound", sent_at, type="template", template_name=name,
-                   template_category=category, **kwargs)
+    return message(
+        message_id,
+        "outbound",
+        sent_at,
+        type="template",
+        template_name=name,
+        template_category=category,
+        **kwargs,
+    )
 
 
 def insert_messages(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
@@ -52,8 +85,9 @@ def insert_messages(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
     )
 
 
-def opt_in(contact: str, event_at: datetime, event="opt_in", scope="all",
-           business_number=None) -> dict:
+def opt_in(
+    contact: str, event_at: datetime, event="opt_in", scope="all", business_number=None
+) -> dict:
     return dict(locals())
 
 

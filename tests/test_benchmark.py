@@ -13,10 +13,21 @@ BENCHMARK = Path(__file__).resolve().parent.parent / "benchmarks" / "run.py"
 
 def test_benchmark_runs_and_reports_every_figure(tmp_path, monkeypatch, capsys):
     figures_file = tmp_path / "figures.json"
-    monkeypatch.setattr(sys, "argv", [
-        str(BENCHMARK), "--messages", "3000", "--dir", str(tmp_path / "bench"),
-        "--json", str(figures_file), "--memory-limit", "2GB",
-    ])
+    monkeypatch.setattr(
+        sys,
+        "argv",
+        [
+            str(BENCHMARK),
+            "--messages",
+            "3000",
+            "--dir",
+            str(tmp_path / "bench"),
+            "--json",
+            str(figures_file),
+            "--memory-limit",
+            "2GB",
+        ],
+    )
     try:
         runpy.run_path(str(BENCHMARK), run_name="__main__")
     except SystemExit as stop:
@@ -26,6 +37,12 @@ def test_benchmark_runs_and_reports_every_figure(tmp_path, monkeypatch, capsys):
     assert output.strip().splitlines()[-1].startswith("benchmarked 1 size(s): 3,000 messages")
     [figures] = json.loads(figures_file.read_text())
     assert figures["messages"] == 3000
-    for name in ("ingest_rows_per_second", "rebuild_seconds", "floor_seconds",
-                 "rebuild_to_floor_ratio", "report_seconds", "peak_memory_gib"):
+    for name in (
+        "ingest_rows_per_second",
+        "rebuild_seconds",
+        "floor_seconds",
+        "rebuild_to_floor_ratio",
+        "report_seconds",
+        "peak_memory_gib",
+    ):
         assert figures[name] > 0, name

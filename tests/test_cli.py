@@ -50,8 +50,9 @@ def test_ingest_rebuild_report_check_through_the_command_line(tmp_path):
     db = str(tmp_path / "warehouse.duckdb")
     runner = CliRunner()
 
-    loaded = runner.invoke(main, ["ingest", str(data), str(ROOT / "data" / "rate_cards"),
-                                  "--db", db])
+    loaded = runner.invoke(
+        main, ["ingest", str(data), str(ROOT / "data" / "rate_cards"), "--db", db]
+    )
     assert loaded.exit_code == 0, loaded.output
     assert loaded.output.strip().splitlines()[-1].startswith("ingested 4 file(s)")
 
@@ -74,8 +75,7 @@ def test_ingest_rebuild_report_check_through_the_command_line(tmp_path):
         commands = con.execute(
             "select command, outcome from pipeline_runs order by started_at"
         ).fetchall()
-    assert commands == [("ingest", "succeeded"), ("ingest", "succeeded"),
-                        ("rebuild", "succeeded")]
+    assert commands == [("ingest", "succeeded"), ("ingest", "succeeded"), ("rebuild", "succeeded")]
 
 
 def test_errors_say_what_to_do_next(tmp_path):
@@ -92,8 +92,9 @@ def test_errors_say_what_to_do_next(tmp_path):
 
     config = tmp_path / "bad.toml"
     config.write_text('[business]\ntime_zone = "Mars/Olympus"\n')
-    wrong = runner.invoke(main, ["--config", str(config), "rebuild", "--db",
-                                 str(tmp_path / "w.duckdb")])
+    wrong = runner.invoke(
+        main, ["--config", str(config), "rebuild", "--db", str(tmp_path / "w.duckdb")]
+    )
     assert wrong.exit_code == 1
     assert "business.time_zone" in wrong.output
 
@@ -113,7 +114,9 @@ def test_published_warehouse_opens_in_the_pinned_duckdb_shell(tmp_path):
     shell = Path(sys.executable).parent / "duckdb"
     result = subprocess.run(
         [str(shell), "-readonly", "-csv", db, "-c", "select count(*) from messages"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "300"

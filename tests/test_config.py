@@ -26,10 +26,16 @@ WRONG_VALUES = [
     ('[business]\ntime_zone = "Mars/Olympus_Mons"\n', "business.time_zone", "IANA time zone"),
     ('[inputs]\nsource_time_zone = "CEST+2"\n', "inputs.source_time_zone", "IANA time zone"),
     ('[schedule]\ntime_zone = ""\n', "schedule.time_zone", "non-empty"),
-    ("[business]\nfree_conversations_per_month = -1\n",
-     "business.free_conversations_per_month", ">= 0"),
-    ("[business]\nfree_service_messages_per_month = 2.5\n",
-     "business.free_service_messages_per_month", "whole number"),
+    (
+        "[business]\nfree_conversations_per_month = -1\n",
+        "business.free_conversations_per_month",
+        ">= 0",
+    ),
+    (
+        "[business]\nfree_service_messages_per_month = 2.5\n",
+        "business.free_service_messages_per_month",
+        "whole number",
+    ),
     ("[warehouse]\nthreads = -2\n", "warehouse.threads", ">= 0"),
     ("[warehouse]\nlock_timeout_seconds = -5\n", "warehouse.lock_timeout_seconds", ">= 0"),
     ('[warehouse]\nlock_timeout_seconds = "soon"\n', "warehouse.lock_timeout_seconds", "number"),
@@ -43,16 +49,20 @@ WRONG_VALUES = [
     ("[schedule]\ncron = 2\n", "schedule.cron", "text"),
     ('[warehouse]\ncolour = "blue"\n', "warehouse.colour", "unknown setting"),
     ('[wharehouse]\npath = "x.duckdb"\n', "wharehouse.path", "unknown setting"),
-    ('[business]\nper_message_2026_10_enabled = "yes"\n',
-     "business.per_message_2026_10_enabled", "true or false"),
+    (
+        '[business]\nper_message_2026_10_enabled = "yes"\n',
+        "business.per_message_2026_10_enabled",
+        "true or false",
+    ),
     ('[inputs.column_aliases]\ncolour = ["color"]\n', "inputs.column_aliases", "colour"),
     ('[inputs.column_aliases]\ncontact = "customer"\n', "inputs.column_aliases", "lists"),
     ("[warehouse]\npath = 3\n", "warehouse.path", "text"),
 ]
 
 
-@pytest.mark.parametrize(("text", "key", "says"), WRONG_VALUES,
-                         ids=[key for _, key, _ in WRONG_VALUES])
+@pytest.mark.parametrize(
+    ("text", "key", "says"), WRONG_VALUES, ids=[key for _, key, _ in WRONG_VALUES]
+)
 def test_a_wrong_value_is_named_by_its_key(tmp_path, text, key, says):
     with pytest.raises(ConfigError) as raised:
         load_settings(config_file(tmp_path, text))
@@ -61,14 +71,18 @@ def test_a_wrong_value_is_named_by_its_key(tmp_path, text, key, says):
     assert says in str(raised.value)
 
 
-@pytest.mark.parametrize(("text", "key", "says"), WRONG_VALUES[::4],
-                         ids=[key for _, key, _ in WRONG_VALUES[::4]])
+@pytest.mark.parametrize(
+    ("text", "key", "says"), WRONG_VALUES[::4], ids=[key for _, key, _ in WRONG_VALUES[::4]]
+)
 def test_the_command_line_stops_on_a_wrong_value_with_exit_code_1(tmp_path, text, key, says):
     path = config_file(tmp_path, text)
     db = str(tmp_path / "warehouse.duckdb")
 
-    for command in (["rebuild", "--db", db], ["ingest", str(path), "--db", db],
-                    ["report", "--db", db]):
+    for command in (
+        ["rebuild", "--db", db],
+        ["ingest", str(path), "--db", db],
+        ["report", "--db", db],
+    ):
         result = CliRunner().invoke(main, ["--config", str(path), *command])
 
         assert result.exit_code == 1, result.output
@@ -81,8 +95,13 @@ def test_the_command_line_stops_on_a_wrong_value_with_exit_code_1(tmp_path, text
 def test_a_real_process_prints_one_line_and_no_traceback(tmp_path):
     config_file(tmp_path, '[business]\ntime_zone = "Europe/Amsterdamm"\n')
 
-    completed = subprocess.run([sys.executable, "-m", "flows.cli", "rebuild"], cwd=tmp_path,
-                               capture_output=True, text=True, timeout=120)
+    completed = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "rebuild"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
     assert completed.returncode == 1
     assert completed.stdout == ""
@@ -93,8 +112,7 @@ def test_a_real_process_prints_one_line_and_no_traceback(tmp_path):
 
 
 def test_command_line_overrides_are_checked_like_the_file(tmp_path):
-    result = CliRunner().invoke(main, ["report", "--db", str(tmp_path / "w.duckdb"),
-                                       "--out", ""])
+    result = CliRunner().invoke(main, ["report", "--db", str(tmp_path / "w.duckdb"), "--out", ""])
 
     assert result.exit_code == 1
     assert "reports.out = '' must be a non-empty text" in result.output
@@ -116,21 +134,31 @@ def test_the_shipped_configuration_file_holds_exactly_the_defaults():
     assert load_settings(ROOT / "carewindow.toml") == Settings()
 
 
-@pytest.mark.parametrize("expression", [
-    "0 2 * * *", "*/15 * * * *", "0 0-6/2 * * mon-fri", "30 1 1,15 jan,jul *", "0 2 * * 7",
-    "5 4 * * SUN",
-])
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "0 2 * * *",
+        "*/15 * * * *",
+        "0 0-6/2 * * mon-fri",
+        "30 1 1,15 jan,jul *",
+        "0 2 * * 7",
+        "5 4 * * SUN",
+    ],
+)
 def test_valid_cron_schedules_pass(expression):
     assert cron_problem(expression) is None
 
 
-@pytest.mark.parametrize(("expression", "problem"), [
-    ("0 24 * * *", "the hour field '24' must stay within 0-23"),
-    ("0 2 0 * *", "the day of month field '0' must stay within 1-31"),
-    ("0 2 * * 8", "the day of week field '8' must stay within 0-7"),
-    ("*/0 2 * * *", "the minute field '*/0' has a bad step '0'"),
-    ("5-1 2 * * *", "the minute field '5-1' must stay within 0-59"),
-    ("@daily", "it must have five fields (minute hour day-of-month month day-of-week)"),
-])
+@pytest.mark.parametrize(
+    ("expression", "problem"),
+    [
+        ("0 24 * * *", "the hour field '24' must stay within 0-23"),
+        ("0 2 0 * *", "the day of month field '0' must stay within 1-31"),
+        ("0 2 * * 8", "the day of week field '8' must stay within 0-7"),
+        ("*/0 2 * * *", "the minute field '*/0' has a bad step '0'"),
+        ("5-1 2 * * *", "the minute field '5-1' must stay within 0-59"),
+        ("@daily", "it must have five fields (minute hour day-of-month month day-of-week)"),
+    ],
+)
 def test_wrong_cron_schedules_say_which_field(expression, problem):
     assert cron_problem(expression) == problem

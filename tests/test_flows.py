@@ -58,8 +58,9 @@ def test_nightly_flow_loads_rebuilds_checks_and_reports(harness, tmp_path):
     assert summary["outbound_messages"] > 0
     assert Path(summary["report_index"]).exists()
     with duckdb.connect(str(db), read_only=True) as con:
-        runs = con.execute("select command, outcome, files_loaded, rows_loaded, violations "
-                           "from pipeline_runs").fetchall()
+        runs = con.execute(
+            "select command, outcome, files_loaded, rows_loaded, violations from pipeline_runs"
+        ).fetchall()
         outbound = con.execute(
             "select count(*) from messages where direction = 'outbound'"
         ).fetchall()[0][0]
@@ -80,8 +81,9 @@ def test_nightly_flow_loads_rebuilds_checks_and_reports(harness, tmp_path):
     assert outcomes == [("succeeded", 4), ("succeeded", 0)]
 
 
-def test_failed_data_check_fails_the_run_and_keeps_the_last_good_state(harness, tmp_path,
-                                                                        monkeypatch):
+def test_failed_data_check_fails_the_run_and_keeps_the_last_good_state(
+    harness, tmp_path, monkeypatch
+):
     inbox = _inbox(tmp_path, messages=800)
     db = tmp_path / "warehouse.duckdb"
     nightly(db=str(db), inbox_dir=str(inbox), reports_dir=str(tmp_path / "reports"))
@@ -100,8 +102,13 @@ def test_failed_data_check_fails_the_run_and_keeps_the_last_good_state(harness, 
 
 
 def test_deployment_uses_the_configured_cron_schedule_and_time_zone():
-    settings = Settings(schedule_cron="30 3 * * 1-5", schedule_time_zone="Europe/Amsterdam",
-                        db_path="w.duckdb", inbox="in", reports_out="out")
+    settings = Settings(
+        schedule_cron="30 3 * * 1-5",
+        schedule_time_zone="Europe/Amsterdam",
+        db_path="w.duckdb",
+        inbox="in",
+        reports_out="out",
+    )
     deployment = nightly_deployment(settings)
     assert deployment.name == "nightly"
     [schedule] = deployment.schedules
@@ -115,12 +122,24 @@ def test_two_runs_at_once_leave_one_consistent_warehouse(tmp_path):
     inbox = _inbox(tmp_path, messages=2000, seed=8)
     db = tmp_path / "warehouse.duckdb"
     env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
-    command = [sys.executable, "-m", "flows.cli", "run", "--db", str(db), "--inbox", str(inbox),
-               "--reports", str(tmp_path / "reports")]
-    first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                             text=True)
-    second = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              text=True)
+    command = [
+        sys.executable,
+        "-m",
+        "flows.cli",
+        "run",
+        "--db",
+        str(db),
+        "--inbox",
+        str(inbox),
+        "--reports",
+        str(tmp_path / "reports"),
+    ]
+    first = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    second = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     outputs = [first.communicate(timeout=600)[0], second.communicate(timeout=600)[0]]
     assert first.returncode == 0, outputs[0]
     assert second.returncode == 0, outputs[1]
@@ -132,8 +151,9 @@ def test_two_runs_at_once_leave_one_consistent_warehouse(tmp_path):
             "select count(*) from (select message_id, direction from messages "
             "group by all having count(*) > 1)"
         ).fetchall()[0][0]
-        runs = con.execute("select outcome, files_loaded from pipeline_runs "
-                           "order by started_at").fetchall()
+        runs = con.execute(
+            "select outcome, files_loaded from pipeline_runs order by started_at"
+        ).fetchall()
     assert len(loads) == 4 and all(count == 1 for _, count in loads)
     assert duplicates == 0
     assert sorted(runs) == [("succeeded", 0), ("succeeded", 4)]

@@ -55,8 +55,14 @@ def cli_command(*args: str) -> list[str]:
 
 def carewindow(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
     """Run the command line to completion in `cwd` (where its carewindow.toml is)."""
-    return subprocess.run(cli_command(*args), cwd=cwd, capture_output=True, text=True,
-                          timeout=timeout, env=_environment())
+    return subprocess.run(
+        cli_command(*args),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=_environment(),
+    )
 
 
 def _environment() -> dict[str, str]:
@@ -88,8 +94,13 @@ def csv_rows(path: Path) -> int:
 
 
 def settings_for(db: Path, tmp: Path, **overrides: object) -> Settings:
-    return Settings(db_path=str(db), temp_directory=str(tmp / "tmp"), memory_limit="1GB",
-                    lock_timeout_seconds=30, **overrides)
+    return Settings(
+        db_path=str(db),
+        temp_directory=str(tmp / "tmp"),
+        memory_limit="1GB",
+        lock_timeout_seconds=30,
+        **overrides,
+    )
 
 
 def load_in_process(settings: Settings, *paths: Path, rebuild: bool = False) -> None:
@@ -109,8 +120,14 @@ def assert_no_traceback(completed: subprocess.CompletedProcess) -> None:
 def running_on_terminal(args: list[str], cwd: Path) -> Iterator[tuple[subprocess.Popen, int]]:
     """A command whose stderr is a terminal, so it prints its progress; yields (process, fd)."""
     leader, follower = pty.openpty()
-    process = subprocess.Popen(args, cwd=cwd, stdin=subprocess.DEVNULL,
-                               stdout=subprocess.DEVNULL, stderr=follower, env=_environment())
+    process = subprocess.Popen(
+        args,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=follower,
+        env=_environment(),
+    )
     os.close(follower)
     try:
         yield process, leader
@@ -156,8 +173,9 @@ def state_of_working_copy(paths: WarehousePaths, scratch: Path, file: str) -> tu
         shutil.copyfile(wal, scratch / "work.duckdb.wal")
     with duckdb.connect(str(copy)) as con:
         messages = con.execute("select count(*) from messages").fetchall()[0][0]
-        loads = con.execute("select outcome, loaded from load_log where file = ?",
-                            [file]).fetchall()
+        loads = con.execute(
+            "select outcome, loaded from load_log where file = ?", [file]
+        ).fetchall()
     return messages, loads
 
 
@@ -193,9 +211,13 @@ def test_a_load_killed_midway_leaves_the_warehouse_as_it_was_and_loads_whole_nex
     published_before = sha256(db)
     messages_file = big_dataset / "messages.csv"
 
-    process = subprocess.Popen(cli_command("ingest", str(messages_file), "--db", str(db)),
-                               cwd=tmp_path, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, env=_environment())
+    process = subprocess.Popen(
+        cli_command("ingest", str(messages_file), "--db", str(db)),
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=_environment(),
+    )
     try:
         # The working copy grows only while the load's transaction writes its rows.
         start_size = db.stat().st_size
@@ -221,10 +243,13 @@ def test_a_load_killed_midway_leaves_the_warehouse_as_it_was_and_loads_whole_nex
     assert again.returncode == 0, again.stderr
     assert count(db, "select count(*) from messages") == rows
     with duckdb.connect(str(db), read_only=True) as con:
-        assert con.execute("select outcome, rows_read, loaded from load_log where file = ?",
-                           [str(messages_file)]).fetchall() == [("loaded", rows, rows)]
-        runs = con.execute("select command, outcome, detail from pipeline_runs "
-                           "where command = 'ingest' order by started_at").fetchall()
+        assert con.execute(
+            "select outcome, rows_read, loaded from load_log where file = ?", [str(messages_file)]
+        ).fetchall() == [("loaded", rows, rows)]
+        runs = con.execute(
+            "select command, outcome, detail from pipeline_runs "
+            "where command = 'ingest' order by started_at"
+        ).fetchall()
     assert [run[:2] for run in runs] == [("ingest", "failed"), ("ingest", "succeeded")]
     assert runs[0][2].startswith("interrupted")
 
@@ -251,7 +276,8 @@ def test_a_copy_of_the_published_warehouse_cut_short_is_never_taken_for_the_work
 
     assert count(db, "select count(*) from messages") == csv_rows(small_dataset / "messages.csv")
     assert count(db, "select count(*) from opt_in_events") == csv_rows(
-        small_dataset / "opt_in_ledger.csv")
+        small_dataset / "opt_in_ledger.csv"
+    )
 
 
 # ---------------------------------------------------------------------- kill -9 mid-rebuild
@@ -295,8 +321,10 @@ def test_a_rebuild_killed_midway_keeps_the_previous_tables_and_reports(tmp_path)
     assert again.returncode == 0, again.stderr
     assert fingerprint(db) == uninterrupted
     with duckdb.connect(str(db), read_only=True) as con:
-        runs = con.execute("select outcome, detail from pipeline_runs where command = 'rebuild' "
-                           "order by started_at").fetchall()
+        runs = con.execute(
+            "select outcome, detail from pipeline_runs where command = 'rebuild' "
+            "order by started_at"
+        ).fetchall()
     assert [outcome for outcome, _ in runs] == ["failed", "succeeded"]
     assert runs[0][1].startswith("interrupted")
 
@@ -314,18 +342,22 @@ def test_an_open_read_only_session_neither_blocks_a_run_nor_sees_half_of_it(
 
     def new_reader(query: str) -> str:
         # Another process, as a second analyst: DuckDB shares one open database per process.
-        code = ("import duckdb, sys; con = duckdb.connect(sys.argv[1], read_only=True); "
-                "print(con.execute(sys.argv[2]).fetchall()[0][0])")
-        done = subprocess.run([sys.executable, "-c", code, str(db), query],
-                              capture_output=True, text=True, check=True)
+        code = (
+            "import duckdb, sys; con = duckdb.connect(sys.argv[1], read_only=True); "
+            "print(con.execute(sys.argv[2]).fetchall()[0][0])"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(db), query], capture_output=True, text=True, check=True
+        )
         return done.stdout.strip()
 
     analyst = duckdb.connect(str(db), read_only=True)
     try:
         assert analyst.execute("select count(*) from messages").fetchall() == [(0,)]
 
-        loaded = carewindow("ingest", str(small_dataset / "messages.csv"), "--db", str(db),
-                            cwd=tmp_path)
+        loaded = carewindow(
+            "ingest", str(small_dataset / "messages.csv"), "--db", str(db), cwd=tmp_path
+        )
         assert loaded.returncode == 0, loaded.stderr
         assert analyst.execute("select count(*) from messages").fetchall() == [(0,)]
         assert new_reader("select count(*) from messages") == str(rows)
@@ -336,10 +368,13 @@ def test_an_open_read_only_session_neither_blocks_a_run_nor_sees_half_of_it(
         assert analyst.execute(
             "select count(*) from information_schema.tables where table_name = 'message_facts'"
         ).fetchall() == [(0,)]
-        assert new_reader(
-            "select count(*) = (select count(*) from messages where direction = 'outbound') "
-            "from message_facts"
-        ) == "True"
+        assert (
+            new_reader(
+                "select count(*) = (select count(*) from messages where direction = 'outbound') "
+                "from message_facts"
+            )
+            == "True"
+        )
     finally:
         analyst.close()
     # Closed and opened again, the analyst's own process sees the new state too.
@@ -359,8 +394,9 @@ def test_a_second_writer_stops_with_a_clear_message_when_the_first_holds_on(
     published, work = sha256(db), sha256(paths.work)
 
     with writer_lock(paths, timeout_seconds=5):
-        second = carewindow("ingest", str(small_dataset / "messages.csv"), "--db", str(db),
-                            cwd=tmp_path)
+        second = carewindow(
+            "ingest", str(small_dataset / "messages.csv"), "--db", str(db), cwd=tmp_path
+        )
 
     assert second.returncode == 1
     assert_no_traceback(second)
@@ -395,8 +431,11 @@ def test_a_second_writer_waits_for_the_first_and_then_runs(tmp_path, small_datas
 def mounted_tmpfs(folder: Path, *options: str) -> Iterator[Path]:
     """A small tmpfs at `folder` (needs root); the test is skipped where mounting is refused."""
     folder.mkdir(parents=True, exist_ok=True)
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", ",".join(options), "tmpfs",
-                              str(folder)], capture_output=True, text=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", ",".join(options), "tmpfs", str(folder)],
+        capture_output=True,
+        text=True,
+    )
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here ({mounted.stderr.strip()}); needs root")
     try:
@@ -434,8 +473,13 @@ def test_a_full_disk_stops_a_load_with_a_clear_message_and_the_warehouse_unharme
         assert again.returncode == 0, again.stderr
         rows = csv_rows(messages_file)
         assert count(db, "select count(*) from messages") == rows
-        assert count(db, "select count(*) from load_log where kind = 'message_log' "
-                         "and outcome = 'loaded'") == 1
+        assert (
+            count(
+                db,
+                "select count(*) from load_log where kind = 'message_log' and outcome = 'loaded'",
+            )
+            == 1
+        )
 
 
 @pytest.mark.parametrize("how", ["read-only", "full"])

@@ -34,8 +34,19 @@ from flows.nightly import find_inbox_files
 
 ROOT = Path(__file__).resolve().parent.parent
 INJECTION = "x'); drop table messages; --"
-MESSAGE_HEADER = ["message_id", "timestamp", "direction", "business_number", "contact", "type",
-                  "template_name", "template_category", "status", "referral_source", "waba_id"]
+MESSAGE_HEADER = [
+    "message_id",
+    "timestamp",
+    "direction",
+    "business_number",
+    "contact",
+    "type",
+    "template_name",
+    "template_category",
+    "status",
+    "referral_source",
+    "waba_id",
+]
 
 
 def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
@@ -64,18 +75,42 @@ def test_quotes_semicolons_and_sql_in_the_data_round_trip_exactly_and_harm_nothi
     folder = tmp_path / "o'neil; drop table load_log; --"
     write_config(tmp_path)
     rows = [
-        [f"in-{n}", "2025-03-03T09:00:00Z", "inbound", "31201234567", "31612345678", "text",
-         "", "", "", "", text]
+        [
+            f"in-{n}",
+            "2025-03-03T09:00:00Z",
+            "inbound",
+            "31201234567",
+            "31612345678",
+            "text",
+            "",
+            "",
+            "",
+            "",
+            text,
+        ]
         for n, text in enumerate(HOSTILE_TEXTS)
     ] + [
-        [text, "2025-03-03T10:00:00Z", "outbound", "31201234567", "31612345678", "template",
-         text, "marketing", "delivered", "", "waba1"]
+        [
+            text,
+            "2025-03-03T10:00:00Z",
+            "outbound",
+            "31201234567",
+            "31612345678",
+            "template",
+            text,
+            "marketing",
+            "delivered",
+            "",
+            "waba1",
+        ]
         for text in HOSTILE_TEXTS
     ]
     log = write_csv(folder / "it's; messages.csv", MESSAGE_HEADER, rows)
-    ledger = write_csv(folder / "ledger.csv",
-                       ["contact", "timestamp", "event", "scope", "business_number", "source"],
-                       [["31612345678", "2025-03-01T00:00:00Z", "opt_in", "all", "", INJECTION]])
+    ledger = write_csv(
+        folder / "ledger.csv",
+        ["contact", "timestamp", "event", "scope", "business_number", "source"],
+        [["31612345678", "2025-03-01T00:00:00Z", "opt_in", "all", "", INJECTION]],
+    )
     db = folder / "ware'house.duckdb"
 
     loaded = carewindow("ingest", str(log), str(ledger), "--db", str(db), cwd=tmp_path)
@@ -154,18 +189,23 @@ def _pieces(node: ast.AST, names: dict[str, ast.AST]) -> list[str | ast.AST] | N
         template = _pieces(node.left, names)
         if template is None or not all(isinstance(p, str) for p in template):
             return None
-        return _split_placeholders("".join(template), re.compile(r"%(\([^)]*\))?[sdrf]"),
-                                   node.right)
-    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-            and node.func.attr == "format"):
+        return _split_placeholders(
+            "".join(template), re.compile(r"%(\([^)]*\))?[sdrf]"), node.right
+        )
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "format"
+    ):
         receiver = node.func.value
         if isinstance(receiver, ast.Name) and receiver.id in names:
             receiver = names[receiver.id]
         template = _pieces(receiver, names)
         if template is None or not all(isinstance(p, str) for p in template):
             return None
-        return _split_placeholders("".join(template), re.compile(r"\{[^{}]*\}"),
-                                   ast.Tuple(elts=node.args, ctx=ast.Load()))
+        return _split_placeholders(
+            "".join(template), re.compile(r"\{[^{}]*\}"), ast.Tuple(elts=node.args, ctx=ast.Load())
+        )
     if isinstance(node, ast.Name) and node.id in names:
         return _pieces(names[node.id], names)
     return None
@@ -175,7 +215,7 @@ def _split_placeholders(template: str, placeholder: re.Pattern, filler: ast.AST)
     pieces: list[str | ast.AST] = []
     position = 0
     for match in placeholder.finditer(template):
-        pieces += [template[position:match.start()], filler]
+        pieces += [template[position : match.start()], filler]
         position = match.end()
     return pieces + [template[position:]]
 
@@ -185,15 +225,21 @@ def pasted_values(source: str, file: str) -> list[PastedValue]:
     tree = ast.parse(source)
     names: dict[str, ast.AST] = {}  # simple `name = "..."` assignments, for .format receivers
     for node in ast.walk(tree):
-        if (isinstance(node, ast.Assign) and len(node.targets) == 1
-                and isinstance(node.targets[0], ast.Name)):
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+        ):
             names[node.targets[0].id] = node.value
     candidates: list[ast.AST] = []
     run_as_sql: set[int] = set()  # ids of the nodes passed to a call that runs SQL
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
-            called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(
-                node.func, "id", None)
+            called = (
+                node.func.attr
+                if isinstance(node.func, ast.Attribute)
+                else getattr(node.func, "id", None)
+            )
             position = _SQL_CALL_ARGUMENT.get(called, 0)
             if called in _SQL_CALLS and len(node.args) > position:
                 candidates.append(node.args[position])
@@ -234,35 +280,44 @@ def test_the_sql_scanner_finds_pasted_values_and_leaves_identifiers_alone():
         "con.execute(f\"select * from messages where message_id = '{message_id}'\")\n"
         "con.execute(f'delete from messages where sent_at < {cutoff}')\n"
         "con.execute(\"select * from messages where contact = '%s'\" % contact)\n"
-        "con.execute(\"insert into quarantine values ({}, {})\".format(line, raw))\n"
+        'con.execute("insert into quarantine values ({}, {})".format(line, raw))\n'
         "con.execute('select * from t where a = ' + value)\n"
-        "sql = f\"update messages set status = {status!r}\"\n"
+        'sql = f"update messages set status = {status!r}"\n'
         "con.execute(f'set memory_limit = {limit}')\n",
         "bad.py",
     )
     assert [(value.line, value.expression) for value in flagged] == [
-        (1, "message_id"), (2, "cutoff"), (3, "contact"), (4, "(line, raw)"), (5, "value"),
-        (6, "status"), (7, "limit"),
+        (1, "message_id"),
+        (2, "cutoff"),
+        (3, "contact"),
+        (4, "(line, raw)"),
+        (5, "value"),
+        (6, "status"),
+        (7, "limit"),
     ]
-    assert pasted_values(
-        "con.execute(f'select {_quoted(c)}::varchar as {_quoted(c)} from read_csv($path)')\n"
-        "con.execute(f'create or replace temp table {step.name} as {body}', [value])\n"
-        "con.execute('select * from (' + sql_text('x') + ') where id = ?', [identifier])\n"
-        "message = f\"{path}: cannot be read ({error}); check it is a complete CSV file\"\n",
-        "good.py",
-    ) == []
+    assert (
+        pasted_values(
+            "con.execute(f'select {_quoted(c)}::varchar as {_quoted(c)} from read_csv($path)')\n"
+            "con.execute(f'create or replace temp table {step.name} as {body}', [value])\n"
+            "con.execute('select * from (' + sql_text('x') + ') where id = ?', [identifier])\n"
+            'message = f"{path}: cannot be read ({error}); check it is a complete CSV file"\n',
+            "good.py",
+        )
+        == []
+    )
 
 
 def test_no_sql_text_in_the_code_has_a_value_pasted_into_it():
     files = sorted(
-        path for folder in ("analytics", "flows", "reports") for path in
-        (ROOT / folder).rglob("*.py")
+        path
+        for folder in ("analytics", "flows", "reports")
+        for path in (ROOT / folder).rglob("*.py")
     )
     assert len(files) > 10
     flagged = [
-        value for path in files
-        for value in pasted_values(path.read_text(encoding="utf-8"),
-                                   str(path.relative_to(ROOT)))
+        value
+        for path in files
+        for value in pasted_values(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)))
     ]
     assert flagged == [], "values must be bound as parameters:\n" + "\n".join(map(str, flagged))
 
@@ -309,16 +364,53 @@ def reported(tmp_path_factory):
     data = folder / "data"
     generate_dataset(data, 3_000, seed=31, start=date(2025, 6, 1), days=30, webhooks=False)
     # A file name is data too.
-    hostile = write_csv(data / MARKUP_FILE_NAME, MESSAGE_HEADER, [
-        # A template sent without opt-in: a violation, so its name is in every violation list.
-        ["hostile-1", "2025-06-20T10:00:00Z", "outbound", "31201234567", "31687654321",
-         "template", MARKUP_TEMPLATE, "marketing", "delivered", "", "waba1"],
-        ["hostile-2", "2025-06-20T11:00:00Z", "outbound", "31201234567", "31687654321",
-         "template", MARKUP_TEMPLATE, "utility", "read", "", "waba1"],
-        # A row with a bad timestamp, quarantined.
-        ["hostile-3", "<script>alert(3)</script>", "outbound", "31201234567", "31687654321",
-         "template", "<script>alert(3)</script>", "marketing", "sent", "", "waba1"],
-    ])
+    hostile = write_csv(
+        data / MARKUP_FILE_NAME,
+        MESSAGE_HEADER,
+        [
+            # A template sent without opt-in: a violation, so its name is in every violation list.
+            [
+                "hostile-1",
+                "2025-06-20T10:00:00Z",
+                "outbound",
+                "31201234567",
+                "31687654321",
+                "template",
+                MARKUP_TEMPLATE,
+                "marketing",
+                "delivered",
+                "",
+                "waba1",
+            ],
+            [
+                "hostile-2",
+                "2025-06-20T11:00:00Z",
+                "outbound",
+                "31201234567",
+                "31687654321",
+                "template",
+                MARKUP_TEMPLATE,
+                "utility",
+                "read",
+                "",
+                "waba1",
+            ],
+            # A row with a bad timestamp, quarantined.
+            [
+                "hostile-3",
+                "<script>alert(3)</script>",
+                "outbound",
+                "31201234567",
+                "31687654321",
+                "template",
+                "<script>alert(3)</script>",
+                "marketing",
+                "sent",
+                "",
+                "waba1",
+            ],
+        ],
+    )
     write_config(folder)
     db = folder / "warehouse.duckdb"
     reports = folder / "reports"
@@ -339,8 +431,11 @@ def test_markup_from_the_data_is_shown_as_text_in_every_report(reported):
     for path in pages:
         page = parsed(path)
         assert not [tag for tag, attrs in page.tags if {"onerror", "onload"} & set(attrs)], path
-        assert not [attrs for tag, attrs in page.tags if tag == "script" and "src" in attrs
-                    and not attrs["src"].endswith(".js")], path
+        assert not [
+            attrs
+            for tag, attrs in page.tags
+            if tag == "script" and "src" in attrs and not attrs["src"].endswith(".js")
+        ], path
         scripts = "".join(page.scripts)
         assert not re.search(r"<(img|svg|script)", scripts), path
         if MARKUP_TEMPLATE in "".join(page.text):
@@ -374,8 +469,7 @@ def test_customer_numbers_are_masked_in_reports_and_absent_from_command_output(r
     # The numbers are there, masked: the violation of the hostile rows names its customer.
     assert any("****4321" in "".join(parsed(path).text) for path in pages)
     # Never masked in the warehouse.
-    assert count(reported["db"], "select count(*) from messages where contact = '31687654321'"
-                 ) == 2
+    assert count(reported["db"], "select count(*) from messages where contact = '31687654321'") == 2
 
 
 # --------------------------------------------------------------------- inbox confinement
@@ -385,15 +479,45 @@ def test_customer_numbers_are_masked_in_reports_and_absent_from_command_output(r
 def inbox_with_escapes(tmp_path) -> dict[str, Path]:
     """An inbox with one real file, plus links that lead outside it."""
     outside = tmp_path / "outside"
-    secret = write_csv(outside / "secret.csv", MESSAGE_HEADER, [
-        ["secret-1", "2025-06-01T10:00:00Z", "inbound", "31201234567", "31611112222", "text",
-         "", "", "", "", "waba1"],
-    ])
+    secret = write_csv(
+        outside / "secret.csv",
+        MESSAGE_HEADER,
+        [
+            [
+                "secret-1",
+                "2025-06-01T10:00:00Z",
+                "inbound",
+                "31201234567",
+                "31611112222",
+                "text",
+                "",
+                "",
+                "",
+                "",
+                "waba1",
+            ],
+        ],
+    )
     inbox = tmp_path / "inbox"
-    inside = write_csv(inbox / "messages.csv", MESSAGE_HEADER, [
-        ["inside-1", "2025-06-01T10:00:00Z", "inbound", "31201234567", "31633334444", "text",
-         "", "", "", "", "waba1"],
-    ])
+    inside = write_csv(
+        inbox / "messages.csv",
+        MESSAGE_HEADER,
+        [
+            [
+                "inside-1",
+                "2025-06-01T10:00:00Z",
+                "inbound",
+                "31201234567",
+                "31633334444",
+                "text",
+                "",
+                "",
+                "",
+                "",
+                "waba1",
+            ],
+        ],
+    )
     (inbox / "escape.csv").symlink_to("../outside/secret.csv")
     (inbox / "absolute.csv").symlink_to(secret)
     (inbox / "up").symlink_to(outside, target_is_directory=True)
@@ -424,23 +548,30 @@ def test_the_nightly_run_does_not_load_files_outside_the_inbox_nor_print_numbers
 ):
     inbox = inbox_with_escapes["inbox"]
     shutil.copytree(RATE_CARDS, inbox / "rate_cards", ignore=shutil.ignore_patterns("*.md"))
-    generate_dataset(inbox / "generated", 1_000, seed=41, start=date(2025, 6, 1), days=20,
-                     webhooks=False)
+    generate_dataset(
+        inbox / "generated", 1_000, seed=41, start=date(2025, 6, 1), days=20, webhooks=False
+    )
     write_config(tmp_path)
     db = tmp_path / "warehouse.duckdb"
 
     completed = subprocess.run(
-        cli_command("run", "--db", str(db), "--inbox", str(inbox), "--reports",
-                    str(tmp_path / "reports")),
-        cwd=tmp_path, capture_output=True, text=True, timeout=600, env=_environment(),
+        cli_command(
+            "run", "--db", str(db), "--inbox", str(inbox), "--reports", str(tmp_path / "reports")
+        ),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=_environment(),
     )
 
     assert completed.returncode == 0, completed.stderr
     assert_no_traceback(completed)
     with duckdb.connect(str(db), read_only=True) as con:
         files = [row[0] for row in con.execute("select file from load_log").fetchall()]
-        secret = con.execute("select count(*) from messages where message_id = 'secret-1'"
-                             ).fetchall()[0][0]
+        secret = con.execute(
+            "select count(*) from messages where message_id = 'secret-1'"
+        ).fetchall()[0][0]
     assert secret == 0
     assert all(Path(file).resolve().is_relative_to(inbox.resolve()) for file in files), files
     numbers = _contacts(inbox / "generated") | {"31611112222", "31633334444"}

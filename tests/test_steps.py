@@ -25,12 +25,14 @@ def test_intermediate_tables_are_dropped_after_their_last_reader(con, settings):
     readers = last_readers(STEPS)
     assert readers["int_outbound"] == "message_facts"
     rebuild_warehouse(con, settings)
-    temporary = {row[0] for row in con.execute(
-        "select table_name from duckdb_tables() where temporary"
-    ).fetchall()}
+    temporary = {
+        row[0]
+        for row in con.execute("select table_name from duckdb_tables() where temporary").fetchall()
+    }
     assert not temporary & set(readers)
     rebuild_warehouse(con, settings, keep_intermediates=True)
-    temporary = {row[0] for row in con.execute(
-        "select table_name from duckdb_tables() where temporary"
-    ).fetchall()}
+    temporary = {
+        row[0]
+        for row in con.execute("select table_name from duckdb_tables() where temporary").fetchall()
+    }
     assert set(readers) <= temporary
