@@ -29,6 +29,7 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 test: install browser
+	$(BIN)/ruff check analytics reports flows tests benchmarks
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 
 lint: install
