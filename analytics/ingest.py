@@ -366,6 +366,13 @@ class _Staging:
 
 def _read_error(path: Path, error: Exception) -> IngestError:
     message = str(error).splitlines()[0] if str(error) else type(error).__name__
+    if "No space left on device" in str(error) or isinstance(error, duckdb.FatalException):
+        # The warehouse's own storage failed, not the input file: say so.
+        return IngestError(
+            f"{path}: not loaded, the warehouse's disk is full or failing ({message}). Free "
+            "space beside the warehouse and its spill folder (warehouse.temp_directory), then "
+            "load the file again; nothing from it was loaded"
+        )
     return IngestError(
         f"{path}: cannot be read ({message}). Check that it is a complete CSV, Parquet, JSON or "
         "JSON Lines file; nothing from it was loaded"

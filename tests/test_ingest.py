@@ -912,3 +912,25 @@ def test_a_row_longer_than_the_reader_allows_is_quarantined(con, settings, tmp_p
     load = ingest_file(con, path, settings)
     assert (load.rows_read, load.loaded, load.quarantined) == (3, 2, 1)
     assert fetch_value(con, "select line from quarantine") == 3
+
+
+def test_a_full_disk_is_not_blamed_on_the_input_file(con, settings, tmp_path, monkeypatch):
+    import duckdb
+
+    from analytics import ingest
+
+    path = tmp_path / "messages.csv"
+    path.write_text(
+        "message_id,timestamp,direction,business_number,contact,type\n"
+        "m1,2025-03-03T09:00:00Z,inbound,31201234567,31612345678,text\n"
+    )
+
+    def disk_full(*args, **kwargs):
+        raise duckdb.IOException("IO Error: No space left on device")
+
+    monkeypatch.setitem(ingest._LOADERS, "message_log", disk_full)
+    with pytest.raises(ingest.IngestError) as raised:
+        ingest.ingest_file(con, path, settings)
+    assert "disk is full" in str(raised.value)
+    assert "cannot be read" not in str(raised.value)
+    assert con.execute("select count(*) from load_log").fetchall() == [(0,)]
