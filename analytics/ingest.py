@@ -75,11 +75,16 @@ class IngestResult:
     def total(self, name: str) -> int:
         return sum(getattr(load, name) for load in self.loads)
 
+    @property
+    def files_loaded(self) -> int:
+        """Files loaded now, not those already loaded before."""
+        return sum(1 for load in self.loads if load.outcome == "loaded")
+
     def summary(self) -> str:
-        new = [load for load in self.loads if load.outcome == "loaded"]
-        again = len(self.loads) - len(new)
+        new = self.files_loaded
+        again = len(self.loads) - new
         text = (
-            f"ingested {len(new)} file(s): {self.total('rows_read'):,} rows read, "
+            f"ingested {new} file(s): {self.total('rows_read'):,} rows read, "
             f"{self.total('loaded'):,} loaded, {self.total('duplicates'):,} duplicates, "
             f"{self.total('quarantined'):,} quarantined, {self.total('skipped'):,} skipped"
         )

@@ -134,7 +134,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], kind: str | None, db: st
                 run_id,
                 "failed" if result.errors else "succeeded",
                 runs.RunCounts(
-                    files_loaded=sum(1 for x in result.loads if x.outcome == "loaded"),
+                    files_loaded=result.files_loaded,
                     rows_loaded=result.total("loaded"),
                     rows_quarantined=result.total("quarantined"),
                     detail="; ".join(result.errors) or None,

@@ -107,7 +107,7 @@ def nightly(
             summary = NightlySummary(
                 run_id=run_id,
                 files_found=len(files),
-                files_loaded=sum(1 for load in loaded.loads if load.outcome == "loaded"),
+                files_loaded=loaded.files_loaded,
                 rows_loaded=loaded.total("loaded"),
                 rows_quarantined=loaded.total("quarantined"),
                 outbound_messages=built.outbound_messages,
