@@ -384,6 +384,45 @@ def _read_error(path: Path, error: Exception) -> IngestError:
     )
 
 
+class _MessageLogSource:
+    """A CSV or Parquet message log as canonical text rows: the SELECTs that read it."""
+
+    def __init__(self, stage: _Staging, settings: Settings):
+        path = stage.path
+        self.stage = stage
+        self.file_format = _file_format(path)
+        file_columns = (
+            [
+                row[0]
+                for row in fetch_all(
+                    stage.con, "describe select * from read_parquet(?)", [str(path)]
+                )
+            ]
+            if self.file_format == "parquet"
+            else stage.csv_columns()
+        )
+        self.mapping = _column_mapping(
+            file_columns, list(CANONICAL_COLUMNS), settings.column_aliases, path
+        )
+        _require(self.mapping, REQUIRED_MESSAGE_COLUMNS, path, "message log", file_columns)
+        self.ignored = sorted(set(file_columns) - set(self.mapping.values()) - {""})
+        self.parameters = stage.parameters if self.file_format == "csv" else {"path": str(path)}
+        self.csv_stage = stage if self.file_format == "csv" else None
+
+    def rows(self, numbered: bool, store_rejects: bool = True) -> str:
+        """The file's rows (parameters: self.parameters). Only the first, unnumbered read keeps
+        the rows the CSV reader rejects; a numbered re-read must not store them twice."""
+        select = self.stage.source_select(
+            self.mapping,
+            CANONICAL_COLUMNS,
+            self.file_format,
+            numbered,
+            WEBHOOK_ONLY_COLUMNS,
+            store_rejects=store_rejects and not numbered,
+        )
+        return f"select *, 'message_log' as origin from ({select})"
+
+
 def _stage_message_log(
     stage: _Staging, settings: Settings, load: FileLoad, load_id: int, file: str
 ) -> None:
@@ -433,39 +472,20 @@ def _stage_message_log(
         _quarantine_messages(con, load, load_id, file, "select * from incoming", {}, settings)
         ignored = sorted(set(keys) - set(mapping.values()))
     else:
-        file_columns = (
-            [
-                row[0]
-                for row in fetch_all(con, "describe select * from read_parquet(?)", [str(path)])
-            ]
-            if file_format == "parquet"
-            else stage.csv_columns()
-        )
-        mapping = _column_mapping(file_columns, columns, settings.column_aliases, path)
-        _require(mapping, REQUIRED_MESSAGE_COLUMNS, path, "message log", file_columns)
-        extra = ", 'message_log' as origin from ({})"
-
-        def rows(numbered: bool, store_rejects: bool) -> str:
-            return "select * " + extra.format(
-                stage.source_select(
-                    mapping, columns, file_format, numbered, WEBHOOK_ONLY_COLUMNS, store_rejects
-                )
-            )
-
-        parameters = stage.parameters if file_format == "csv" else {"path": str(path)}
-        _parse_messages(con, rows(numbered=False, store_rejects=True), parameters, settings)
+        source = _MessageLogSource(stage, settings)
+        _parse_messages(con, source.rows(numbered=False), source.parameters, settings)
         load.quarantined += stage.quarantine_rejects(load_id, file, load.kind)
         _quarantine_messages(
             con,
             load,
             load_id,
             file,
-            rows(numbered=True, store_rejects=False),
-            parameters,
+            source.rows(numbered=True),
+            source.parameters,
             settings,
-            stage if file_format == "csv" else None,
+            source.csv_stage,
         )
-        ignored = sorted(set(file_columns) - set(mapping.values()) - {""})
+        ignored = source.ignored
     load.rows_read = load.quarantined + fetch_value(
         con, "select count(*) from parsed_messages where reason is null"
     )
@@ -496,12 +516,15 @@ def _quarantine_messages(
     parameters: dict[str, str],
     settings: Settings,
     csv_stage: _Staging | None = None,
+    bad: int | None = None,
 ) -> None:
-    """Quarantine the bad rows of `parsed_messages` with their lines and raw content.
+    """Quarantine the bad rows of a message log with their lines and raw content.
 
     The fast pass has no line numbers, so a file with bad rows is read once more, numbered.
+    `bad` is how many there are, when known; else `parsed_messages` says.
     """
-    bad = fetch_value(con, "select count(*) from parsed_messages where reason is not null")
+    if bad is None:
+        bad = fetch_value(con, "select count(*) from parsed_messages where reason is not null")
     if not bad:
         return
     con.execute("set preserve_insertion_order = true")  # line numbers follow the file
@@ -531,6 +554,72 @@ def _quarantine_messages(
     )
     con.execute("drop table numbered_rows")
     con.execute("drop table numbered_checks")
+
+
+class _RepeatedMessages(Exception):
+    """The direct load met a message stored already or repeated in the file."""
+
+
+def _insert_message_log(
+    con: duckdb.DuckDBPyConnection,
+    stage: _Staging,
+    load: FileLoad,
+    load_id: int,
+    file: str,
+    loaded_at: datetime,
+    settings: Settings,
+) -> None:
+    """Load a CSV or Parquet log of new messages straight into `messages`, in one pass.
+
+    The common case, a file of messages never seen before, needs no staging table: rows are
+    read, checked and written in one streaming statement. Raises _RepeatedMessages when a
+    message turns out to be stored already or repeated in the file; the caller rolls back and
+    loads the file through the merging path instead.
+    """
+    source = _MessageLogSource(stage, settings)
+    parameters = {
+        **source.parameters,
+        "source_time_zone": settings.source_time_zone,
+        "source_file": file,
+        "loaded_at": loaded_at,
+    }
+    inserted = (
+        fetch_value(
+            con,
+            f"with incoming as ({source.rows(numbered=False)}), "
+            f"parsed_messages as ({sql_text('ingest/message_log_rows')}) "
+            + sql_text("ingest/insert_new_messages"),
+            parameters,
+        )
+        or 0
+    )
+    rejected = stage.quarantine_rejects(load_id, file, load.kind)
+    read = fetch_value(
+        con,
+        f"select count(*) from ({source.rows(numbered=False, store_rejects=False)})",
+        source.parameters,
+    )
+    load.rows_read = rejected + read
+    load.quarantined += rejected
+    if read > inserted:
+        _quarantine_messages(
+            con,
+            load,
+            load_id,
+            file,
+            source.rows(numbered=True),
+            source.parameters,
+            settings,
+            source.csv_stage,
+            bad=read - inserted,
+        )
+    if fetch_value(
+        con, sql_text("ingest/repeated_messages"), {"source_file": file, "loaded_at": loaded_at}
+    ):
+        raise _RepeatedMessages
+    load.loaded = inserted
+    if source.ignored:
+        stage.detail.append(f"ignored columns: {', '.join(source.ignored)}")
 
 
 def _stage_webhooks(stage: _Staging) -> None:
@@ -814,14 +903,34 @@ def ingest_file(
     )
     if earlier is not None:
         return FileLoad(file, kind, "already_loaded", detail=f"same content as {earlier}")
+    # A message log in CSV or Parquet first tries the one-pass load of new messages; a file
+    # that repeats messages is loaded again, merging.
+    direct = kind == "message_log" and _file_format(path) != "json"
+    try:
+        return _load_file(con, path, kind, digest, settings, direct)
+    except _RepeatedMessages:
+        return _load_file(con, path, kind, digest, settings, direct=False)
+
+
+def _load_file(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    kind: str,
+    digest: str,
+    settings: Settings,
+    direct: bool,
+) -> FileLoad:
+    """One attempt at loading a file, in one transaction that is rolled back on any error."""
+    file = str(path)
     started = datetime.now(UTC)
     load = FileLoad(file, kind, "loaded")
     con.execute("begin transaction")
     con.execute(sql_text("ingest/macros"))
     load_id = fetch_value(con, "select coalesce(max(load_id), 0) + 1 from load_log")
     stage = _Staging(con, path, load_id)
+    loader = _insert_message_log if direct else _LOADERS[kind]
     try:
-        _LOADERS[kind](con, stage, load, load_id, file, started, settings)
+        loader(con, stage, load, load_id, file, started, settings)
         stage.drop()
         load.detail = "; ".join(stage.detail)
         con.execute(
@@ -841,7 +950,7 @@ def ingest_file(
             ],
         )
         con.execute("commit")
-    except IngestError:
+    except (IngestError, _RepeatedMessages):
         con.execute("rollback")
         raise
     except (duckdb.Error, UnicodeDecodeError, OSError) as error:

@@ -391,6 +391,38 @@ def test_message_in_two_files_is_stored_once(con, settings, tmp_path):
     assert [row[0] for row in stored_messages(con)] == ["m1", "m2"]
 
 
+@pytest.mark.parametrize(
+    ("earlier", "rows", "merged"),
+    [
+        ([], ["m1", "m2"], False),  # new messages: one pass, straight into messages
+        ([], ["m1", "m2", "m1"], True),  # repeated in the file
+        (["m2"], ["m1", "m2"], True),  # stored by an earlier load
+    ],
+)
+def test_only_files_repeating_messages_take_the_merging_path(
+    con, settings, tmp_path, monkeypatch, earlier, rows, merged
+):
+    from analytics import ingest
+
+    if earlier:
+        ingest_file(
+            con, message_log(tmp_path, "earlier.csv", *[f"{m},{GOOD}" for m in earlier]), settings
+        )
+    staged = []
+    stage_message_log = ingest._stage_message_log
+    monkeypatch.setattr(
+        ingest, "_stage_message_log", lambda *a: staged.append(1) or stage_message_log(*a)
+    )
+    load = ingest_file(
+        con, message_log(tmp_path, "log.csv", *[f"{m},{GOOD}" for m in rows]), settings
+    )
+    assert bool(staged) == merged
+    assert (load.loaded, load.duplicates) == (2 - len(earlier), len(rows) - 2 + len(earlier))
+    assert_counts_add_up(load)
+    assert [row[0] for row in stored_messages(con)] == ["m1", "m2"]
+    assert fetch_value(con, "select count(*) from quarantine") == 0
+
+
 def test_same_id_inbound_and_outbound_are_two_messages(con, settings, tmp_path):
     path = message_log(
         tmp_path,
@@ -928,6 +960,8 @@ def test_a_full_disk_is_not_blamed_on_the_input_file(con, settings, tmp_path, mo
     def disk_full(*args, **kwargs):
         raise duckdb.IOException("IO Error: No space left on device")
 
+    # both ways a message log loads: straight into messages, or staged and merged
+    monkeypatch.setattr(ingest, "_insert_message_log", disk_full)
     monkeypatch.setitem(ingest._LOADERS, "message_log", disk_full)
     with pytest.raises(ingest.IngestError) as raised:
         ingest.ingest_file(con, path, settings)

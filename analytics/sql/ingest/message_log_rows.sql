@@ -6,19 +6,27 @@ with source as (
 ),
 
 cleaned as (
-    -- trim() is costly at a billion values; only fields compared or parsed are trimmed
+    -- the macros (ingest/macros.sql) take clean values through a cheap test; only fields
+    -- compared or parsed are cleaned at all
     select
         line,
-        nullif(trim(message_id), '') as message_id,
-        nullif(trim("timestamp"), '') as timestamp_text,
-        lower(nullif(trim(direction), '')) as direction_text,
-        phone_digits(business_number) as business_number,
-        phone_digits(contact) as contact,
-        lower(nullif(trim("type"), '')) as type,
+        trimmed(message_id) as message_id,
+        trimmed("timestamp") as timestamp_text,
+        code_word(direction, ['inbound', 'outbound']) as direction_text,
+        -- a clean number is checked once here; only the others are cleaned and checked again
+        is_phone_digits(business_number) as business_number_clean,
+        case when business_number_clean then business_number
+            else phone_digits(business_number) end as business_number_digits,
+        is_phone_digits(contact) as contact_clean,
+        case when contact_clean then contact else phone_digits(contact) end as contact_digits,
+        code_word("type", ['text', 'image', 'audio', 'video', 'document', 'sticker',
+            'location', 'contacts', 'interactive', 'button', 'reaction', 'template', 'call',
+            'unknown']) as type,
         nullif(template_name, '') as template_name,
-        lower(nullif(trim(template_category), '')) as template_category,
-        lower(nullif(trim(status), '')) as status_text,
-        lower(nullif(trim(referral_source), '')) as referral_text,
+        code_word(template_category, ['marketing', 'utility', 'authentication'])
+            as template_category,
+        code_word(status, ['sent', 'delivered', 'read', 'failed']) as status_text,
+        code_word(referral_source, ['ad', 'page']) as referral_text,
         nullif(waba_id, '') as waba_id,
         nullif(phone_number_id, '') as phone_number_id,
         status_timestamp,
@@ -46,9 +54,26 @@ parsed as (
 ),
 
 checked as (
+    -- DuckDB inlines the steps above into every expression that uses them, so each condition
+    -- below would parse its inputs again. A good row passes one short-circuited test instead,
+    -- and only the rows failing it get the full list that names their problem.
     select
         *,
         case
+            when message_id is not null
+                and sent_at between timestamptz '2009-01-01 00:00:00+00'
+                    and timestamptz '2100-01-01 00:00:00+00'
+                and direction is not null
+                and (business_number_clean or is_phone_digits(business_number_digits))
+                and (contact_clean or is_phone_digits(contact_digits))
+                and type is not null
+                and (type <> 'template' or template_category is null
+                    or template_category in ('marketing', 'utility', 'authentication'))
+                and (direction <> 'outbound' or status is null
+                    or status in ('sent', 'delivered', 'read', 'failed'))
+                and (direction <> 'inbound' or referral_source is null
+                    or referral_source in ('ad', 'page'))
+                then null
             when message_id is null then 'message_id is missing'
             when timestamp_text is null then 'timestamp is missing'
             when sent_at is null then 'timestamp is not ISO-8601 or Unix seconds'
@@ -57,11 +82,12 @@ checked as (
                 then 'timestamp is outside 2009-2100'
             when direction_text is null then 'direction is missing'
             when direction is null then 'direction must be inbound or outbound'
-            when business_number is null then 'business_number is missing'
-            when not regexp_full_match(business_number, '[0-9]{5,20}')
+            when business_number_digits is null then 'business_number is missing'
+            when case when business_number_clean then false
+                else not is_phone_digits(business_number_digits) end
                 then 'business_number is not a phone number (digits)'
-            when contact is null then 'contact is missing'
-            when not regexp_full_match(contact, '[0-9]{5,20}')
+            when contact_digits is null then 'contact is missing'
+            when case when contact_clean then false else not is_phone_digits(contact_digits) end
                 then 'contact is not a phone number (digits)'
             when type is null then 'type is missing'
             when type = 'template' and template_category is not null
@@ -82,8 +108,8 @@ select
     message_id,
     direction,
     sent_at,
-    business_number,
-    contact,
+    business_number_digits as business_number,
+    contact_digits as contact,
     type,
     case when type = 'template' then template_name end as template_name,
     case when type = 'template' then template_category end as template_category,
