@@ -32,6 +32,7 @@ STEPS: tuple[Step, ...] = (
     Step("message_facts", "table", scope="account"),
     Step("violations", "view", scope="account"),
     Step("daily_summary", "table", scope="account"),
+    Step("daily_costs", "table", scope="account"),  # what reports read instead of every message
     *pricing.PRICING_REPORT_STEPS,  # message_billing, pricing_reconciliation
 )
 

@@ -21,7 +21,13 @@ import duckdb
 from reports.masking import masked_contact, masked_numbers_in_text
 
 # The tables and views reports read; without them there is nothing to report yet.
-REQUIRED_TABLES = ("daily_summary", "message_facts", "violations", "pricing_reconciliation")
+REQUIRED_TABLES = (
+    "daily_summary",
+    "daily_costs",
+    "message_facts",
+    "violations",
+    "pricing_reconciliation",
+)
 # The loading record, part of the schema from the first migration.
 LOAD_TABLES = ("load_log", "quarantine")
 

@@ -7,6 +7,10 @@ from decimal import Decimal
 
 import duckdb
 
+from analytics.config import Settings
+from analytics.rebuild import materialize, write_rebuild_parameters
+from analytics.steps import Step
+
 REGIMES = (
     "session_2019",
     "conversation_2022",
@@ -485,6 +489,9 @@ def build_report_warehouse(con: duckdb.DuckDBPyConnection) -> None:
     )
     con.execute("delete from daily_summary")
     con.execute(f"insert into daily_summary {DAILY_SUMMARY_SQL}")
+    # daily_costs by its own rebuild step, from the facts above (days in UTC)
+    write_rebuild_parameters(con, Settings())
+    materialize(con, Step("daily_costs", "table", scope="account"))
     con.executemany(
         "insert into quarantine values (?, ?, ?, ?, ?, ?, timestamptz '2025-03-05 02:00:00+00')",
         [list(row) for row in QUARANTINE],

@@ -58,6 +58,11 @@ BREAKAGES = {
         "update daily_summary set free_messages = free_messages + 1 where outbound_messages > 0",
         2,
     ),
+    "daily_costs_add_up_to_message_facts": (
+        "update daily_costs set chargeable_messages = chargeable_messages + 1"
+        " where rowid = (select min(rowid) from daily_costs)",
+        1,
+    ),
     "daily_summary_counts_every_message": (
         "delete from daily_summary where day = (select min(day) from daily_summary)",
         1,

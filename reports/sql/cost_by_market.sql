@@ -1,26 +1,17 @@
 -- Outbound, chargeable and cost-unknown messages and cost per period, market, category, currency.
-with source as (
+with by_day as (
+    -- daily_costs (rebuilt with the facts) holds one row per day, business number, market,
+    -- category and currency, so this reads days and markets, never messages
     select
-        timezone($time_zone, sent_at)::date as day,
+        day,
         coalesce(market, 'Unknown market') as market,
         priced_category,
         currency,
-        billable,
-        estimated_cost
-    from message_facts
-),
-
-by_day as (
-    select
-        day,
-        market,
-        priced_category,
-        currency,
-        count(*) as outbound_messages,
-        count_if(billable) as chargeable_messages,
+        sum(outbound_messages) as outbound_messages,
+        sum(chargeable_messages) as chargeable_messages,
         sum(estimated_cost) as estimated_cost,
-        count_if(billable and estimated_cost is null) as cost_unknown_messages
-    from source
+        sum(cost_unknown_messages) as cost_unknown_messages
+    from daily_costs
     group by all
 ),
 
