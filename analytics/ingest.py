@@ -390,6 +390,7 @@ class _MessageLogSource:
     def __init__(self, stage: _Staging, settings: Settings):
         path = stage.path
         self.stage = stage
+        self.settings = settings
         self.file_format = _file_format(path)
         file_columns = (
             [
@@ -421,6 +422,22 @@ class _MessageLogSource:
             store_rejects=store_rejects and not numbered,
         )
         return f"select *, 'message_log' as origin from ({select})"
+
+    def quarantine_bad_rows(
+        self, load: FileLoad, load_id: int, file: str, bad: int | None = None
+    ) -> None:
+        """Quarantine the file's bad rows, read again numbered (see _quarantine_messages)."""
+        _quarantine_messages(
+            self.stage.con,
+            load,
+            load_id,
+            file,
+            self.rows(numbered=True),
+            self.parameters,
+            self.settings,
+            self.csv_stage,
+            bad=bad,
+        )
 
 
 def _stage_message_log(
@@ -475,16 +492,7 @@ def _stage_message_log(
         source = _MessageLogSource(stage, settings)
         _parse_messages(con, source.rows(numbered=False), source.parameters, settings)
         load.quarantined += stage.quarantine_rejects(load_id, file, load.kind)
-        _quarantine_messages(
-            con,
-            load,
-            load_id,
-            file,
-            source.rows(numbered=True),
-            source.parameters,
-            settings,
-            source.csv_stage,
-        )
+        source.quarantine_bad_rows(load, load_id, file)
         ignored = source.ignored
     load.rows_read = load.quarantined + fetch_value(
         con, "select count(*) from parsed_messages where reason is null"
@@ -602,17 +610,7 @@ def _insert_message_log(
     load.rows_read = rejected + read
     load.quarantined += rejected
     if read > inserted:
-        _quarantine_messages(
-            con,
-            load,
-            load_id,
-            file,
-            source.rows(numbered=True),
-            source.parameters,
-            settings,
-            source.csv_stage,
-            bad=read - inserted,
-        )
+        source.quarantine_bad_rows(load, load_id, file, bad=read - inserted)
     if fetch_value(
         con, sql_text("ingest/repeated_messages"), {"source_file": file, "loaded_at": loaded_at}
     ):
