@@ -210,8 +210,13 @@ def build_partition(plan: PartitionPlan, partition: int, settings: Settings) -> 
         for table in PARTITION_QUERIES:
             files = _partition_files(plan, table, partition)
             if files:
+                # A table, not a view over the files: int_outbound names messages by row id.
                 con.execute(f"drop table {table}")
-                con.read_parquet(files, hive_partitioning=False).create_view(table)
+                con.execute(
+                    f"create table {table} as "
+                    "select * from read_parquet(?, hive_partitioning = false)",
+                    [files],
+                )
         for table in LOOKUP_TABLES:
             con.execute(
                 f"insert into {table} select * from read_parquet(?)", [_lookup_file(plan, table)]

@@ -8,10 +8,14 @@ one-row table `rebuild_parameters`, written here with bound values.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import time
-from collections.abc import Callable, Sequence
+import uuid
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import duckdb
 
@@ -35,6 +39,13 @@ STEPS: tuple[Step, ...] = (
     Step("daily_costs", "table", scope="account"),  # what reports read instead of every message
     *pricing.PRICING_REPORT_STEPS,  # message_billing, pricing_reconciliation
 )
+
+# From this many loaded messages on, intermediate tables go to a scratch database file instead of
+# temporary tables: DuckDB keeps temporary tables uncompressed, in memory and then in its spill
+# files, while a database file stores them compressed (at 100 million messages the temporary
+# tables alone outgrew the disk). Below it, temporary tables are faster.
+SCRATCH_FROM_MESSAGES = 20_000_000
+SCRATCH_DATABASE = "rebuild_scratch"
 
 # Python preparations that write small lookup tables before the SQL steps run.
 PREPARATIONS: tuple[Callable[[duckdb.DuckDBPyConnection, Settings], None], ...] = (
@@ -83,10 +94,15 @@ def write_rebuild_parameters(
     )
 
 
-def materialize(con: duckdb.DuckDBPyConnection, step: Step) -> None:
-    """Create or replace one step's table or view from its SQL file."""
+def materialize(con: duckdb.DuckDBPyConnection, step: Step, database: str | None = None) -> None:
+    """Create or replace one step's table or view from its SQL file.
+
+    With a database, an intermediate step becomes a table of that (scratch) database.
+    """
     body = sql_text(step.name)
-    if step.materialization == "view":
+    if step.materialization == "temp" and database is not None:
+        con.execute(f"create or replace table {database}.{step.name} as {body}")
+    elif step.materialization == "view":
         con.execute(f"create or replace view {step.name} as {body}")
     elif step.materialization == "temp":
         con.execute(f"create or replace temp table {step.name} as {body}")
@@ -99,20 +115,25 @@ def rebuild_warehouse(
     settings: Settings,
     on_step: Callable[[str], None] | None = None,
     keep_intermediates: bool = False,
+    scratch: bool | None = None,
 ) -> RebuildResult:
     """Recompute every derived table from the loaded history; all or nothing.
 
     Intermediate (temp) tables are dropped once no later step reads them, unless
-    keep_intermediates is set (tests that look inside them).
+    keep_intermediates is set (tests that look inside them). scratch puts them in a scratch
+    database file instead (default: from SCRATCH_FROM_MESSAGES loaded messages on).
     """
+    if scratch is None:
+        scratch = not keep_intermediates and (
+            fetch_value(con, "select count(*) from messages") >= SCRATCH_FROM_MESSAGES
+        )
+    if scratch:
+        return rebuild_with_scratch_database(con, settings, on_step)
     result = RebuildResult()
     con.execute("begin transaction")
     try:
         write_rebuild_parameters(con, settings)
-        for prepare in PREPARATIONS:
-            started = time.perf_counter()
-            prepare(con, settings)
-            result.seconds_by_step[prepare.__name__] = time.perf_counter() - started
+        run_preparations(con, settings, result)
         run_steps(con, STEPS, result, on_step, drop_intermediates=not keep_intermediates)
         con.execute("commit")
     except BaseException:
@@ -120,6 +141,106 @@ def rebuild_warehouse(
         raise
     count_results(con, result)
     return result
+
+
+def run_preparations(
+    con: duckdb.DuckDBPyConnection, settings: Settings, result: RebuildResult
+) -> None:
+    for prepare in PREPARATIONS:
+        started = time.perf_counter()
+        prepare(con, settings)
+        result.seconds_by_step[prepare.__name__] = time.perf_counter() - started
+
+
+def rebuild_with_scratch_database(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    on_step: Callable[[str], None] | None = None,
+) -> RebuildResult:
+    """rebuild_warehouse for big histories: intermediate tables compressed in a scratch file.
+
+    DuckDB writes to one database per transaction, so the intermediate steps run first, each
+    committed into the scratch file (no intermediate step reads a public table), and the public
+    steps follow in one transaction on the warehouse, which stays all or nothing. The scratch
+    file is deleted at the end, whatever happens.
+    """
+    intermediate = [step for step in STEPS if step.materialization == "temp"]
+    public = [step for step in STEPS if step.materialization != "temp"]
+    check_intermediates_read_no_public_step(STEPS)
+    result = RebuildResult()
+    with scratch_database(con, settings) as database:
+        write_rebuild_parameters(con, settings)
+        run_preparations(con, settings, result)
+        readers = last_readers(STEPS)
+        for step in intermediate:
+            run_step(con, step, result, on_step, database=database)
+            # Tables that only intermediate steps read go as soon as the last has run; the
+            # others stay until the public steps have read them, with the file.
+            finished = [name for name, reader in readers.items() if reader == step.name]
+            for name in finished:
+                con.execute(f"drop table if exists {database}.{name}")
+            if finished:
+                con.execute(f"checkpoint {database}")
+        con.execute("begin transaction")
+        try:
+            for step in public:
+                run_step(con, step, result, on_step)
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+    count_results(con, result)
+    return result
+
+
+def check_intermediates_read_no_public_step(steps: Sequence[Step]) -> None:
+    """The scratch rebuild runs every intermediate step before the public ones: check it may."""
+    public = [step.name for step in steps if step.materialization != "temp"]
+    for step in steps:
+        if step.materialization != "temp":
+            continue
+        text = re.sub(r"--[^\n]*", "", sql_text(step.name))  # comments may name anything
+        read = [name for name in public if re.search(rf"\b{re.escape(name)}\b", text)]
+        if read:
+            raise ValueError(f"intermediate step {step.name} reads public {', '.join(read)}")
+
+
+@contextlib.contextmanager
+def scratch_database(con: duckdb.DuckDBPyConnection, settings: Settings) -> Iterator[str]:
+    """A fresh database file in the spill folder, attached and searched after the warehouse's
+    own tables so that the SQL files name its tables unqualified; deleted on the way out."""
+    folder = Path(settings.temp_directory).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    remove_abandoned_scratch_files(folder)
+    path = folder / f"{SCRATCH_DATABASE}-{os.getpid()}-{uuid.uuid4().hex[:12]}.duckdb"
+    search_path = fetch_value(con, "select current_setting('search_path')")
+    con.execute(f"attach ? as {SCRATCH_DATABASE}", [str(path)])
+    try:
+        con.execute("set search_path = ?", [f"main,{SCRATCH_DATABASE}.main"])
+        yield SCRATCH_DATABASE
+    finally:
+        con.execute("set search_path = ?", [search_path])
+        con.execute(f"detach {SCRATCH_DATABASE}")
+        for leftover in (path, Path(f"{path}.wal")):
+            leftover.unlink(missing_ok=True)
+
+
+def remove_abandoned_scratch_files(folder: Path) -> None:
+    """Scratch files of rebuilds whose process is gone (killed midway): only space."""
+    for leftover in folder.glob(f"{SCRATCH_DATABASE}-*-*.duckdb*"):
+        pid = leftover.name.split("-")[1]
+        if pid.isdigit() and not process_alive(int(pid)):
+            leftover.unlink(missing_ok=True)
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, someone else's
+        return True
+    return True
 
 
 def last_readers(steps: Sequence[Step]) -> dict[str, str]:
@@ -152,14 +273,25 @@ def run_steps(
     """
     readers = last_readers(steps) if drop_intermediates else {}
     for step in steps:
-        if on_step:
-            on_step(step.name)
-        started = time.perf_counter()
-        materialize(con, step)
+        run_step(con, step, result, on_step)
         for intermediate, last_reader in readers.items():
             if last_reader == step.name:
                 con.execute(f"drop table if exists {intermediate}")
-        result.seconds_by_step[step.name] = time.perf_counter() - started
+
+
+def run_step(
+    con: duckdb.DuckDBPyConnection,
+    step: Step,
+    result: RebuildResult,
+    on_step: Callable[[str], None] | None = None,
+    database: str | None = None,
+) -> None:
+    """Materialise one step, timing it into result."""
+    if on_step:
+        on_step(step.name)
+    started = time.perf_counter()
+    materialize(con, step, database)
+    result.seconds_by_step[step.name] = time.perf_counter() - started
 
 
 def count_results(con: duckdb.DuckDBPyConnection, result: RebuildResult) -> None:

@@ -33,12 +33,13 @@ def test_benchmark_runs_and_reports_every_figure(tmp_path, monkeypatch, capsys):
     except SystemExit as stop:
         assert stop.code == 0
     output = capsys.readouterr().out
-    assert "ingest rows/s" in output and "ratio" in output
+    assert "ingest rows/s" in output and "ratio" in output and "ingest floor" in output
     assert output.strip().splitlines()[-1].startswith("benchmarked 1 size(s): 3,000 messages")
     [figures] = json.loads(figures_file.read_text())
     assert figures["messages"] == 3000
     for name in (
         "ingest_rows_per_second",
+        "ingest_floor_rows_per_second",
         "rebuild_seconds",
         "floor_seconds",
         "rebuild_to_floor_ratio",

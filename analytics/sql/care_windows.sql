@@ -6,18 +6,27 @@ with inbound_events as (
 ),
 
 windows as (
-    -- window_id names the thread, and int_inbound_events carries the window's bounds
+    -- int_inbound_events carries each inbound's window bounds, and what opened the window on
+    -- its first inbound alone
     select
-        any_value(business_number) as business_number,
-        any_value(contact) as contact,
-        window_id,
-        any_value(window_opened_at) as opened_at,
+        business_number,
+        contact,
+        window_opened_at as opened_at,
         any_value(window_closes_at) as closes_at,
         count(*) as inbound_messages,
-        -- the first inbound opened it; a referral (click-to-WhatsApp ad, page button) says how
-        arg_min(coalesce(referral_source, type), (sent_at, message_id)) as opened_by
+        max(opened_by) as opened_by
     from inbound_events
-    group by window_id
+    group by business_number, contact, window_opened_at
+),
+
+with_ids as (
+    select
+        *,
+        -- derived from the thread and its first inbound only, so a late message elsewhere in
+        -- the history leaves this id unchanged; int_outbound names windows the same way
+        business_number || ':' || contact || ':' || cast(epoch(opened_at) as bigint)
+            as window_id
+    from windows
 ),
 
 -- int_outbound already placed every outbound message in the window that holds it, if any.
@@ -32,15 +41,15 @@ outbound_in_windows as (
 
 final as (
     select
-        windows.business_number,
-        windows.contact,
-        windows.window_id,
-        windows.opened_at,
-        windows.closes_at,
-        windows.inbound_messages,
+        with_ids.business_number,
+        with_ids.contact,
+        with_ids.window_id,
+        with_ids.opened_at,
+        with_ids.closes_at,
+        with_ids.inbound_messages,
         coalesce(outbound_in_windows.outbound_messages, 0) as outbound_messages,
-        windows.opened_by
-    from windows
+        with_ids.opened_by
+    from with_ids
     left join outbound_in_windows using (window_id)
 )
 

@@ -6,15 +6,17 @@
 -- int_conversations_service, with the same chain logic.
 -- Output: one row per delivered message of a chain (message_key from int_pricing_messages),
 -- with its conversation (id = the message that opened it) and whether it opened it.
+-- Threads are named by int_pricing_messages' integer thread_key: every window, sort and join
+-- here partitions by thread, and integers sort far cheaper than (business number, customer).
 with recursive candidates as (
     select
-        'conversation_2022' as regime, business_number, contact, 'any' as chain,
+        'conversation_2022' as regime, thread_key, 'any' as chain,
         message_id, message_key, sent_at
     from int_pricing_messages
     where delivered
     union all
     select
-        'conversation_2023', business_number, contact, priced_template_category,
+        'conversation_2023', thread_key, priced_template_category,
         message_id, message_key, sent_at
     from int_pricing_messages
     where delivered and kind = 'template' and not in_free_entry_point
@@ -24,7 +26,7 @@ gaps as (
     select
         *,
         lag(sent_at) over (
-            partition by regime, business_number, contact, chain order by sent_at, message_id
+            partition by regime, thread_key, chain order by sent_at, message_id
         ) as previous_at
     from candidates
 ),
@@ -35,7 +37,7 @@ bursts as materialized (
     -- conversation covers its first 24 hours; only the later messages of a burst (rare) need
     -- the chain walk below. All three window functions share one sort.
     select
-        *,
+        regime, thread_key, chain, message_id, message_key, sent_at,
         count(*) filter (where previous_at is null or sent_at >= previous_at + interval 24 hour)
             over chain_so_far as burst,
         last_value(
@@ -50,7 +52,7 @@ bursts as materialized (
         ) over chain_so_far as burst_opened_by
     from gaps
     window chain_so_far as (
-        partition by regime, business_number, contact, chain
+        partition by regime, thread_key, chain
         order by sent_at, message_id
         rows between unbounded preceding and current row
     )
@@ -64,53 +66,47 @@ late_messages as materialized (
 ),
 
 long_bursts as (
-    select distinct regime, business_number, contact, chain, burst, burst_started_at,
-        burst_opened_by
+    select distinct regime, thread_key, chain, burst, burst_started_at, burst_opened_by
     from late_messages
 ),
 
 long_burst_moments as materialized (
     -- each instant of a burst longer than 24h, with the first message sent at that instant
     select
-        bursts.regime, bursts.business_number, bursts.contact, bursts.chain, bursts.burst,
-        bursts.sent_at,
+        bursts.regime, bursts.thread_key, bursts.chain, bursts.burst, bursts.sent_at,
         min(bursts.message_id) as message_id
     from bursts
-    semi join long_bursts using (regime, business_number, contact, chain, burst)
+    semi join long_bursts using (regime, thread_key, chain, burst)
     group by all
 ),
 
 next_openings as materialized (
     -- if a conversation starts at this moment, the next one starts at next_at
     select
-        this.regime, this.business_number, this.contact, this.chain, this.burst,
-        this.sent_at,
+        this.regime, this.thread_key, this.chain, this.burst, this.sent_at,
         later.sent_at as next_at,
         later.message_id as next_message_id
     from long_burst_moments as this
     asof join long_burst_moments as later
         on this.regime = later.regime
-        and this.business_number = later.business_number
-        and this.contact = later.contact
+        and this.thread_key = later.thread_key
         and this.chain = later.chain
         and this.burst = later.burst
         and this.sent_at + interval 24 hour <= later.sent_at
 ),
 
-openings (regime, business_number, contact, chain, burst, started_at, opened_by) as (
+openings (regime, thread_key, chain, burst, started_at, opened_by) as (
     -- every long burst advances one conversation per step, all at once
-    select regime, business_number, contact, chain, burst, burst_started_at, burst_opened_by
+    select regime, thread_key, chain, burst, burst_started_at, burst_opened_by
     from long_bursts
     union all
     select
-        next_openings.regime, next_openings.business_number, next_openings.contact,
-        next_openings.chain, next_openings.burst, next_openings.next_at,
-        next_openings.next_message_id
+        next_openings.regime, next_openings.thread_key, next_openings.chain,
+        next_openings.burst, next_openings.next_at, next_openings.next_message_id
     from openings
     join next_openings
         on openings.regime = next_openings.regime
-        and openings.business_number = next_openings.business_number
-        and openings.contact = next_openings.contact
+        and openings.thread_key = next_openings.thread_key
         and openings.chain = next_openings.chain
         and openings.burst = next_openings.burst
         and openings.started_at = next_openings.sent_at
@@ -119,7 +115,7 @@ openings (regime, business_number, contact, chain, burst, started_at, opened_by)
 first_conversations as (
     -- the burst's first 24 hours: the conversation its first message opened
     select
-        regime, business_number, contact, chain, message_id, message_key, sent_at,
+        regime, thread_key, chain, message_key,
         burst_started_at as conversation_started_at,
         burst_opened_by as conversation_id,
         message_id = burst_opened_by as opens_conversation
@@ -130,17 +126,15 @@ first_conversations as (
 later_conversations as (
     -- each later message belongs to the latest conversation opened at or before it
     select
-        late_messages.regime, late_messages.business_number, late_messages.contact,
-        late_messages.chain, late_messages.message_id, late_messages.message_key,
-        late_messages.sent_at,
+        late_messages.regime, late_messages.thread_key, late_messages.chain,
+        late_messages.message_key,
         openings.started_at as conversation_started_at,
         openings.opened_by as conversation_id,
         late_messages.message_id = openings.opened_by as opens_conversation
     from late_messages
     asof join openings
         on late_messages.regime = openings.regime
-        and late_messages.business_number = openings.business_number
-        and late_messages.contact = openings.contact
+        and late_messages.thread_key = openings.thread_key
         and late_messages.chain = openings.chain
         and late_messages.burst = openings.burst
         and late_messages.sent_at >= openings.started_at

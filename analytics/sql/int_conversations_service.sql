@@ -4,17 +4,17 @@
 -- messages they do not cover then form one service chain per thread, walked exactly like the
 -- chains in int_conversations_opened.
 -- Output: one row per delivered non-template message outside a free entry point, with its
--- conversation (a service one, or the template conversation that covers it).
+-- conversation (a service one, or the template conversation that covers it). Threads are
+-- int_pricing_messages' integer thread_key, as in int_conversations_opened.
 with recursive template_conversations as (
     select
-        business_number, contact, chain as conversation_category, conversation_id,
-        conversation_started_at
+        thread_key, chain as conversation_category, conversation_id, conversation_started_at
     from int_conversations_opened
     where regime = 'conversation_2023' and opens_conversation
 ),
 
 sessions as (
-    select message_id, message_key, business_number, contact, sent_at
+    select message_id, message_key, thread_key, sent_at
     from int_pricing_messages
     where delivered and kind <> 'template' and not in_free_entry_point
 ),
@@ -34,17 +34,14 @@ coverage as materialized (
         ) as covered
     from sessions
     asof left join template_conversations
-        on sessions.business_number = template_conversations.business_number
-        and sessions.contact = template_conversations.contact
+        on sessions.thread_key = template_conversations.thread_key
         and sessions.sent_at >= template_conversations.conversation_started_at
 ),
 
 gaps as (
     select
-        business_number, contact, message_id, message_key, sent_at,
-        lag(sent_at) over (
-            partition by business_number, contact order by sent_at, message_id
-        ) as previous_at
+        thread_key, message_id, message_key, sent_at,
+        lag(sent_at) over (partition by thread_key order by sent_at, message_id) as previous_at
     from coverage
     where not covered
 ),
@@ -68,7 +65,7 @@ bursts as materialized (
         ) over thread_so_far as burst_opened_by
     from gaps
     window thread_so_far as (
-        partition by business_number, contact
+        partition by thread_key
         order by sent_at, message_id
         rows between unbounded preceding and current row
     )
@@ -81,43 +78,41 @@ late_messages as materialized (
 ),
 
 long_bursts as (
-    select distinct business_number, contact, burst, burst_started_at, burst_opened_by
+    select distinct thread_key, burst, burst_started_at, burst_opened_by
     from late_messages
 ),
 
 long_burst_moments as materialized (
     select
-        bursts.business_number, bursts.contact, bursts.burst, bursts.sent_at,
+        bursts.thread_key, bursts.burst, bursts.sent_at,
         min(bursts.message_id) as message_id
     from bursts
-    semi join long_bursts using (business_number, contact, burst)
+    semi join long_bursts using (thread_key, burst)
     group by all
 ),
 
 next_openings as materialized (
     select
-        this.business_number, this.contact, this.burst, this.sent_at,
+        this.thread_key, this.burst, this.sent_at,
         later.sent_at as next_at,
         later.message_id as next_message_id
     from long_burst_moments as this
     asof join long_burst_moments as later
-        on this.business_number = later.business_number
-        and this.contact = later.contact
+        on this.thread_key = later.thread_key
         and this.burst = later.burst
         and this.sent_at + interval 24 hour <= later.sent_at
 ),
 
-openings (business_number, contact, burst, started_at, opened_by) as (
-    select business_number, contact, burst, burst_started_at, burst_opened_by
+openings (thread_key, burst, started_at, opened_by) as (
+    select thread_key, burst, burst_started_at, burst_opened_by
     from long_bursts
     union all
     select
-        next_openings.business_number, next_openings.contact, next_openings.burst,
-        next_openings.next_at, next_openings.next_message_id
+        next_openings.thread_key, next_openings.burst, next_openings.next_at,
+        next_openings.next_message_id
     from openings
     join next_openings
-        on openings.business_number = next_openings.business_number
-        and openings.contact = next_openings.contact
+        on openings.thread_key = next_openings.thread_key
         and openings.burst = next_openings.burst
         and openings.started_at = next_openings.sent_at
 ),
@@ -130,8 +125,7 @@ service_conversations as (
         burst_opened_by as conversation_id,
         burst_started_at as conversation_started_at,
         message_id = burst_opened_by as opens_conversation,
-        business_number,
-        contact
+        thread_key
     from bursts
     where sent_at < burst_started_at + interval 24 hour
     union all
@@ -142,18 +136,16 @@ service_conversations as (
         openings.opened_by as conversation_id,
         openings.started_at as conversation_started_at,
         late_messages.message_id = openings.opened_by as opens_conversation,
-        late_messages.business_number,
-        late_messages.contact
+        late_messages.thread_key
     from late_messages
     asof join openings
-        on late_messages.business_number = openings.business_number
-        and late_messages.contact = openings.contact
+        on late_messages.thread_key = openings.thread_key
         and late_messages.burst = openings.burst
         and late_messages.sent_at >= openings.started_at
 ),
 
 service_openings as (
-    select business_number, contact, conversation_id, conversation_started_at
+    select thread_key, conversation_id, conversation_started_at
     from service_conversations
     where opens_conversation
 ),
@@ -171,8 +163,7 @@ covered_sessions as (
         ) as service_open
     from coverage
     asof left join service_openings
-        on coverage.business_number = service_openings.business_number
-        and coverage.contact = service_openings.contact
+        on coverage.thread_key = service_openings.thread_key
         and coverage.sent_at >= service_openings.conversation_started_at
     where coverage.covered
 ),

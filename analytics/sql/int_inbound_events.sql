@@ -1,5 +1,7 @@
--- One row per inbound message (any type: text, reaction, call ...), with the care window it
--- belongs to and that window's bounds (so int_outbound needs no join with care_windows).
+-- One row per inbound message (any type: text, reaction, call ...), with the bounds of the care
+-- window it belongs to (so int_outbound needs no join with care_windows), and, on the window's
+-- first inbound only, what opened it. Narrow on purpose: at 100 million messages every column
+-- here is sorted twice and stored until daily_summary has read it.
 -- Gaps and islands: an inbound starts a new window when the previous inbound of its thread
 -- (business number, customer) is 24 hours or more earlier; otherwise it resets the open
 -- window, and the two intervals merge into one care window.
@@ -8,10 +10,9 @@ with inbound as (
         message_id,
         business_number,
         contact,
-        waba_id,
         sent_at,
-        type,
-        referral_source
+        -- a referral (click-to-WhatsApp ad, page button) says how the window was opened
+        coalesce(referral_source, type) as source
     from messages
     where direction = 'inbound'
 ),
@@ -29,7 +30,11 @@ with_neighbours as (
 
 window_edges as (
     select
-        *,
+        business_number,
+        contact,
+        sent_at,
+        message_id,
+        source,
         -- the window [t_in, t_in + 24h) is half-open: an inbound at exactly +24h starts anew
         previous_inbound_at is null
             or sent_at >= previous_inbound_at + interval 24 hours as starts_window,
@@ -55,19 +60,13 @@ with_window_bounds as (
 
 final as (
     select
-        message_id,
         business_number,
         contact,
-        waba_id,
         sent_at,
-        type,
-        referral_source,
         window_opened_at,
         window_closes_at,
-        -- derived from the thread and its first inbound only, so a late message elsewhere in
-        -- the history leaves this id unchanged
-        business_number || ':' || contact || ':' || cast(epoch(window_opened_at) as bigint)
-            as window_id
+        -- exactly one row of each window starts it: the first in (sent_at, message_id) order
+        case when starts_window then source end as opened_by
     from with_window_bounds
 )
 

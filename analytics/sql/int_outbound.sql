@@ -4,26 +4,17 @@ with parameters as (
     select key_offset from rebuild_parameters
 ),
 
-outbound as materialized (
+-- The row id of the loaded message, offset per partition, names the message in this step and
+-- the ones after it: stable across the two scans of messages below, unlike a row number.
+sends as (
     select
-        row_number() over () + parameters.key_offset as message_key,
-        message_id,
-        business_number,
-        contact,
-        waba_id,
-        sent_at,
-        case when type = 'template' then 'template' else 'session' end as kind,
-        type,
-        template_name,
-        template_category,
-        coalesce(status, 'delivered') as status,
-        -- Meta's own pricing verdict, from status webhooks: carried for message_facts
-        meta_billable,
-        meta_pricing_type,
-        meta_category
+        messages.rowid + parameters.key_offset as message_key,
+        messages.business_number,
+        messages.contact,
+        messages.sent_at
     from messages
     cross join parameters
-    where direction = 'outbound'
+    where messages.direction = 'outbound'
 ),
 
 ledger as (
@@ -35,7 +26,7 @@ ledger as (
 -- the customer has with us, so the lookup below is one join on (customer, number).
 ledger_threads as (
     select distinct business_number, contact
-    from outbound
+    from sends
     where contact in (select contact from ledger where business_number is null)
 ),
 
@@ -80,73 +71,83 @@ ledger_instants as (
     group by contact, business_number, event_at
 ),
 
--- The state of each reading as of each instant: its latest event so far.
-ledger_states as (
+-- Inbound messages, ledger instants and sends of every thread in one time line. At the same
+-- instant an inbound counts first (SPEC 1.1) and a ledger event applies to the send, so sends
+-- sort last. One sort of narrow rows replaces two ASOF joins that sorted the sends twice.
+timeline as (
     select
-        contact,
-        business_number,
-        event_at,
-        last_value(all_scope_event ignore nulls) over thread_so_far as all_scope_state,
-        any_scope_event as any_scope_state,
-        last_value(marketing_scope_event ignore nulls) over thread_so_far
-            as marketing_scope_state
+        business_number, contact, sent_at, 0 as event_order, null::bigint as message_key,
+        sent_at as inbound_at, window_opened_at, window_closes_at,
+        null::varchar as all_scope_event, null::varchar as any_scope_event,
+        null::varchar as marketing_scope_event
+    from int_inbound_events
+    union all
+    select
+        business_number, contact, event_at, 1, null,
+        null, null, null,
+        all_scope_event, any_scope_event, marketing_scope_event
     from ledger_instants
+    union all
+    select
+        business_number, contact, sent_at, 2, message_key,
+        null, null, null,
+        null, null, null
+    from sends
+),
+
+-- Each send's last inbound (at or before it) with that inbound's window, and the state of each
+-- ledger reading as of the send: its latest event so far. Inbound times and their window
+-- bounds only grow along a thread, so a running max is the last one.
+placed as (
+    select
+        message_key,
+        max(inbound_at) over thread_so_far as last_inbound_at,
+        max(window_opened_at) over thread_so_far as last_inbound_window_opened_at,
+        max(window_closes_at) over thread_so_far as last_inbound_window_closes_at,
+        last_value(all_scope_event ignore nulls) over thread_so_far as all_scope_state,
+        last_value(any_scope_event ignore nulls) over thread_so_far as any_scope_state,
+        last_value(marketing_scope_event ignore nulls) over thread_so_far
+            as marketing_scope_state,
+        event_order
+    from timeline
     window thread_so_far as (
-        partition by contact, business_number
-        order by event_at
+        partition by business_number, contact
+        order by sent_at, event_order
         rows between unbounded preceding and current row
     )
+    qualify event_order = 2
 ),
 
--- Only templates need the ledger. Both ASOF joins sort what they carry, so they carry the
--- message key alone and the columns join back by it.
-template_ledger_states as (
+outbound as (
     select
-        templates.message_key,
-        ledger_states.all_scope_state,
-        ledger_states.any_scope_state,
-        ledger_states.marketing_scope_state
-    from (
-        select message_key, contact, business_number, sent_at
-        from outbound
-        where kind = 'template'
-    ) as templates
-    asof join ledger_states
-        on templates.contact = ledger_states.contact
-        and templates.business_number = ledger_states.business_number
-        and templates.sent_at >= ledger_states.event_at
+        messages.rowid + parameters.key_offset as message_key,
+        messages.message_id,
+        messages.business_number,
+        messages.contact,
+        messages.waba_id,
+        messages.sent_at,
+        case when messages.type = 'template' then 'template' else 'session' end as kind,
+        messages.type,
+        messages.template_name,
+        messages.template_category,
+        coalesce(messages.status, 'delivered') as status,
+        -- Meta's own pricing verdict, from status webhooks: carried for message_facts
+        messages.meta_billable,
+        messages.meta_pricing_type,
+        messages.meta_category
+    from messages
+    cross join parameters
+    where messages.direction = 'outbound'
 ),
 
--- The last inbound of the thread at or before the send; an inbound in the same second counts
--- first, so the comparison is >=.
-last_inbounds as (
-    select
-        sends.message_key,
-        inbound.sent_at as last_inbound_at,
-        inbound.window_opened_at as last_inbound_window_opened_at,
-        inbound.window_closes_at as last_inbound_window_closes_at
-    from (select message_key, business_number, contact, sent_at from outbound) as sends
-    asof join (
-        select business_number, contact, sent_at, window_opened_at, window_closes_at
-        from int_inbound_events
-    ) as inbound
-        on sends.business_number = inbound.business_number
-        and sends.contact = inbound.contact
-        and sends.sent_at >= inbound.sent_at
-),
-
+-- The wide columns join the narrow verdicts by key once, streaming: only the narrow side is
+-- held (hashed), never sorted.
 with_last_inbound as (
     select
         outbound.*,
-        template_ledger_states.all_scope_state,
-        template_ledger_states.any_scope_state,
-        template_ledger_states.marketing_scope_state,
-        last_inbounds.last_inbound_at,
-        last_inbounds.last_inbound_window_opened_at,
-        last_inbounds.last_inbound_window_closes_at
+        placed.* exclude (message_key, event_order)
     from outbound
-    left join last_inbounds using (message_key)
-    left join template_ledger_states using (message_key)
+    join placed using (message_key)
 ),
 
 windows_and_categories as (
@@ -176,7 +177,8 @@ windows_and_categories as (
 opt_ins as (
     select
         *,
-        -- opt-in is a question about templates only; null for session messages
+        -- opt-in is a question about templates only; null for session messages (the ledger
+        -- states above are read for every send)
         case
             when is_marketing_template then coalesce(any_scope_state = 'opt_in', false)
             when kind = 'template' then coalesce(all_scope_state = 'opt_in', false)

@@ -1,55 +1,52 @@
 -- One row per outbound message with everything pricing needs: the business account, the send
 -- date and month in the business time zone, the regime in force on that date, the market,
 -- the category a template is priced as, and whether it falls in a free entry point period.
-with outbound as (
-    select * from int_outbound
-),
-
-parameters as (
+-- int_outbound is read in one streaming pass: every lookup below is small (send dates, markets
+-- of customers, the few messages of threads with a free entry point), so nothing wide is
+-- sorted or held.
+with parameters as (
     select * from rebuild_parameters
 ),
 
-local_times as (
+outbound as (
     select
-        outbound.*,
+        message_id,
+        message_key,
+        business_number,
+        contact,
         -- free tiers and months belong to the business account; without one, to the number
-        coalesce(outbound.waba_id, outbound.business_number) as account_id,
-        timezone(parameters.business_time_zone, outbound.sent_at)::date as send_date
-    from outbound
+        coalesce(waba_id, business_number) as account_id,
+        sent_at,
+        timezone(parameters.business_time_zone, sent_at)::date as send_date,
+        kind,
+        template_category,
+        delivered,
+        in_window
+    from int_outbound
     cross join parameters
 ),
 
 regime_by_date as (
     -- a few hundred send dates, not a search per message
     select send_dates.send_date, pricing_regime_calendar.regime
-    from (select distinct send_date from local_times) as send_dates
+    from (
+        select distinct timezone(parameters.business_time_zone, sent_at)::date as send_date
+        from int_outbound
+        cross join parameters
+    ) as send_dates
     asof join pricing_regime_calendar
         on send_dates.send_date >= pricing_regime_calendar.in_force_from
 ),
 
-with_regime as (
+-- An integer per thread for the conversation steps, which partition, sort and join by thread:
+-- much cheaper than two text columns. Numbered from key_offset, so partitions never share one.
+threads as (
     select
-        local_times.*,
-        date_trunc('month', local_times.send_date)::date as send_month,
-        regime_by_date.regime
-    from local_times
-    join regime_by_date using (send_date)
-),
-
-with_category as (
-    select
-        with_regime.*,
-        -- a template without a known category is priced as marketing, the most expensive
-        case
-            when kind <> 'template' then 'service'
-            when lower(template_category) in ('marketing', 'utility', 'authentication')
-                then lower(template_category)
-            else 'marketing'
-        end as priced_template_category,
-        kind = 'template'
-            and coalesce(lower(template_category), '')
-                not in ('marketing', 'utility', 'authentication') as category_missing
-    from with_regime
+        business_number,
+        contact,
+        row_number() over () + parameters.key_offset as thread_key
+    from (select distinct business_number, contact from int_outbound)
+    cross join parameters
 ),
 
 free_entry_point_threads as (
@@ -58,55 +55,62 @@ free_entry_point_threads as (
 ),
 
 -- Few threads have a free entry point: only their messages need the ASOF search.
-with_free_entry_point as (
+free_entry_point_messages as (
     select
-        with_category.*,
-        false as in_free_entry_point,
-        null::varchar as free_entry_point_id,
-        false as is_free_entry_point_reply
-    from with_category
-    anti join free_entry_point_threads using (business_number, contact)
-    union all by name
-    select
-        with_category.*,
-        coalesce(with_category.sent_at < free_entry_points.closes_at, false)
-            as in_free_entry_point,
+        sends.message_key,
+        coalesce(sends.sent_at < free_entry_points.closes_at, false) as in_free_entry_point,
         case
-            when with_category.sent_at < free_entry_points.closes_at
+            when sends.sent_at < free_entry_points.closes_at
                 then free_entry_points.free_entry_point_id
         end as free_entry_point_id,
-        coalesce(with_category.message_id = free_entry_points.free_entry_point_id, false)
+        coalesce(sends.message_id = free_entry_points.free_entry_point_id, false)
             as is_free_entry_point_reply
-    from with_category
-    semi join free_entry_point_threads using (business_number, contact)
+    from (
+        select message_key, message_id, business_number, contact, sent_at
+        from int_outbound
+        semi join free_entry_point_threads using (business_number, contact)
+    ) as sends
     asof left join int_free_entry_points as free_entry_points
-        on with_category.business_number = free_entry_points.business_number
-        and with_category.contact = free_entry_points.contact
-        and with_category.sent_at >= free_entry_points.opened_at
+        on sends.business_number = free_entry_points.business_number
+        and sends.contact = free_entry_points.contact
+        and sends.sent_at >= free_entry_points.opened_at
 ),
 
 final as (
     select
-        with_free_entry_point.message_id,
-        with_free_entry_point.message_key,
-        with_free_entry_point.business_number,
-        with_free_entry_point.contact,
-        with_free_entry_point.account_id,
-        with_free_entry_point.sent_at,
-        with_free_entry_point.send_date,
-        with_free_entry_point.send_month,
-        with_free_entry_point.regime,
+        outbound.message_id,
+        outbound.message_key,
+        outbound.business_number,
+        outbound.contact,
+        threads.thread_key,
+        outbound.account_id,
+        outbound.sent_at,
+        outbound.send_date,
+        date_trunc('month', outbound.send_date)::date as send_month,
+        regime_by_date.regime,
         int_market_contacts.market,
-        with_free_entry_point.kind,
-        with_free_entry_point.priced_template_category,
-        with_free_entry_point.category_missing,
-        with_free_entry_point.delivered,
-        with_free_entry_point.in_window,
-        with_free_entry_point.in_free_entry_point,
-        with_free_entry_point.free_entry_point_id,
-        with_free_entry_point.is_free_entry_point_reply
-    from with_free_entry_point
+        outbound.kind,
+        -- a template without a known category is priced as marketing, the most expensive
+        case
+            when outbound.kind <> 'template' then 'service'
+            when lower(outbound.template_category) in ('marketing', 'utility', 'authentication')
+                then lower(outbound.template_category)
+            else 'marketing'
+        end as priced_template_category,
+        outbound.kind = 'template'
+            and coalesce(lower(outbound.template_category), '')
+                not in ('marketing', 'utility', 'authentication') as category_missing,
+        outbound.delivered,
+        outbound.in_window,
+        coalesce(free_entry_point_messages.in_free_entry_point, false) as in_free_entry_point,
+        free_entry_point_messages.free_entry_point_id,
+        coalesce(free_entry_point_messages.is_free_entry_point_reply, false)
+            as is_free_entry_point_reply
+    from outbound
+    join threads using (business_number, contact)
+    join regime_by_date using (send_date)
     left join int_market_contacts using (contact)
+    left join free_entry_point_messages using (message_key)
 )
 
 select * from final

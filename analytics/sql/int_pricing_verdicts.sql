@@ -1,11 +1,18 @@
 -- Free or chargeable under every regime, one row per outbound message. Per regime:
--- billable_<regime> (only a delivered message can be), the category Meta would report
--- (category_<regime>), the rate-card category it is charged at (rate_category_<regime>) and,
--- for the conversation regimes, the conversation that covers it. expected_meta_billable_* is
--- what Meta's status webhook says: for conversations it marks every message of a conversation
--- that is not free by kind (free-tier conversations still say billable), so it is compared
--- with Meta's verdict in pricing_reconciliation.
-with messages as (
+-- billable_<regime> (only a delivered message can be) and, for the conversation regimes, the
+-- conversation that covers it, the category Meta would report (category_<regime>, null when no
+-- conversation covers the message), the rate-card category it is charged at and
+-- expected_meta_billable_*: what Meta's status webhook says, which for conversations marks every
+-- message of a conversation that is not free by kind (free-tier conversations still say
+-- billable), so it is compared with Meta's verdict in pricing_reconciliation. The per-message
+-- regimes and session_2019 need nothing beyond billable_*: they price at
+-- priced_template_category, which message_facts reads here too.
+-- Narrow on purpose: message_facts joins it with the wide int_outbound, which carries the
+-- message's own columns (message_id, sent_at, delivered ...).
+-- Read where it lies, by each of its five readers with only the columns that one needs: a
+-- materialised copy would hold every column of every message uncompressed (at 100 million
+-- messages, most of this step's spill).
+with messages as not materialized (
     select * from int_pricing_messages
 ),
 
@@ -148,41 +155,29 @@ service_messages_2026_10 as (
 
 final as (
     select
-        messages.message_id,
         messages.message_key,
         messages.regime,
         messages.market,
-        messages.account_id,
         messages.send_date,
-        messages.send_month,
-        messages.sent_at,
         messages.kind,
-        messages.delivered,
+        messages.priced_template_category,
         messages.in_free_entry_point,
         messages.category_missing,
 
         -- session_2019: a template delivered outside a window; everything inside is free
         messages.delivered and messages.kind = 'template' and not messages.in_window
             as billable_session_2019,
-        null::varchar as conversation_id_session_2019,
-        messages.priced_template_category as category_session_2019,
-        messages.priced_template_category as rate_category_session_2019,
-        messages.delivered and messages.kind = 'template' and not messages.in_window
-            as expected_meta_billable_session_2019,
 
         coalesce(verdicts_2022.billable, false) as billable_conversation_2022,
         verdicts_2022.conversation_id as conversation_id_conversation_2022,
-        coalesce(verdicts_2022.conversation_category, messages.priced_template_category)
-            as category_conversation_2022,
+        verdicts_2022.conversation_category as category_conversation_2022,
         verdicts_2022.rate_category as rate_category_conversation_2022,
         coalesce(verdicts_2022.expected_meta_billable, false)
             as expected_meta_billable_conversation_2022,
 
         coalesce(verdicts_2023.billable, false) as billable_conversation_2023,
         verdicts_2023.conversation_id as conversation_id_conversation_2023,
-        coalesce(verdicts_2023.conversation_category, messages.priced_template_category)
-            as category_conversation_2023,
-        verdicts_2023.conversation_category as rate_category_conversation_2023,
+        verdicts_2023.conversation_category as category_conversation_2023,
         coalesce(verdicts_2023.expected_meta_billable, false)
             as expected_meta_billable_conversation_2023,
 
@@ -193,9 +188,6 @@ final as (
             and not messages.in_free_entry_point
             and (messages.priced_template_category <> 'utility' or not messages.in_window)
             as billable_per_message_2025,
-        null::varchar as conversation_id_per_message_2025,
-        messages.priced_template_category as category_per_message_2025,
-        messages.priced_template_category as rate_category_per_message_2025,
 
         messages.delivered
             and not messages.in_free_entry_point
@@ -204,11 +196,7 @@ final as (
                 or service_messages_2026_10.number_in_month
                     > parameters.free_service_messages_per_month
             )
-            as billable_per_message_2026_10,
-        null::varchar as conversation_id_per_message_2026_10,
-        messages.priced_template_category as category_per_message_2026_10,
-        case when messages.kind = 'template' then messages.priced_template_category
-            else 'utility' end as rate_category_per_message_2026_10
+            as billable_per_message_2026_10
     from messages
     cross join parameters
     -- integer keys: cheaper to hash and compare than wamid strings

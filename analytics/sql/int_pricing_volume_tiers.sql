@@ -14,26 +14,39 @@ tiered as (
 ),
 
 billable as (
-    select message_id, message_key, 'per_message_2025' as regime, account_id, market,
-        rate_category_per_message_2025 as category, send_date, send_month, sent_at
+    select message_key, 'per_message_2025' as regime, market,
+        priced_template_category as category, send_date
     from verdicts
     where billable_per_message_2025
     union all
-    select message_id, message_key, 'per_message_2026_10', account_id, market,
-        rate_category_per_message_2026_10, send_date, send_month, sent_at
+    select message_key, 'per_message_2026_10', market,
+        case when kind = 'template' then priced_template_category else 'utility' end,
+        send_date
     from verdicts
     where billable_per_message_2026_10
 ),
 
-counted as (
+tiered_billable as (
+    -- the account, month and send order of the few messages in tiered markets only
     select
         billable.*,
+        messages.account_id,
+        messages.send_month,
+        messages.sent_at,
+        messages.message_id
+    from billable
+    semi join tiered using (market, category)
+    join int_pricing_messages as messages using (message_key)
+),
+
+counted as (
+    select
+        tiered_billable.*,
         row_number() over (
             partition by regime, account_id, market, category, send_month
             order by sent_at, message_id
         ) - 1 as charged_before_in_month
-    from billable
-    semi join tiered using (market, category)
+    from tiered_billable
 ),
 
 final as (

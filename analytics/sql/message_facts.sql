@@ -14,16 +14,47 @@ with day_rates as (
     group by market, send_date
 ),
 
+narrow_verdicts as (
+    -- int_pricing_verdicts keeps what the per-message regimes derive from the priced
+    -- template category out of its rows; it comes back here
+    select
+        *,
+        priced_template_category as category_session_2019,
+        priced_template_category as rate_category_session_2019,
+        billable_session_2019 as expected_meta_billable_session_2019,
+        coalesce(category_conversation_2022, priced_template_category)
+            as priced_category_conversation_2022,
+        coalesce(category_conversation_2023, priced_template_category)
+            as priced_category_conversation_2023,
+        category_conversation_2023 as rate_category_conversation_2023,
+        priced_template_category as category_per_message_2025,
+        priced_template_category as category_per_message_2026_10,
+        case when kind = 'template' then priced_template_category else 'utility' end
+            as rate_category_per_message_2026_10,
+        null::varchar as conversation_id_session_2019,
+        null::varchar as conversation_id_per_message_2025,
+        null::varchar as conversation_id_per_message_2026_10
+    from int_pricing_verdicts
+),
+
 verdicts as (
     select
-        int_pricing_verdicts.*,
+        narrow_verdicts.* exclude (
+            category_conversation_2022,
+            category_conversation_2023,
+            priced_category_conversation_2022,
+            priced_category_conversation_2023
+        ),
+        narrow_verdicts.priced_category_conversation_2022 as category_conversation_2022,
+        narrow_verdicts.priced_category_conversation_2023 as category_conversation_2023,
         -- session_2019 and per_message_2025 both charge at the priced template category
         -- (rate_category_* are equal), so rates_2019 prices both
-        day_rates.by_category[rate_category_session_2019] as rates_2019,
-        day_rates.by_category[rate_category_conversation_2022] as rates_2022,
-        day_rates.by_category[rate_category_conversation_2023] as rates_2023,
-        day_rates.by_category[rate_category_per_message_2026_10] as rates_2026_10
-    from int_pricing_verdicts
+        day_rates.by_category[narrow_verdicts.rate_category_session_2019] as rates_2019,
+        day_rates.by_category[narrow_verdicts.rate_category_conversation_2022] as rates_2022,
+        day_rates.by_category[narrow_verdicts.rate_category_conversation_2023] as rates_2023,
+        day_rates.by_category[narrow_verdicts.rate_category_per_message_2026_10]
+            as rates_2026_10
+    from narrow_verdicts
     left join day_rates using (market, send_date)
 ),
 
@@ -35,7 +66,7 @@ outbound as (
 per_regime as (
     select
         verdicts.*,
-        outbound.* exclude (message_id, message_key, sent_at, kind, delivered),
+        outbound.* exclude (message_key, kind),
         case when billable_session_2019 then rates_2019.rate else 0 end
             as estimated_cost_session_2019,
         case when billable_conversation_2022 then rates_2022.rate else 0 end

@@ -1,0 +1,186 @@
+"""The big-history rebuild (intermediate tables in a scratch database file) and the narrow
+intermediate steps: same verdicts as the in-memory rebuild, all or nothing, nothing left behind."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from rows import at, inbound, insert_messages, insert_opt_ins, opt_in, outbound, template
+
+import analytics.rebuild
+from analytics.db import fetch_all, fetch_value
+from analytics.rebuild import (
+    SCRATCH_DATABASE,
+    STEPS,
+    check_intermediates_read_no_public_step,
+    rebuild_warehouse,
+)
+from analytics.steps import Step
+
+A = "31201234567"
+B = "31209999999"
+ANNA = "31612345678"
+BOB = "31687654321"
+
+PUBLIC_TABLES = ("care_windows", "message_facts", "daily_summary", "pricing_reconciliation")
+
+
+def history() -> tuple[list[dict], list[dict]]:
+    """Two threads of one customer and one of another: windows, templates with and without
+    opt-in (a blank-number ledger event covers both of Anna's threads), a referral reply."""
+    messages = [
+        inbound("anna_a_in", at(0), business_number=A, contact=ANNA),
+        outbound("anna_a_inside", at(2), business_number=A, contact=ANNA),
+        outbound("anna_a_outside", at(30), business_number=A, contact=ANNA),
+        template("anna_a_promo", at(40), business_number=A, contact=ANNA, category="marketing"),
+        template("anna_b_utility", at(5), business_number=B, contact=ANNA, category="utility"),
+        inbound("bob_ad", at(1), business_number=A, contact=BOB, referral_source="ad"),
+        outbound("bob_reply", at(3), business_number=A, contact=BOB, status="read"),
+        template("bob_promo", at(50), business_number=A, contact=BOB, category="marketing"),
+    ]
+    ledger = [
+        opt_in(ANNA, at(-1), scope="all"),  # blank business number: every number
+        opt_in(ANNA, at(35), event="opt_out", scope="marketing", business_number=A),
+    ]
+    return messages, ledger
+
+
+def public_tables(con) -> dict[str, list[tuple]]:
+    return {
+        table: sorted(fetch_all(con, f"select * from {table}"), key=repr) for table in PUBLIC_TABLES
+    }
+
+
+def scratch_files(settings) -> list[Path]:
+    return sorted(Path(settings.temp_directory).glob(f"{SCRATCH_DATABASE}-*"))
+
+
+def test_the_scratch_rebuild_gives_the_same_tables_as_the_in_memory_one(con, settings):
+    messages, ledger = history()
+    insert_messages(con, messages)
+    insert_opt_ins(con, ledger)
+
+    rebuild_warehouse(con, settings, scratch=False)
+    in_memory = public_tables(con)
+    rebuild_warehouse(con, settings, scratch=True)
+
+    assert public_tables(con) == in_memory
+    verdicts = dict(fetch_all(con, "select message_id, violation from message_facts"))
+    assert verdicts == {
+        "anna_a_inside": None,
+        "anna_a_outside": "session_outside_window",
+        # the latest event covering marketing on number A is the opt-out; B keeps the opt-in
+        "anna_a_promo": "template_without_opt_in",
+        "anna_b_utility": None,
+        "bob_reply": None,
+        "bob_promo": "template_without_opt_in",
+    }
+    assert fetch_value(
+        con, "select marketing_opt_out_warning from message_facts where message_id = 'anna_a_promo'"
+    )
+
+
+def test_the_scratch_file_is_detached_and_deleted_after_a_rebuild(con, settings):
+    insert_messages(con, history()[0])
+    search_path = fetch_value(con, "select current_setting('search_path')")
+
+    rebuild_warehouse(con, settings, scratch=True)
+
+    assert scratch_files(settings) == []
+    attached = {row[0] for row in fetch_all(con, "select database_name from duckdb_databases()")}
+    assert SCRATCH_DATABASE not in attached
+    assert fetch_value(con, "select current_setting('search_path')") == search_path
+
+
+def test_a_scratch_file_left_by_a_killed_rebuild_is_removed_by_the_next(con, settings):
+    insert_messages(con, history()[0])
+    folder = Path(settings.temp_directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    # pid 2**22 + 1 is above Linux's pid_max: no such process can be running
+    abandoned = folder / f"{SCRATCH_DATABASE}-{2**22 + 1}-0123456789ab.duckdb"
+    abandoned.write_bytes(b"left behind")
+    alive = folder / f"{SCRATCH_DATABASE}-{os.getpid()}-0123456789ab.duckdb"
+    alive.write_bytes(b"another rebuild of this process")
+
+    rebuild_warehouse(con, settings, scratch=True)
+
+    assert scratch_files(settings) == [alive]
+
+
+def test_a_failed_scratch_rebuild_leaves_the_previous_tables_and_no_scratch_file(
+    con, settings, monkeypatch
+):
+    messages, ledger = history()
+    insert_messages(con, messages[:3])
+    rebuild_warehouse(con, settings, scratch=True)
+    before = public_tables(con)
+    insert_messages(con, messages[3:])
+    real_sql_text = analytics.rebuild.sql_text
+
+    def broken_daily_summary(name: str) -> str:
+        if name == "daily_summary":  # a public step, after message_facts has been replaced
+            return "select * from a_table_that_does_not_exist"
+        return real_sql_text(name)
+
+    monkeypatch.setattr(analytics.rebuild, "sql_text", broken_daily_summary)
+    with pytest.raises(Exception, match="a_table_that_does_not_exist"):
+        rebuild_warehouse(con, settings, scratch=True)
+
+    assert public_tables(con) == before
+    assert scratch_files(settings) == []
+
+
+def test_the_first_inbound_in_message_id_order_opens_a_window_when_two_arrive_at_once(
+    con, settings
+):
+    insert_messages(
+        con,
+        [
+            inbound("in_b", at(0), type="image"),
+            inbound("in_a", at(0), type="text", referral_source="page"),
+            inbound("in_c", at(1), type="reaction"),
+        ],
+    )
+
+    rebuild_warehouse(con, settings)
+
+    assert fetch_all(con, "select opened_by, inbound_messages from care_windows") == [("page", 3)]
+
+
+def test_a_ledger_event_at_the_instant_of_a_send_applies_to_it(con, settings):
+    insert_messages(con, [template("promo", at(10), category="marketing")])
+    insert_opt_ins(con, [opt_in(ANNA, at(10))])
+
+    rebuild_warehouse(con, settings)
+
+    assert fetch_all(con, "select opt_in_active, violation from message_facts") == [(True, None)]
+
+
+def test_outbound_message_keys_are_unique_and_name_the_message(con, settings):
+    messages, _ = history()
+    insert_messages(con, messages)
+
+    rebuild_warehouse(con, settings, keep_intermediates=True)
+
+    keys = fetch_all(con, "select message_key, message_id from int_outbound order by message_id")
+    assert len({key for key, _ in keys}) == len(keys) == 6
+    assert [message_id for _, message_id in keys] == sorted(
+        m["message_id"] for m in messages if m["direction"] == "outbound"
+    )
+
+
+def test_intermediate_steps_read_no_public_table_so_the_scratch_rebuild_may_run_them_first(
+    monkeypatch,
+):
+    check_intermediates_read_no_public_step(STEPS)
+
+    real_sql_text = analytics.rebuild.sql_text
+    monkeypatch.setattr(
+        analytics.rebuild,
+        "sql_text",
+        lambda name: "select * from care_windows" if name == "int_late" else real_sql_text(name),
+    )
+    with pytest.raises(ValueError, match="int_late reads public care_windows"):
+        check_intermediates_read_no_public_step((*STEPS, Step("int_late", "temp")))
