@@ -62,4 +62,3 @@ def test_daily_costs_add_up_the_facts_per_local_day_market_and_category(con, set
         (sep3, "31201234567", "Netherlands", "authentication", None, 1, 1, None, 1, 1, 1, 1),
     ]
     assert run_check(con, "daily_costs_add_up_to_message_facts") is None
-
