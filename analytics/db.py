@@ -322,14 +322,22 @@ def open_for_writing(
         except (duckdb.Error, OSError) as error:
             _raise_disk_full(error, paths)
             raise
+        disk_full = False
         try:
             yield con
             if publish_on_success:
                 publish(con, paths)
         except (duckdb.Error, OSError) as error:
+            disk_full = disk_full_error(error, paths) is not None
             _raise_disk_full(error, paths)
             raise
         finally:
             # After a fatal error DuckDB has already invalidated the connection.
             with contextlib.suppress(duckdb.Error):
                 con.close()
+            if disk_full:
+                # What the failed work wrote still takes room in the working copy, and the copy
+                # only repeats the published file: drop it, so the next run starts from that
+                # with the space free.
+                for path in (paths.work, Path(f"{paths.work}.wal")):
+                    path.unlink(missing_ok=True)

@@ -466,6 +466,8 @@ def test_a_full_disk_stops_a_load_with_a_clear_message_and_the_warehouse_unharme
         assert "free space there" in full.stderr
         assert sha256(db) == published
         assert count(db, "select count(*) from messages") == 0
+        # the failed load's working copy is gone with the room it took; the next run copies anew
+        assert not (disk / "warehouse.work.duckdb").exists()
 
         filler.unlink()
         again = carewindow("ingest", str(messages_file), "--db", str(db), cwd=tmp_path)
