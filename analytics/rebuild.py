@@ -130,17 +130,24 @@ def rebuild_warehouse(
     if scratch:
         return rebuild_with_scratch_database(con, settings, on_step)
     result = RebuildResult()
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         write_rebuild_parameters(con, settings)
         run_preparations(con, settings, result)
         run_steps(con, STEPS, result, on_step, drop_intermediates=not keep_intermediates)
+    count_results(con, result)
+    return result
+
+
+@contextlib.contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """All or nothing: committed when the block ends, rolled back if it raises."""
+    con.execute("begin transaction")
+    try:
+        yield
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
-    count_results(con, result)
-    return result
 
 
 def run_preparations(
@@ -181,14 +188,9 @@ def rebuild_with_scratch_database(
                 con.execute(f"drop table if exists {database}.{name}")
             if finished:
                 con.execute(f"checkpoint {database}")
-        con.execute("begin transaction")
-        try:
+        with transaction(con):
             for step in public:
                 run_step(con, step, result, on_step)
-            con.execute("commit")
-        except BaseException:
-            con.execute("rollback")
-            raise
     count_results(con, result)
     return result
 
