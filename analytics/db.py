@@ -328,8 +328,10 @@ def open_for_writing(
             if publish_on_success:
                 publish(con, paths)
         except (duckdb.Error, OSError) as error:
-            disk_full = disk_full_error(error, paths) is not None
-            _raise_disk_full(error, paths)
+            full = disk_full_error(error, paths)
+            if full is not None:
+                disk_full = True
+                raise full from error
             raise
         finally:
             # After a fatal error DuckDB has already invalidated the connection.
