@@ -56,6 +56,9 @@ class Settings:
     db_path: str = "data/warehouse.duckdb"
     memory_limit: str = "8GB"
     temp_directory: str = "data/tmp"
+    # The most spill DuckDB may write to temp_directory ("" = DuckDB's default, 90% of the
+    # free disk there); past it a command stops with a message instead of filling the disk.
+    max_temp_directory_size: str = ""
     threads: int = 0
     lock_timeout_seconds: float = 600.0
     inbox: str = "data/inbox"
@@ -86,6 +89,7 @@ _FILE_KEYS = {
     ("warehouse", "path"): "db_path",
     ("warehouse", "memory_limit"): "memory_limit",
     ("warehouse", "temp_directory"): "temp_directory",
+    ("warehouse", "max_temp_directory_size"): "max_temp_directory_size",
     ("warehouse", "threads"): "threads",
     ("warehouse", "lock_timeout_seconds"): "lock_timeout_seconds",
     ("inputs", "inbox"): "inbox",
@@ -138,6 +142,15 @@ def load_settings(config_path: str | os.PathLike | None = None) -> Settings:
     except TypeError as error:
         raise ConfigError(f"{path}: {error}") from error
     return validated(settings)
+
+
+def _is_size(text: str) -> bool:
+    """A byte size DuckDB takes, such as '8GB' or '512MiB'."""
+    return bool(
+        re.fullmatch(
+            r"\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*", text, flags=re.IGNORECASE
+        )
+    )
 
 
 def _zone(name: str, value: object) -> None:
@@ -238,13 +251,15 @@ def validated(settings: Settings) -> Settings:
         raise ConfigError(
             f"warehouse.lock_timeout_seconds = {lock_timeout!r} must be a number of seconds >= 0"
         )
-    if not re.fullmatch(
-        r"\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*",
-        settings.memory_limit,
-        flags=re.IGNORECASE,
-    ):
+    if not _is_size(settings.memory_limit):
         raise ConfigError(
             f"warehouse.memory_limit = {settings.memory_limit!r} must look like '8GB' or '512MiB'"
+        )
+    spill_limit = settings.max_temp_directory_size
+    if not isinstance(spill_limit, str) or (spill_limit and not _is_size(spill_limit)):
+        raise ConfigError(
+            f"warehouse.max_temp_directory_size = {settings.max_temp_directory_size!r} must be "
+            "empty (DuckDB's default: 90% of the free disk) or look like '50GB' or '512MiB'"
         )
     problem = cron_problem(settings.schedule_cron)
     if problem:

@@ -108,6 +108,8 @@ def configure(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     con.execute("set TimeZone = 'UTC'")
     con.execute("set memory_limit = ?", [settings.memory_limit])
     con.execute("set temp_directory = ?", [str(Path(settings.temp_directory).resolve())])
+    if settings.max_temp_directory_size:
+        con.execute("set max_temp_directory_size = ?", [settings.max_temp_directory_size])
     con.execute("set preserve_insertion_order = false")
     if settings.threads:
         con.execute("set threads = ?", [settings.threads])
@@ -289,6 +291,36 @@ def disk_full_error(
     )
 
 
+def out_of_memory_error(
+    error: BaseException, settings: Settings, paths: WarehousePaths
+) -> WarehouseError | None:
+    """A WarehouseError saying what to do if DuckDB ran out of memory or of spill room, else None.
+
+    DuckDB raises the same error type when the memory limit is reached with nothing left to
+    spill and when spilling would pass max_temp_directory_size; the message tells them apart.
+    """
+    if not isinstance(error, duckdb.OutOfMemoryException):
+        return None
+    text = str(error)
+    if "max_temp_directory_size" in text:
+        limit = settings.max_temp_directory_size or "DuckDB's default, 90% of the free disk"
+        advice = (
+            f"the command needed more spill room in {settings.temp_directory} than "
+            f"warehouse.max_temp_directory_size allows ({limit}): free disk there, raise the "
+            "setting, or point warehouse.temp_directory at a bigger disk"
+        )
+    else:
+        advice = (
+            f"DuckDB ran out of memory (warehouse.memory_limit = {settings.memory_limit}): raise "
+            "it if the machine has room, or lower warehouse.threads"
+        )
+    first_line = text.strip().splitlines()[0] if text.strip() else type(error).__name__
+    return WarehouseError(
+        f"{advice}, then run the command again. The published warehouse {paths.published} is "
+        f"unchanged. (DuckDB: {first_line})"
+    )
+
+
 def _raise_disk_full(
     error: BaseException, paths: WarehousePaths, where: Path | None = None
 ) -> None:
@@ -332,6 +364,9 @@ def open_for_writing(
             if full is not None:
                 disk_full = True
                 raise full from error
+            short = out_of_memory_error(error, settings, paths)
+            if short is not None:
+                raise short from error
             raise
         finally:
             # After a fatal error DuckDB has already invalidated the connection.

@@ -43,6 +43,12 @@ WRONG_VALUES = [
     ('[warehouse]\nmemory_limit = "lots"\n', "warehouse.memory_limit", "8GB"),
     ("[warehouse]\nmemory_limit = 8\n", "warehouse.memory_limit", "text"),
     ('[warehouse]\nmemory_limit = "-1GB"\n', "warehouse.memory_limit", "8GB"),
+    (
+        '[warehouse]\nmax_temp_directory_size = "most"\n',
+        "warehouse.max_temp_directory_size",
+        "50GB",
+    ),
+    ("[warehouse]\nmax_temp_directory_size = 5\n", "warehouse.max_temp_directory_size", "empty"),
     ('[schedule]\ncron = "61 2 * * *"\n', "schedule.cron", "minute"),
     ('[schedule]\ncron = "0 2 * *"\n', "schedule.cron", "five fields"),
     ('[schedule]\ncron = "0 2 31 13 *"\n', "schedule.cron", "month"),

@@ -484,6 +484,29 @@ def test_a_full_disk_stops_a_load_with_a_clear_message_and_the_warehouse_unharme
         )
 
 
+def test_a_rebuild_that_outgrows_its_spill_limit_stops_with_what_to_do_and_changes_nothing(
+    tmp_path, big_dataset
+):
+    db = tmp_path / "warehouse.duckdb"
+    load_in_process(
+        settings_for(db, tmp_path),
+        big_dataset / "messages.csv",
+        big_dataset / "opt_in_ledger.csv",
+        rebuild=True,
+    )
+    published = sha256(db)
+    # Given: so little memory that the rebuild must spill, and room for almost no spill
+    write_config(tmp_path, memory_limit="40MB", max_temp_directory_size="1MB", threads=1)
+
+    short = carewindow("rebuild", "--db", str(db), cwd=tmp_path)
+
+    assert short.returncode == 1
+    assert_no_traceback(short)
+    assert "more spill room" in short.stderr
+    assert "warehouse.max_temp_directory_size allows (1MB)" in short.stderr
+    assert sha256(db) == published
+
+
 @pytest.mark.parametrize("how", ["read-only", "full"])
 def test_reports_that_cannot_be_written_stop_with_the_folder_and_what_to_do(
     tmp_path, small_dataset, how
