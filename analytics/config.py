@@ -47,6 +47,11 @@ DEFAULT_ALIASES: dict[str, list[str]] = {
 }
 
 
+# The largest monthly free tier the rebuild counts: it finds each month's last free conversation
+# with a top-N aggregate, which holds N values per month and account in memory. Meta's is 1,000.
+MAX_FREE_PER_MONTH = 10_000
+
+
 class ConfigError(ValueError):
     """A configuration value is wrong; the message names the key and says what to do."""
 
@@ -237,6 +242,12 @@ def validated(settings: Settings) -> Settings:
         value = getattr(settings, name)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ConfigError(f"{_FIELD_TO_KEY[name]} = {value!r} must be a whole number >= 0")
+    for name in ("free_conversations_per_month", "free_service_messages_per_month"):
+        if getattr(settings, name) > MAX_FREE_PER_MONTH:
+            raise ConfigError(
+                f"{_FIELD_TO_KEY[name]} = {getattr(settings, name)!r} must be at most "
+                f"{MAX_FREE_PER_MONTH:,} (Meta's free tiers are 1,000)"
+            )
     if not isinstance(settings.per_message_2026_10_enabled, bool):
         raise ConfigError(
             f"business.per_message_2026_10_enabled = {settings.per_message_2026_10_enabled!r} "

@@ -36,6 +36,11 @@ WRONG_VALUES = [
         "business.free_service_messages_per_month",
         "whole number",
     ),
+    (
+        "[business]\nfree_service_messages_per_month = 10001\n",
+        "business.free_service_messages_per_month",
+        "at most 10,000",
+    ),
     ("[warehouse]\nthreads = -2\n", "warehouse.threads", ">= 0"),
     ("[warehouse]\nlock_timeout_seconds = -5\n", "warehouse.lock_timeout_seconds", ">= 0"),
     ('[warehouse]\nlock_timeout_seconds = "soon"\n', "warehouse.lock_timeout_seconds", "number"),

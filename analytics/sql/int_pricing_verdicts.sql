@@ -12,6 +12,9 @@
 -- Read where it lies, by each of its five readers with only the columns that one needs: a
 -- materialised copy would hold every column of every message uncompressed (at 100 million
 -- messages, most of this step's spill).
+-- Monthly free tiers ("the first 1,000 a month are free") are not numbered with a window over
+-- every message of the month, which sorts them all: each month's 1,000th (sent_at, id) is found
+-- by a top-N aggregate (a small heap per month), and what comes after it is charged.
 with messages as not materialized (
     select * from int_pricing_messages
 ),
@@ -50,15 +53,31 @@ openers_2022 as (
     where conversations_2022.opens_conversation
 ),
 
+last_free_2022 as (
+    -- per account and month, the last conversation of the free tier (null if none is free)
+    select
+        account_id,
+        send_month,
+        list_max(
+            min({'sent_at': sent_at, 'id': conversation_id},
+                greatest(parameters.free_conversations_per_month, 1))
+        ) as last_free,
+        any_value(parameters.free_conversations_per_month) > 0 as has_free_tier
+    from openers_2022
+    cross join parameters
+    where conversation_category <> 'referral_conversion'
+    group by account_id, send_month
+),
+
 priced_openers_2022 as (
     select
-        *,
+        openers_2022.*,
         conversation_category <> 'referral_conversion' as chargeable_kind,
-        row_number() over (
-            partition by account_id, send_month, conversation_category = 'referral_conversion'
-            order by sent_at, conversation_id
-        ) as number_in_month
+        not coalesce(last_free_2022.has_free_tier, false)
+            or {'sent_at': sent_at, 'id': conversation_id} > last_free_2022.last_free
+            as past_free_tier
     from openers_2022
+    left join last_free_2022 using (account_id, send_month)
 ),
 
 verdicts_2022 as (
@@ -70,11 +89,10 @@ verdicts_2022 as (
         priced_openers_2022.chargeable_kind as expected_meta_billable,
         conversations_2022.opens_conversation
             and priced_openers_2022.chargeable_kind
-            and priced_openers_2022.number_in_month > parameters.free_conversations_per_month
+            and priced_openers_2022.past_free_tier
             as billable
     from conversations_2022
     join priced_openers_2022 using (conversation_id)
-    cross join parameters
 ),
 
 -- conversation_2023: per category; service conversations free up to 1,000 a month per
@@ -110,17 +128,34 @@ openers_2023 as (
     where conversations_2023.opens_conversation
 ),
 
+last_free_service_2023 as (
+    -- per account and month, the last service conversation of the free tier
+    select
+        account_id,
+        send_month,
+        list_max(
+            min({'sent_at': sent_at, 'id': conversation_id},
+                greatest(parameters.free_conversations_per_month, 1))
+        ) as last_free,
+        any_value(parameters.free_conversations_per_month) > 0 as has_free_tier
+    from openers_2023
+    cross join parameters
+    where conversation_category = 'service'
+    group by account_id, send_month
+),
+
 priced_openers_2023 as (
     select
-        *,
+        openers_2023.*,
         conversation_category <> 'referral_conversion'
             and not (conversation_category = 'service' and send_date >= date '2024-11-01')
             as chargeable_kind,
-        row_number() over (
-            partition by account_id, send_month, conversation_category = 'service'
-            order by sent_at, conversation_id
-        ) as number_in_month
+        conversation_category <> 'service'
+            or not coalesce(last_free_service_2023.has_free_tier, false)
+            or {'sent_at': sent_at, 'id': conversation_id} > last_free_service_2023.last_free
+            as past_free_tier
     from openers_2023
+    left join last_free_service_2023 using (account_id, send_month)
 ),
 
 verdicts_2023 as (
@@ -131,26 +166,33 @@ verdicts_2023 as (
         priced_openers_2023.chargeable_kind as expected_meta_billable,
         conversations_2023.opens_conversation
             and priced_openers_2023.chargeable_kind
-            and (
-                priced_openers_2023.conversation_category <> 'service'
-                or priced_openers_2023.number_in_month > parameters.free_conversations_per_month
-            )
+            and priced_openers_2023.past_free_tier
             as billable
     from conversations_2023
     join priced_openers_2023 using (conversation_id)
-    cross join parameters
 ),
 
 -- per_message_2026_10: non-template messages beyond the first 1,000 a month per business
 -- number are charged at the utility rate.
 service_messages_2026_10 as (
-    select
-        message_key,
-        row_number() over (
-            partition by business_number, send_month order by sent_at, message_id
-        ) as number_in_month
+    select business_number, send_month, sent_at, message_id
     from messages
     where delivered and kind <> 'template' and not in_free_entry_point
+),
+
+last_free_service_2026_10 as (
+    -- per business number and month, the last service message of the free tier
+    select
+        business_number,
+        send_month,
+        list_max(
+            min({'sent_at': sent_at, 'id': message_id},
+                greatest(parameters.free_service_messages_per_month, 1))
+        ) as last_free,
+        any_value(parameters.free_service_messages_per_month) > 0 as has_free_tier
+    from service_messages_2026_10
+    cross join parameters
+    group by business_number, send_month
 ),
 
 final as (
@@ -193,16 +235,16 @@ final as (
             and not messages.in_free_entry_point
             and (
                 messages.kind = 'template'
-                or service_messages_2026_10.number_in_month
-                    > parameters.free_service_messages_per_month
+                or not coalesce(last_free_service_2026_10.has_free_tier, false)
+                or {'sent_at': messages.sent_at, 'id': messages.message_id}
+                    > last_free_service_2026_10.last_free
             )
             as billable_per_message_2026_10
     from messages
-    cross join parameters
     -- integer keys: cheaper to hash and compare than wamid strings
     left join verdicts_2022 using (message_key)
     left join verdicts_2023 using (message_key)
-    left join service_messages_2026_10 using (message_key)
+    left join last_free_service_2026_10 using (business_number, send_month)
 )
 
 select * from final
