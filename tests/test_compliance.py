@@ -207,6 +207,7 @@ def test_int_outbound_keeps_the_contract_columns_for_pricing(con, settings):
     assert columns == [
         "message_id",
         "message_key",
+        "thread_key",
         "business_number",
         "contact",
         "waba_id",

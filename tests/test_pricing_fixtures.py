@@ -33,9 +33,16 @@ def create_int_outbound(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> Non
         create or replace temp table int_outbound as
         with windows as (
             select unnest($ids) as message_id, unnest($inside) as in_window
+        ),
+        keyed as (
+            select *, row_number() over () as message_key
+            from messages
+            where direction = 'outbound'
         )
         select
-            messages.message_id, row_number() over () as message_key,
+            messages.message_id, message_key,
+            -- as int_outbound names a thread: by its smallest message key
+            min(message_key) over (partition by business_number, contact) as thread_key,
             business_number, contact, waba_id, sent_at,
             case when type = 'template' then 'template' else 'session' end as kind,
             type, template_name, template_category,
@@ -50,9 +57,8 @@ def create_int_outbound(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> Non
             null::varchar as violation,
             false as marketing_opt_out_warning,
             meta_billable, meta_pricing_type, meta_category
-        from messages
+        from keyed as messages
         join windows using (message_id)
-        where direction = 'outbound'
         """,
         {
             "ids": [row["message_id"] for row in outbound] or [""],

@@ -171,6 +171,29 @@ def test_outbound_message_keys_are_unique_and_name_the_message(con, settings):
     )
 
 
+def test_a_thread_key_names_one_thread_business_number_and_customer(con, settings):
+    messages, _ = history()
+    insert_messages(con, messages)
+
+    rebuild_warehouse(con, settings, keep_intermediates=True)
+
+    threads = fetch_all(
+        con,
+        "select business_number, contact, count(distinct thread_key), count(*) "
+        "from int_outbound group by all order by all",
+    )
+    assert threads == [(A, ANNA, 1, 3), (A, BOB, 1, 2), (B, ANNA, 1, 1)]
+    distinct_keys = fetch_all(con, "select count(distinct thread_key) from int_outbound")
+    assert distinct_keys == [(3,)]
+    # the key is one of the thread's own message keys, so keys never repeat across partitions
+    assert fetch_all(
+        con,
+        "select count(*) from int_outbound as o where not exists "
+        "(select 1 from int_outbound as m where m.message_key = o.thread_key "
+        "and m.business_number = o.business_number and m.contact = o.contact)",
+    ) == [(0,)]
+
+
 def test_intermediate_steps_read_no_public_table_so_the_scratch_rebuild_may_run_them_first(
     monkeypatch,
 ):

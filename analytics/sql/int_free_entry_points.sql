@@ -9,7 +9,7 @@ with referrals as (
 ),
 
 delivered as (
-    select business_number, contact, message_id, sent_at
+    select business_number, contact, thread_key, message_id, sent_at
     from int_outbound
     where delivered
 ),
@@ -19,6 +19,7 @@ replies as (
     select
         referrals.business_number,
         referrals.contact,
+        delivered.thread_key,
         referrals.referred_at,
         delivered.message_id as reply_message_id,
         delivered.sent_at as replied_at
@@ -35,6 +36,7 @@ final as (
     select distinct
         business_number,
         contact,
+        thread_key,
         reply_message_id as free_entry_point_id,
         replied_at as opened_at,
         replied_at + interval 72 hour as closes_at

@@ -108,13 +108,23 @@ placed as (
         last_value(any_scope_event ignore nulls) over thread_so_far as any_scope_state,
         last_value(marketing_scope_event ignore nulls) over thread_so_far
             as marketing_scope_state,
+        -- an integer naming the thread for the pricing steps, which partition, sort and join
+        -- by thread (far cheaper than two text columns): its smallest message key, so unique
+        -- per thread and, like the keys, disjoint across partitions. Same sort as above.
+        min(message_key) over whole_thread as thread_key,
         event_order
     from timeline
-    window thread_so_far as (
-        partition by business_number, contact
-        order by sent_at, event_order
-        rows between unbounded preceding and current row
-    )
+    window
+        thread_so_far as (
+            partition by business_number, contact
+            order by sent_at, event_order
+            rows between unbounded preceding and current row
+        ),
+        whole_thread as (
+            partition by business_number, contact
+            order by sent_at, event_order
+            rows between unbounded preceding and unbounded following
+        )
     qualify event_order = 2
 ),
 
@@ -192,6 +202,7 @@ final as (
         -- an integer surrogate for message_id, so later steps join on integers; partitions
         -- built apart number from their own key_offset, so keys never repeat across them
         opt_ins.message_key,
+        opt_ins.thread_key,
         opt_ins.business_number,
         opt_ins.contact,
         opt_ins.waba_id,

@@ -1,17 +1,17 @@
 -- One row per outbound message with everything pricing needs: the business account, the send
 -- date and month in the business time zone, the regime in force on that date, the market,
 -- the category a template is priced as, and whether it falls in a free entry point period.
--- int_outbound is read in one streaming pass: every lookup below is small (send dates, markets
--- of customers, the few messages of threads with a free entry point), so nothing wide is
--- sorted or held.
+-- int_outbound is read streaming: every lookup below is small (send dates, markets of
+-- customers, the threads with a free entry point), so nothing wide is sorted or held.
 with parameters as (
     select * from rebuild_parameters
 ),
 
-outbound as (
+outbound as not materialized (
     select
         message_id,
         message_key,
+        thread_key,
         business_number,
         contact,
         -- free tiers and months belong to the business account; without one, to the number
@@ -38,79 +38,72 @@ regime_by_date as (
         on send_dates.send_date >= pricing_regime_calendar.in_force_from
 ),
 
--- An integer per thread for the conversation steps, which partition, sort and join by thread:
--- much cheaper than two text columns. Numbered from key_offset, so partitions never share one.
-threads as (
-    select
-        business_number,
-        contact,
-        row_number() over () + parameters.key_offset as thread_key
-    from (select distinct business_number, contact from int_outbound)
-    cross join parameters
-),
-
 free_entry_point_threads as (
-    select distinct business_number, contact
+    select distinct thread_key
     from int_free_entry_points
 ),
 
--- Few threads have a free entry point: only their messages need the ASOF search.
-free_entry_point_messages as (
+-- Few threads have a free entry point: only their messages need the ASOF search. The others
+-- pass straight through, so no message has to be joined back by key.
+with_free_entry_points as (
     select
-        sends.message_key,
-        coalesce(sends.sent_at < free_entry_points.closes_at, false) as in_free_entry_point,
+        outbound.*,
+        false as in_free_entry_point,
+        null::varchar as free_entry_point_id,
+        false as is_free_entry_point_reply
+    from outbound
+    anti join free_entry_point_threads using (thread_key)
+    union all
+    select
+        sends.*,
+        coalesce(sends.sent_at < free_entry_points.closes_at, false),
         case
             when sends.sent_at < free_entry_points.closes_at
                 then free_entry_points.free_entry_point_id
-        end as free_entry_point_id,
+        end,
         coalesce(sends.message_id = free_entry_points.free_entry_point_id, false)
-            as is_free_entry_point_reply
     from (
-        select message_key, message_id, business_number, contact, sent_at
-        from int_outbound
-        semi join free_entry_point_threads using (business_number, contact)
+        select *
+        from outbound
+        semi join free_entry_point_threads using (thread_key)
     ) as sends
     asof left join int_free_entry_points as free_entry_points
-        on sends.business_number = free_entry_points.business_number
-        and sends.contact = free_entry_points.contact
+        on sends.thread_key = free_entry_points.thread_key
         and sends.sent_at >= free_entry_points.opened_at
 ),
 
 final as (
     select
-        outbound.message_id,
-        outbound.message_key,
-        outbound.business_number,
-        outbound.contact,
-        threads.thread_key,
-        outbound.account_id,
-        outbound.sent_at,
-        outbound.send_date,
-        date_trunc('month', outbound.send_date)::date as send_month,
+        messages.message_id,
+        messages.message_key,
+        messages.business_number,
+        messages.contact,
+        messages.thread_key,
+        messages.account_id,
+        messages.sent_at,
+        messages.send_date,
+        date_trunc('month', messages.send_date)::date as send_month,
         regime_by_date.regime,
         int_market_contacts.market,
-        outbound.kind,
+        messages.kind,
         -- a template without a known category is priced as marketing, the most expensive
         case
-            when outbound.kind <> 'template' then 'service'
-            when lower(outbound.template_category) in ('marketing', 'utility', 'authentication')
-                then lower(outbound.template_category)
+            when messages.kind <> 'template' then 'service'
+            when lower(messages.template_category) in ('marketing', 'utility', 'authentication')
+                then lower(messages.template_category)
             else 'marketing'
         end as priced_template_category,
-        outbound.kind = 'template'
-            and coalesce(lower(outbound.template_category), '')
+        messages.kind = 'template'
+            and coalesce(lower(messages.template_category), '')
                 not in ('marketing', 'utility', 'authentication') as category_missing,
-        outbound.delivered,
-        outbound.in_window,
-        coalesce(free_entry_point_messages.in_free_entry_point, false) as in_free_entry_point,
-        free_entry_point_messages.free_entry_point_id,
-        coalesce(free_entry_point_messages.is_free_entry_point_reply, false)
-            as is_free_entry_point_reply
-    from outbound
-    join threads using (business_number, contact)
+        messages.delivered,
+        messages.in_window,
+        messages.in_free_entry_point,
+        messages.free_entry_point_id,
+        messages.is_free_entry_point_reply
+    from with_free_entry_points as messages
     join regime_by_date using (send_date)
     left join int_market_contacts using (contact)
-    left join free_entry_point_messages using (message_key)
 )
 
 select * from final
