@@ -5,7 +5,9 @@
 -- conversation_2023 service conversations depend on these and follow in
 -- int_conversations_service, with the same chain logic.
 -- Output: one row per delivered message of a chain (message_key from int_pricing_messages),
--- with its conversation (id = the message that opened it) and whether it opened it.
+-- with its conversation (conversation_key = the message key of the message that opened it) and
+-- whether it opened it. Keys, not wamid text: int_pricing_verdicts joins every message to its
+-- conversation on them, and names conversations by wamid only for the openers.
 -- Threads are named by int_pricing_messages' integer thread_key: every window, sort and join
 -- here partitions by thread, and integers sort far cheaper than (business number, customer).
 with recursive candidates as (
@@ -47,7 +49,7 @@ bursts as materialized (
         ) over chain_so_far as burst_started_at,
         last_value(
             case when previous_at is null or sent_at >= previous_at + interval 24 hour
-                then message_id end
+                then message_key end
             ignore nulls
         ) over chain_so_far as burst_opened_by
     from gaps
@@ -74,7 +76,7 @@ long_burst_moments as materialized (
     -- each instant of a burst longer than 24h, with the first message sent at that instant
     select
         bursts.regime, bursts.thread_key, bursts.chain, bursts.burst, bursts.sent_at,
-        min(bursts.message_id) as message_id
+        arg_min(bursts.message_key, bursts.message_id) as message_key
     from bursts
     semi join long_bursts using (regime, thread_key, chain, burst)
     group by all
@@ -85,7 +87,7 @@ next_openings as materialized (
     select
         this.regime, this.thread_key, this.chain, this.burst, this.sent_at,
         later.sent_at as next_at,
-        later.message_id as next_message_id
+        later.message_key as next_message_key
     from long_burst_moments as this
     asof join long_burst_moments as later
         on this.regime = later.regime
@@ -102,7 +104,7 @@ openings (regime, thread_key, chain, burst, started_at, opened_by) as (
     union all
     select
         next_openings.regime, next_openings.thread_key, next_openings.chain,
-        next_openings.burst, next_openings.next_at, next_openings.next_message_id
+        next_openings.burst, next_openings.next_at, next_openings.next_message_key
     from openings
     join next_openings
         on openings.regime = next_openings.regime
@@ -117,8 +119,8 @@ first_conversations as (
     select
         regime, thread_key, chain, message_key,
         burst_started_at as conversation_started_at,
-        burst_opened_by as conversation_id,
-        message_id = burst_opened_by as opens_conversation
+        burst_opened_by as conversation_key,
+        message_key = burst_opened_by as opens_conversation
     from bursts
     where sent_at < burst_started_at + interval 24 hour
 ),
@@ -129,8 +131,8 @@ later_conversations as (
         late_messages.regime, late_messages.thread_key, late_messages.chain,
         late_messages.message_key,
         openings.started_at as conversation_started_at,
-        openings.opened_by as conversation_id,
-        late_messages.message_id = openings.opened_by as opens_conversation
+        openings.opened_by as conversation_key,
+        late_messages.message_key = openings.opened_by as opens_conversation
     from late_messages
     asof join openings
         on late_messages.regime = openings.regime

@@ -8,7 +8,7 @@
 -- int_pricing_messages' integer thread_key, as in int_conversations_opened.
 with recursive template_conversations as (
     select
-        thread_key, chain as conversation_category, conversation_id, conversation_started_at
+        thread_key, chain as conversation_category, conversation_key, conversation_started_at
     from int_conversations_opened
     where regime = 'conversation_2023' and opens_conversation
 ),
@@ -24,7 +24,7 @@ coverage as materialized (
     -- when the latest is closed, every earlier one is too
     select
         sessions.*,
-        template_conversations.conversation_id as template_conversation_id,
+        template_conversations.conversation_key as template_conversation_key,
         template_conversations.conversation_category as template_conversation_category,
         template_conversations.conversation_started_at as template_conversation_started_at,
         coalesce(
@@ -60,7 +60,7 @@ bursts as materialized (
         ) over thread_so_far as burst_started_at,
         last_value(
             case when previous_at is null or sent_at >= previous_at + interval 24 hour
-                then message_id end
+                then message_key end
             ignore nulls
         ) over thread_so_far as burst_opened_by
     from gaps
@@ -85,7 +85,7 @@ long_bursts as (
 long_burst_moments as materialized (
     select
         bursts.thread_key, bursts.burst, bursts.sent_at,
-        min(bursts.message_id) as message_id
+        arg_min(bursts.message_key, bursts.message_id) as message_key
     from bursts
     semi join long_bursts using (thread_key, burst)
     group by all
@@ -95,7 +95,7 @@ next_openings as materialized (
     select
         this.thread_key, this.burst, this.sent_at,
         later.sent_at as next_at,
-        later.message_id as next_message_id
+        later.message_key as next_message_key
     from long_burst_moments as this
     asof join long_burst_moments as later
         on this.thread_key = later.thread_key
@@ -109,7 +109,7 @@ openings (thread_key, burst, started_at, opened_by) as (
     union all
     select
         next_openings.thread_key, next_openings.burst, next_openings.next_at,
-        next_openings.next_message_id
+        next_openings.next_message_key
     from openings
     join next_openings
         on openings.thread_key = next_openings.thread_key
@@ -119,23 +119,21 @@ openings (thread_key, burst, started_at, opened_by) as (
 
 service_conversations as (
     select
-        message_id,
         message_key,
         'service' as conversation_category,
-        burst_opened_by as conversation_id,
+        burst_opened_by as conversation_key,
         burst_started_at as conversation_started_at,
-        message_id = burst_opened_by as opens_conversation,
+        message_key = burst_opened_by as opens_conversation,
         thread_key
     from bursts
     where sent_at < burst_started_at + interval 24 hour
     union all
     select
-        late_messages.message_id,
         late_messages.message_key,
         'service' as conversation_category,
-        openings.opened_by as conversation_id,
+        openings.opened_by as conversation_key,
         openings.started_at as conversation_started_at,
-        late_messages.message_id = openings.opened_by as opens_conversation,
+        late_messages.message_key = openings.opened_by as opens_conversation,
         late_messages.thread_key
     from late_messages
     asof join openings
@@ -145,7 +143,7 @@ service_conversations as (
 ),
 
 service_openings as (
-    select thread_key, conversation_id, conversation_started_at
+    select thread_key, conversation_key, conversation_started_at
     from service_conversations
     where opens_conversation
 ),
@@ -155,7 +153,7 @@ covered_sessions as (
     -- the service conversation if one is open too, else to the latest template conversation
     select
         coverage.*,
-        service_openings.conversation_id as service_conversation_id,
+        service_openings.conversation_key as service_conversation_key,
         service_openings.conversation_started_at as service_conversation_started_at,
         coalesce(
             coverage.sent_at < service_openings.conversation_started_at + interval 24 hour,
@@ -170,12 +168,11 @@ covered_sessions as (
 
 covered as (
     select
-        message_id,
         message_key,
         case when service_open then 'service'
             else template_conversation_category end as conversation_category,
-        case when service_open then service_conversation_id
-            else template_conversation_id end as conversation_id,
+        case when service_open then service_conversation_key
+            else template_conversation_key end as conversation_key,
         case when service_open then service_conversation_started_at
             else template_conversation_started_at end as conversation_started_at,
         false as opens_conversation
@@ -184,7 +181,7 @@ covered as (
 
 final as (
     select
-        message_id, message_key, conversation_category, conversation_id,
+        message_key, conversation_category, conversation_key,
         conversation_started_at, opens_conversation
     from service_conversations
     union all

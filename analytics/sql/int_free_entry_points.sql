@@ -9,7 +9,7 @@ with referrals as (
 ),
 
 delivered as (
-    select business_number, contact, thread_key, message_id, sent_at
+    select business_number, contact, thread_key, message_key, sent_at
     from int_outbound
     where delivered
 ),
@@ -21,7 +21,7 @@ replies as (
         referrals.contact,
         delivered.thread_key,
         referrals.referred_at,
-        delivered.message_id as reply_message_id,
+        delivered.message_key as reply_message_key,
         delivered.sent_at as replied_at
     from referrals
     asof join delivered
@@ -37,7 +37,9 @@ final as (
         business_number,
         contact,
         thread_key,
-        reply_message_id as free_entry_point_id,
+        -- the reply names it: its message key (an integer, like every key the pricing steps
+        -- join on)
+        reply_message_key as free_entry_point_key,
         replied_at as opened_at,
         replied_at + interval 72 hour as closes_at
     from replies

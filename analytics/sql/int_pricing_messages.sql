@@ -49,7 +49,7 @@ with_free_entry_points as (
     select
         outbound.*,
         false as in_free_entry_point,
-        null::varchar as free_entry_point_id,
+        null::bigint as free_entry_point_key,
         false as is_free_entry_point_reply
     from outbound
     anti join free_entry_point_threads using (thread_key)
@@ -59,9 +59,9 @@ with_free_entry_points as (
         coalesce(sends.sent_at < free_entry_points.closes_at, false),
         case
             when sends.sent_at < free_entry_points.closes_at
-                then free_entry_points.free_entry_point_id
+                then free_entry_points.free_entry_point_key
         end,
-        coalesce(sends.message_id = free_entry_points.free_entry_point_id, false)
+        coalesce(sends.message_key = free_entry_points.free_entry_point_key, false)
     from (
         select *
         from outbound
@@ -99,7 +99,7 @@ final as (
         messages.delivered,
         messages.in_window,
         messages.in_free_entry_point,
-        messages.free_entry_point_id,
+        messages.free_entry_point_key,
         messages.is_free_entry_point_reply
     from with_free_entry_points as messages
     join regime_by_date using (send_date)

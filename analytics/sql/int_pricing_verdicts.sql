@@ -26,14 +26,16 @@ parameters as (
 -- conversation_2022: per thread; the first 1,000 a month per business account are free;
 -- the conversation opened by the reply to an ad or page-button referral is free.
 conversations_2022 as (
-    select message_key, conversation_id, opens_conversation
+    select message_key, conversation_key, opens_conversation
     from int_conversations_opened
     where regime = 'conversation_2022'
 ),
 
 openers_2022 as (
     select
-        conversations_2022.conversation_id,
+        conversations_2022.conversation_key,
+        -- a conversation is named by the wamid of the message that opened it
+        messages.message_id as conversation_id,
         messages.account_id,
         messages.send_month,
         messages.sent_at,
@@ -83,7 +85,7 @@ priced_openers_2022 as (
 verdicts_2022 as (
     select
         conversations_2022.message_key,
-        conversations_2022.conversation_id,
+        priced_openers_2022.conversation_id,
         priced_openers_2022.conversation_category,
         priced_openers_2022.rate_category,
         priced_openers_2022.chargeable_kind as expected_meta_billable,
@@ -92,7 +94,7 @@ verdicts_2022 as (
             and priced_openers_2022.past_free_tier
             as billable
     from conversations_2022
-    join priced_openers_2022 using (conversation_id)
+    join priced_openers_2022 using (conversation_key)
 ),
 
 -- conversation_2023: per category; service conversations free up to 1,000 a month per
@@ -100,16 +102,16 @@ verdicts_2022 as (
 -- 72-hour conversation.
 conversations_2023 as (
     select
-        message_key, conversation_id, opens_conversation,
+        message_key, conversation_key, opens_conversation,
         chain as conversation_category
     from int_conversations_opened
     where regime = 'conversation_2023'
     union all
-    select message_key, conversation_id, opens_conversation, conversation_category
+    select message_key, conversation_key, opens_conversation, conversation_category
     from int_conversations_service
     union all
     select
-        message_key, free_entry_point_id, is_free_entry_point_reply,
+        message_key, free_entry_point_key, is_free_entry_point_reply,
         'referral_conversion'
     from messages
     where delivered and in_free_entry_point
@@ -117,7 +119,8 @@ conversations_2023 as (
 
 openers_2023 as (
     select
-        conversations_2023.conversation_id,
+        conversations_2023.conversation_key,
+        messages.message_id as conversation_id,
         conversations_2023.conversation_category,
         messages.account_id,
         messages.send_month,
@@ -161,7 +164,7 @@ priced_openers_2023 as (
 verdicts_2023 as (
     select
         conversations_2023.message_key,
-        conversations_2023.conversation_id,
+        priced_openers_2023.conversation_id,
         conversations_2023.conversation_category,
         priced_openers_2023.chargeable_kind as expected_meta_billable,
         conversations_2023.opens_conversation
@@ -169,7 +172,7 @@ verdicts_2023 as (
             and priced_openers_2023.past_free_tier
             as billable
     from conversations_2023
-    join priced_openers_2023 using (conversation_id)
+    join priced_openers_2023 using (conversation_key)
 ),
 
 -- per_message_2026_10: non-template messages beyond the first 1,000 a month per business
