@@ -37,6 +37,11 @@ def test_benchmark_runs_and_reports_every_figure(tmp_path, monkeypatch, capsys):
     assert output.strip().splitlines()[-1].startswith("benchmarked 1 size(s): 3,000 messages")
     [figures] = json.loads(figures_file.read_text())
     assert figures["messages"] == 3000
+    # the warehouse is not kept (each run loads the CSV again); the generated data and the
+    # reports are
+    assert not list((tmp_path / "bench").glob("warehouse-*"))
+    assert (tmp_path / "bench" / "data-3000" / "messages.csv").exists()
+    assert (tmp_path / "bench" / "reports-3000" / "index.html").exists()
     for name in (
         "ingest_rows_per_second",
         "ingest_floor_rows_per_second",
