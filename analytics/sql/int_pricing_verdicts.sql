@@ -12,9 +12,8 @@
 -- Read where it lies, by each of its five readers with only the columns that one needs: a
 -- materialised copy would hold every column of every message uncompressed (at 100 million
 -- messages, most of this step's spill).
--- Monthly free tiers ("the first 1,000 a month are free") are not numbered with a window over
--- every message of the month, which sorts them all: each month's 1,000th (sent_at, id) is found
--- by a top-N aggregate (a small heap per month), and what comes after it is charged.
+-- In order: who opens each conversation (2022, then 2023), the monthly free tiers of the three
+-- regimes that have one, then each conversation regime's verdicts.
 with messages as not materialized (
     select * from int_pricing_messages
 ),
@@ -55,48 +54,6 @@ openers_2022 as (
     where conversations_2022.opens_conversation
 ),
 
-last_free_2022 as (
-    -- per account and month, the last conversation of the free tier (null if none is free)
-    select
-        account_id,
-        send_month,
-        list_max(
-            min({'sent_at': sent_at, 'id': conversation_id},
-                greatest(parameters.free_conversations_per_month, 1))
-        ) as last_free,
-        any_value(parameters.free_conversations_per_month) > 0 as has_free_tier
-    from openers_2022
-    cross join parameters
-    where conversation_category <> 'referral_conversion'
-    group by account_id, send_month
-),
-
-priced_openers_2022 as (
-    select
-        openers_2022.*,
-        conversation_category <> 'referral_conversion' as chargeable_kind,
-        not coalesce(last_free_2022.has_free_tier, false)
-            or {'sent_at': sent_at, 'id': conversation_id} > last_free_2022.last_free
-            as past_free_tier
-    from openers_2022
-    left join last_free_2022 using (account_id, send_month)
-),
-
-verdicts_2022 as (
-    select
-        conversations_2022.message_key,
-        priced_openers_2022.conversation_id,
-        priced_openers_2022.conversation_category,
-        priced_openers_2022.rate_category,
-        priced_openers_2022.chargeable_kind as expected_meta_billable,
-        conversations_2022.opens_conversation
-            and priced_openers_2022.chargeable_kind
-            and priced_openers_2022.past_free_tier
-            as billable
-    from conversations_2022
-    join priced_openers_2022 using (conversation_key)
-),
-
 -- conversation_2023: per category; service conversations free up to 1,000 a month per
 -- business account, and every one from 2024-11-01; a free entry point is one free
 -- 72-hour conversation.
@@ -131,20 +88,74 @@ openers_2023 as (
     where conversations_2023.opens_conversation
 ),
 
-last_free_service_2023 as (
-    -- per account and month, the last service conversation of the free tier
+-- Monthly free tiers ("the first 1,000 a month are free"): conversation_2022 conversations and
+-- conversation_2023 service conversations per business account, per_message_2026_10 service
+-- messages per business number. They are not numbered with a window over every one of the
+-- month, which sorts them all: each month's last free (sent_at, id) is found by a top-N
+-- aggregate (a small heap per month), and what comes after it is charged.
+free_tier_members as (
     select
-        account_id,
-        send_month,
-        list_max(
-            min({'sent_at': sent_at, 'id': conversation_id},
-                greatest(parameters.free_conversations_per_month, 1))
-        ) as last_free,
-        any_value(parameters.free_conversations_per_month) > 0 as has_free_tier
+        'conversation_2022' as tier, account_id as owner, send_month, sent_at,
+        conversation_id as id, parameters.free_conversations_per_month as free_per_month
+    from openers_2022
+    cross join parameters
+    where conversation_category <> 'referral_conversion'
+    union all
+    select
+        'conversation_2023', account_id, send_month, sent_at,
+        conversation_id, parameters.free_conversations_per_month
     from openers_2023
     cross join parameters
     where conversation_category = 'service'
-    group by account_id, send_month
+    union all
+    select
+        'per_message_2026_10', business_number, send_month, sent_at,
+        message_id, parameters.free_service_messages_per_month
+    from messages
+    cross join parameters
+    where delivered and kind <> 'template' and not in_free_entry_point
+),
+
+last_free as (
+    -- null when the tier is 0: nothing is free
+    select
+        tier,
+        owner,
+        send_month,
+        case when any_value(free_per_month) > 0 then
+            list_max(min({'sent_at': sent_at, 'id': id}, greatest(free_per_month, 1)))
+        end as last_free
+    from free_tier_members
+    group by tier, owner, send_month
+),
+
+priced_openers_2022 as (
+    select
+        openers_2022.*,
+        conversation_category <> 'referral_conversion' as chargeable_kind,
+        last_free.last_free is null
+            or {'sent_at': sent_at, 'id': conversation_id} > last_free.last_free
+            as past_free_tier
+    from openers_2022
+    left join last_free
+        on last_free.tier = 'conversation_2022'
+        and last_free.owner = openers_2022.account_id
+        and last_free.send_month = openers_2022.send_month
+),
+
+verdicts_2022 as (
+    select
+        conversations_2022.message_key,
+        priced_openers_2022.conversation_id,
+        priced_openers_2022.conversation_category,
+        priced_openers_2022.rate_category,
+        priced_openers_2022.chargeable_kind as expected_meta_billable,
+        conversations_2022.opens_conversation
+            and priced_openers_2022.chargeable_kind
+            and priced_openers_2022.past_free_tier
+            as billable
+    from conversations_2022
+    join priced_openers_2022 using (conversation_key)
 ),
 
 priced_openers_2023 as (
@@ -154,11 +165,14 @@ priced_openers_2023 as (
             and not (conversation_category = 'service' and send_date >= date '2024-11-01')
             as chargeable_kind,
         conversation_category <> 'service'
-            or not coalesce(last_free_service_2023.has_free_tier, false)
-            or {'sent_at': sent_at, 'id': conversation_id} > last_free_service_2023.last_free
+            or last_free.last_free is null
+            or {'sent_at': sent_at, 'id': conversation_id} > last_free.last_free
             as past_free_tier
     from openers_2023
-    left join last_free_service_2023 using (account_id, send_month)
+    left join last_free
+        on last_free.tier = 'conversation_2023'
+        and last_free.owner = openers_2023.account_id
+        and last_free.send_month = openers_2023.send_month
 ),
 
 verdicts_2023 as (
@@ -173,29 +187,6 @@ verdicts_2023 as (
             as billable
     from conversations_2023
     join priced_openers_2023 using (conversation_key)
-),
-
--- per_message_2026_10: non-template messages beyond the first 1,000 a month per business
--- number are charged at the utility rate.
-service_messages_2026_10 as (
-    select business_number, send_month, sent_at, message_id
-    from messages
-    where delivered and kind <> 'template' and not in_free_entry_point
-),
-
-last_free_service_2026_10 as (
-    -- per business number and month, the last service message of the free tier
-    select
-        business_number,
-        send_month,
-        list_max(
-            min({'sent_at': sent_at, 'id': message_id},
-                greatest(parameters.free_service_messages_per_month, 1))
-        ) as last_free,
-        any_value(parameters.free_service_messages_per_month) > 0 as has_free_tier
-    from service_messages_2026_10
-    cross join parameters
-    group by business_number, send_month
 ),
 
 final as (
@@ -238,16 +229,19 @@ final as (
             and not messages.in_free_entry_point
             and (
                 messages.kind = 'template'
-                or not coalesce(last_free_service_2026_10.has_free_tier, false)
+                or last_free_2026_10.last_free is null
                 or {'sent_at': messages.sent_at, 'id': messages.message_id}
-                    > last_free_service_2026_10.last_free
+                    > last_free_2026_10.last_free
             )
             as billable_per_message_2026_10
     from messages
     -- integer keys: cheaper to hash and compare than wamid strings
     left join verdicts_2022 using (message_key)
     left join verdicts_2023 using (message_key)
-    left join last_free_service_2026_10 using (business_number, send_month)
+    left join last_free as last_free_2026_10
+        on last_free_2026_10.tier = 'per_message_2026_10'
+        and last_free_2026_10.owner = messages.business_number
+        and last_free_2026_10.send_month = messages.send_month
 )
 
 select * from final
