@@ -11,7 +11,7 @@ import pytest
 from analytics.db import connect_memory, fetch_all, fetch_value
 from analytics.ingest import ingest_file, ingest_paths
 
-SAMPLES = Path("/work/shared/samples/webhooks")
+SAMPLES = Path(__file__).parent / "samples" / "webhooks"
 BUSINESS = "31201234567"
 CUSTOMER = "31612345678"
 T = 1741000000  # 2025-03-03 11:06:40 UTC
