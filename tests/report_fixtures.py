@@ -8,8 +8,8 @@ from decimal import Decimal
 import duckdb
 
 from analytics.config import Settings
-from analytics.regimes import regime_names, write_pricing_regimes
 from analytics.rebuild import materialize, write_rebuild_parameters
+from analytics.regimes import regime_names, write_pricing_regimes
 from analytics.steps import Step
 
 REGIMES = regime_names()

@@ -94,8 +94,9 @@ def price(con: duckdb.DuckDBPyConnection, settings: Settings, rows: list[dict]) 
 
 
 def billing_by_message(con: duckdb.DuckDBPyConnection) -> dict:
-    """message_facts by message_id, each row with its message_billing verdicts beside it as
-    billable_<regime>, conversation_id_<regime>, estimated_cost_<regime>, billing_reason_<regime>."""
+    """message_facts by message_id, each row with its message_billing verdicts beside it:
+    billable_<regime>, conversation_id_<regime>, estimated_cost_<regime>,
+    billing_reason_<regime>."""
     result = con.execute("select * from message_facts order by message_id")
     names = [column[0] for column in result.description]
     facts = {row[0]: dict(zip(names, row, strict=True)) for row in result.fetchall()}

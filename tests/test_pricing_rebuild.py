@@ -152,7 +152,8 @@ def test_pricing_checks_catch_a_charge_on_a_failed_message(con, settings):
 # Each pricing check, shown to fail on a deliberately broken table.
 BREAKAGES = {
     "pricing_cost_matches_verdict": (
-        "update message_billing set estimated_cost = 1 where not billable and regime = 'session_2019'"
+        "update message_billing set estimated_cost = 1"
+        " where not billable and regime = 'session_2019'"
     ),
     "pricing_every_regime_prices_every_message": (
         "delete from message_billing where regime = 'conversation_2022' and message_id = 't1'"
