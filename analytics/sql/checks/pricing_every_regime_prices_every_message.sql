@@ -10,8 +10,10 @@ per_regime as (
         pricing_regimes.regime,
         count(message_billing.message_id) as priced,
         count(distinct message_billing.message_id) as distinct_messages,
-        count_if(message_billing.billable is null) as without_verdict,
-        count_if(message_billing.billing_reason is null) as without_reason,
+        count_if(message_billing.message_id is not null and message_billing.billable is null)
+            as without_verdict,
+        count_if(message_billing.message_id is not null and message_billing.billing_reason is null)
+            as without_reason,
         count_if(message_billing.in_force) as in_force
     from pricing_regimes
     left join message_billing using (regime)
