@@ -71,9 +71,12 @@ class Settings:
     rate_cards: str = "data/rate_cards"
     column_aliases: dict[str, list[str]] = field(default_factory=lambda: dict(DEFAULT_ALIASES))
     business_time_zone: str = "UTC"
-    per_message_2026_10_enabled: bool = False
+    # per_message_2026_10 is in force from 2026-10-01 (Meta, 2026-07-01); false switches it off
+    per_message_2026_10_enabled: bool = True
     free_conversations_per_month: int = 1000
     free_service_messages_per_month: int = 1000
+    # the billing currency: only rate cards in it price messages
+    currency: str = "USD"
     reports_out: str = "data/reports"
     visible_digits: int = 4
     schedule_cron: str = "0 2 * * *"
@@ -105,6 +108,7 @@ _FILE_KEYS = {
     ("business", "per_message_2026_10_enabled"): "per_message_2026_10_enabled",
     ("business", "free_conversations_per_month"): "free_conversations_per_month",
     ("business", "free_service_messages_per_month"): "free_service_messages_per_month",
+    ("business", "currency"): "currency",
     ("reports", "out"): "reports_out",
     ("reports", "visible_digits"): "visible_digits",
     ("schedule", "cron"): "schedule_cron",
@@ -113,6 +117,14 @@ _FILE_KEYS = {
     ("rebuild", "cluster"): "rebuild_cluster",
 }
 _FIELD_TO_KEY = {name: f"{section}.{key}" for (section, key), name in _FILE_KEYS.items()}
+_KEY_TO_FIELD = {key: name for name, key in _FIELD_TO_KEY.items()}
+
+
+def setting_value(settings: Settings, key: str) -> object:
+    """The value of a setting named as in the configuration file ('business.currency')."""
+    if key not in _KEY_TO_FIELD:
+        raise ConfigError(f"unknown setting '{key}'; known: {', '.join(sorted(_KEY_TO_FIELD))}")
+    return getattr(settings, _KEY_TO_FIELD[key])
 
 
 def load_settings(config_path: str | os.PathLike | None = None) -> Settings:
@@ -252,6 +264,11 @@ def validated(settings: Settings) -> Settings:
         raise ConfigError(
             f"business.per_message_2026_10_enabled = {settings.per_message_2026_10_enabled!r} "
             "must be true or false"
+        )
+    if not isinstance(settings.currency, str) or not re.fullmatch(r"[A-Z]{3}", settings.currency):
+        raise ConfigError(
+            f"business.currency = {settings.currency!r} must be an ISO 4217 code such as "
+            '"USD" or "EUR" (the currency of the rate cards that price messages)'
         )
     lock_timeout = settings.lock_timeout_seconds
     if (
