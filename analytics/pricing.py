@@ -7,7 +7,7 @@ from datetime import date
 import duckdb
 
 from analytics.config import Settings
-from analytics.markets import market_prefixes
+from analytics.markets import write_markets_table
 from analytics.steps import Step
 
 REGIMES = (
@@ -61,16 +61,7 @@ def regime_calendar(per_message_2026_10_enabled: bool) -> list[tuple[str, date]]
 
 def prepare_pricing_inputs(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     """Write the lookup tables the pricing SQL reads: market prefixes and the regime calendar."""
-    con.execute(
-        "create or replace temp table pricing_market_prefixes "
-        "(prefix varchar primary key, market varchar not null)"
-    )
-    prefixes = market_prefixes()
-    # One statement with two bound lists: a row-by-row executemany is slow in DuckDB.
-    con.execute(
-        "insert into pricing_market_prefixes select unnest($prefixes), unnest($markets)",
-        {"prefixes": [p for p, _ in prefixes], "markets": [m for _, m in prefixes]},
-    )
+    write_markets_table(con)  # the public table `markets`, read by int_market_contacts
     con.execute(
         "create or replace temp table pricing_regime_calendar "
         "(regime varchar primary key, in_force_from date not null)"
