@@ -81,6 +81,7 @@ def write_rebuild_parameters(
             $per_message_2026_10_enabled::boolean as per_message_2026_10_enabled,
             $free_conversations_per_month::bigint as free_conversations_per_month,
             $free_service_messages_per_month::bigint as free_service_messages_per_month,
+            $business_currency::varchar as business_currency,
             $key_offset::bigint as key_offset,
             now() as built_at
         """,
@@ -89,6 +90,7 @@ def write_rebuild_parameters(
             "per_message_2026_10_enabled": settings.per_message_2026_10_enabled,
             "free_conversations_per_month": settings.free_conversations_per_month,
             "free_service_messages_per_month": settings.free_service_messages_per_month,
+            "business_currency": settings.business_currency,
             "key_offset": key_offset,
         },
     )
