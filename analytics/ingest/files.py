@@ -73,7 +73,8 @@ def detect_kind(path: Path) -> str:
     if meta_card_format(path) is not None:  # Meta's rate-card files, by their title or header
         return "rate_card"
     header = {normalized(name) for name in csv_header(path)[1]}
-    if {"effectivefrom", "rate"} <= header:
+    # a rate card may leave its date to --effective-from
+    if {"effectivefrom", "rate"} <= header or {"market", "category", "currency", "rate"} <= header:
         return "rate_card"
     if "event" in header and "direction" not in header:
         return "opt_in_ledger"

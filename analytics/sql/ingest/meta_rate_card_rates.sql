@@ -45,6 +45,7 @@ cells as (
         data_rows.raw,
         data_rows.cells[1] as market,
         data_rows.cells[2] as currency,
+        len(list_filter(data_rows.cells[2:], lambda cell: cell is not null)) = 0 as note_only,
         categories.heading,
         categories.category,
         data_rows.cells[categories.position] as rate
@@ -65,6 +66,7 @@ final as (
         $card as card,
         'false' as illustrative,
         case
+            when note_only then 'no currency and no rates on this line (a note?)'
             when category not in (
                 'marketing', 'utility', 'authentication', 'authentication_international', 'service'
             )
