@@ -31,3 +31,7 @@ where rate_cards.effective_from = next_tiers.effective_from
     and rate_cards.category = next_tiers.category
     and rate_cards.currency = next_tiers.currency
     and rate_cards.tier_from = next_tiers.tier_from;
+
+comment on column rate_cards.card is 'The card the rate comes from, e.g. ''Meta USD card effective 2026-04-01'' or ''illustrative example card'' (the file''s name when a canonical CSV names none).';
+comment on column rate_cards.illustrative is 'True when the card''s figures are not Meta''s (the example card): costs priced by it are illustrative.';
+comment on column rate_cards.tier_to is 'Where the volume tier ends: the rate applies while tier_from <= messages already charged this month < tier_to; null = open-ended.';
