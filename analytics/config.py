@@ -71,12 +71,12 @@ class Settings:
     rate_cards: str = "data/rate_cards"
     column_aliases: dict[str, list[str]] = field(default_factory=lambda: dict(DEFAULT_ALIASES))
     business_time_zone: str = "UTC"
+    # The billing currency: only rate cards in it price messages (cards in others are stored).
+    business_currency: str = "USD"
     # per_message_2026_10 is in force from 2026-10-01 (Meta, 2026-07-01); false switches it off
     per_message_2026_10_enabled: bool = True
     free_conversations_per_month: int = 1000
     free_service_messages_per_month: int = 1000
-    # the billing currency: only rate cards in it price messages
-    currency: str = "USD"
     reports_out: str = "data/reports"
     visible_digits: int = 4
     schedule_cron: str = "0 2 * * *"
@@ -105,10 +105,10 @@ _FILE_KEYS = {
     ("inputs", "rate_cards"): "rate_cards",
     ("inputs", "column_aliases"): "column_aliases",
     ("business", "time_zone"): "business_time_zone",
+    ("business", "currency"): "business_currency",
     ("business", "per_message_2026_10_enabled"): "per_message_2026_10_enabled",
     ("business", "free_conversations_per_month"): "free_conversations_per_month",
     ("business", "free_service_messages_per_month"): "free_service_messages_per_month",
-    ("business", "currency"): "currency",
     ("reports", "out"): "reports_out",
     ("reports", "visible_digits"): "visible_digits",
     ("schedule", "cron"): "schedule_cron",
@@ -265,11 +265,6 @@ def validated(settings: Settings) -> Settings:
             f"business.per_message_2026_10_enabled = {settings.per_message_2026_10_enabled!r} "
             "must be true or false"
         )
-    if not isinstance(settings.currency, str) or not re.fullmatch(r"[A-Z]{3}", settings.currency):
-        raise ConfigError(
-            f"business.currency = {settings.currency!r} must be an ISO 4217 code such as "
-            '"USD" or "EUR" (the currency of the rate cards that price messages)'
-        )
     lock_timeout = settings.lock_timeout_seconds
     if (
         isinstance(lock_timeout, bool)
@@ -288,6 +283,12 @@ def validated(settings: Settings) -> Settings:
         raise ConfigError(
             f"warehouse.max_temp_directory_size = {settings.max_temp_directory_size!r} must be "
             "empty (DuckDB's default: 90% of the free disk) or look like '50GB' or '512MiB'"
+        )
+    currency = settings.business_currency
+    if not isinstance(currency, str) or not re.fullmatch(r"[A-Z]{3}", currency):
+        raise ConfigError(
+            f"business.currency = {currency!r} must be a three-letter ISO currency code in "
+            "capitals, such as 'USD', 'EUR' or 'INR' (the currency of your rate cards)"
         )
     problem = cron_problem(settings.schedule_cron)
     if problem:

@@ -7,7 +7,7 @@ import duckdb
 from analytics import regimes
 from analytics.config import Settings
 from analytics.db import sql_text
-from analytics.markets import market_prefixes
+from analytics.markets import write_markets_table
 from analytics.steps import Step
 
 # Run after int_outbound and before message_facts, which takes the regime in force from their
@@ -32,17 +32,8 @@ PRICING_REPORT_STEPS: tuple[Step, ...] = (Step("pricing_reconciliation", "table"
 
 
 def prepare_pricing_inputs(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-    """Write the lookup tables the pricing SQL reads (market prefixes, the regimes) and create
-    the macros it calls (the conversation chain walk)."""
+    """Write the lookup tables the pricing SQL reads (the dated markets, the regimes) and
+    create the macros it calls (the conversation chain walk)."""
     con.execute(sql_text("macros/conversation_chains"))
-    con.execute(
-        "create or replace temp table pricing_market_prefixes "
-        "(prefix varchar primary key, market varchar not null)"
-    )
-    prefixes = market_prefixes()
-    # One statement with two bound lists: a row-by-row executemany is slow in DuckDB.
-    con.execute(
-        "insert into pricing_market_prefixes select unnest($prefixes), unnest($markets)",
-        {"prefixes": [p for p, _ in prefixes], "markets": [m for _, m in prefixes]},
-    )
+    write_markets_table(con)  # the public table `markets`, read by int_market_contacts
     regimes.write_pricing_regimes(con, settings)

@@ -80,18 +80,18 @@ def write_rebuild_parameters(
         select
             $business_time_zone::varchar as business_time_zone,
             $per_message_2026_10_enabled::boolean as per_message_2026_10_enabled,
-            $currency::varchar as currency,
             $free_conversations_per_month::bigint as free_conversations_per_month,
             $free_service_messages_per_month::bigint as free_service_messages_per_month,
+            $business_currency::varchar as business_currency,
             $key_offset::bigint as key_offset,
             now() as built_at
         """,
         {
             "business_time_zone": settings.business_time_zone,
             "per_message_2026_10_enabled": settings.per_message_2026_10_enabled,
-            "currency": settings.currency,
             "free_conversations_per_month": settings.free_conversations_per_month,
             "free_service_messages_per_month": settings.free_service_messages_per_month,
+            "business_currency": settings.business_currency,
             "key_offset": key_offset,
         },
     )

@@ -40,6 +40,16 @@ regime_by_date as (
         on send_dates.send_date >= calendar.in_force_from
 ),
 
+-- The market of every prefix on every send date that occurs: a few prefixes x a few hundred
+-- days, so each message finds its market by a hash join on (prefix, send_date).
+market_by_prefix_and_date as (
+    select markets.prefix, regime_by_date.send_date, markets.market
+    from regime_by_date
+    join markets
+        on regime_by_date.send_date >= markets.valid_from
+        and (markets.valid_to is null or regime_by_date.send_date < markets.valid_to)
+),
+
 free_entry_point_threads as (
     select distinct thread_key
     from int_free_entry_points
@@ -86,7 +96,7 @@ final as (
         messages.send_date,
         date_trunc('month', messages.send_date)::date as send_month,
         regime_by_date.regime_in_force,
-        int_market_contacts.market,
+        market_by_prefix_and_date.market,
         messages.kind,
         -- a template without a known category is priced as marketing, the most expensive
         case
@@ -106,6 +116,9 @@ final as (
     from with_free_entry_points as messages
     join regime_by_date using (send_date)
     left join int_market_contacts using (contact)
+    left join market_by_prefix_and_date
+        on int_market_contacts.prefix = market_by_prefix_and_date.prefix
+        and messages.send_date = market_by_prefix_and_date.send_date
 )
 
 select * from final

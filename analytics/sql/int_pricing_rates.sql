@@ -3,7 +3,7 @@
 -- one per volume tier. Small (markets x categories x days), so pricing each message is a hash
 -- join rather than a search per message.
 with parameters as (
-    select currency from rebuild_parameters
+    select business_currency as currency from rebuild_parameters
 ),
 
 cards as (
