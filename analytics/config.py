@@ -73,7 +73,8 @@ class Settings:
     business_time_zone: str = "UTC"
     # The billing currency: only rate cards in it price messages (cards in others are stored).
     business_currency: str = "USD"
-    per_message_2026_10_enabled: bool = False
+    # per_message_2026_10 is in force from 2026-10-01 (Meta, 2026-07-01); false switches it off
+    per_message_2026_10_enabled: bool = True
     free_conversations_per_month: int = 1000
     free_service_messages_per_month: int = 1000
     reports_out: str = "data/reports"
@@ -116,6 +117,14 @@ _FILE_KEYS = {
     ("rebuild", "cluster"): "rebuild_cluster",
 }
 _FIELD_TO_KEY = {name: f"{section}.{key}" for (section, key), name in _FILE_KEYS.items()}
+_KEY_TO_FIELD = {key: name for name, key in _FIELD_TO_KEY.items()}
+
+
+def setting_value(settings: Settings, key: str) -> object:
+    """The value of a setting named as in the configuration file ('business.currency')."""
+    if key not in _KEY_TO_FIELD:
+        raise ConfigError(f"unknown setting '{key}'; known: {', '.join(sorted(_KEY_TO_FIELD))}")
+    return getattr(settings, _KEY_TO_FIELD[key])
 
 
 def load_settings(config_path: str | os.PathLike | None = None) -> Settings:

@@ -74,7 +74,8 @@ def test_a_market_or_category_without_a_rate_has_an_unknown_cost_never_zero(con,
     assert unknown == [(3,)]
 
 
-def test_volume_tiers_lower_the_rate_per_account_market_category_and_month(con, settings):
+def test_volume_tiers_count_the_whole_portfolio_per_market_category_and_month(con, settings):
+    # Meta counts a market's charged messages of a category across every business account
     add_rates(
         con,
         [
@@ -111,7 +112,7 @@ def test_volume_tiers_lower_the_rate_per_account_market_category_and_month(con, 
         "u3": Decimal("0.008000"),
         "m1": Decimal("0.050000"),
         "u4": Decimal("0.008000"),
-        "other-account": Decimal("0.010000"),
+        "other-account": Decimal("0.008000"),  # the portfolio's fifth charged utility message
         "august": Decimal("0.010000"),
     }
 
