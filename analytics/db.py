@@ -209,8 +209,8 @@ def writer_lock(
                     handle.seek(0)
                     holder = handle.read().strip() or "another process"
                     notify(
-                        f"waiting up to {timeout_seconds:g} s for the writer lock of "
-                        f"{paths.published}: {holder} holds it"
+                        f"waiting for another carewindow run on {paths.published} ({holder}), "
+                        f"up to {timeout_seconds:g} s for its writer lock"
                     )
                     told = True
                 time.sleep(0.2)

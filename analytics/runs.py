@@ -22,7 +22,7 @@ import duckdb
 from analytics.db import fetch_value
 
 DETAIL_LIMIT = 2000
-_UNPRINTABLE = re.compile(r"[^\t\x20-\x7e\u00a0-\ufffd]+")
+_UNPRINTABLE = re.compile(r"[^\t\x20-\x7e\u00a0-\ufffc]+")
 
 
 def one_line(text: object, limit: int = DETAIL_LIMIT) -> str:

@@ -167,7 +167,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], kind: str | None, db: st
     for load in result.loads:
         click.echo(load_line(load))
     for error in result.errors:
-        click.echo(f"error: {runs.one_line(error, 1000)}", err=True)
+        click.echo(f"error: {runs.one_line(error, 500)}", err=True)
     seconds = time.perf_counter() - started
     click.echo(f"{result.summary()} into {settings.db_path} in {seconds:.1f}s")
     if result.errors:

@@ -89,7 +89,7 @@ def load_files(
     for load in result.loads:
         logger.info(load_line(load))
     for error in result.errors:
-        logger.error("not loaded: %s", runs.one_line(error, 1000))
+        logger.error("not loaded: %s", runs.one_line(error, 500))
     return result
 
 
