@@ -59,12 +59,12 @@ def serve_until_stopped(settings: Settings, config: str | None, echo: Callable[.
     from flows.deployment import nightly_deployment
 
     deployment = nightly_deployment(settings, config)
-    echo(
-        f"serving deployment nightly/nightly on '{settings.schedule_cron}' "
-        f"({settings.schedule_time_zone}) against {url or 'a temporary Prefect server'}; "
-        "stop with Ctrl-C"
-    )
-    sys.stdout.flush()
     with _stopping_quietly():
+        echo(
+            f"serving deployment nightly/nightly on '{settings.schedule_cron}' "
+            f"({settings.schedule_time_zone}) against {url or 'a temporary Prefect server'}; "
+            "stop with Ctrl-C"
+        )
+        sys.stdout.flush()
         serve(deployment, print_starting_message=False)
     echo("stopped serving nightly/nightly")
