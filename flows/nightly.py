@@ -69,9 +69,10 @@ def load_line(load: ingest.FileLoad) -> str:
         not isinstance(state.result(raise_on_failure=False), inbox.InboxMissing)
     ),
 )
-def find_inbox_files(inbox_dir: str) -> list[str]:
-    """The data files in the inbox that stay inside it."""
-    return [str(path) for path in inbox.inbox_files(Path(inbox_dir))]
+def find_inbox_files(inbox_dir: str, rate_cards_dir: str | None = None) -> list[str]:
+    """The data files in the inbox and the rate-card folder that stay inside them."""
+    rate_cards = Path(rate_cards_dir) if rate_cards_dir else None
+    return [str(path) for path in inbox.input_files(Path(inbox_dir), rate_cards)]
 
 
 @task(retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
@@ -149,7 +150,7 @@ def nightly(
         db_path=db, inbox=inbox_dir, reports_out=reports_dir
     )
     logger = get_run_logger()
-    files = find_inbox_files(settings.inbox)
+    files = find_inbox_files(settings.inbox, settings.rate_cards)
     # With nothing to load, the run only rebuilds: a warehouse must already be there.
     with (
         open_for_writing(settings, create=bool(files), notify=logger.info) as con,

@@ -6,6 +6,7 @@ import pytest
 from rows import at, inbound, insert_messages, outbound, template
 
 import analytics.rebuild
+import analytics.steps
 from analytics.db import fetch_all
 from analytics.rebuild import rebuild_warehouse
 
@@ -186,17 +187,29 @@ def test_a_failing_rebuild_leaves_the_previous_derived_tables_in_place(con, sett
     before = {table: fetch_all(con, f"select * from {table}") for table in tables}
 
     insert_messages(con, [inbound("in_100", at(100)), outbound("out_101", at(101))])
-    real_sql_text = analytics.rebuild.sql_text
+    real_sql_text = analytics.steps.sql_text
 
     def broken_daily_summary(name: str) -> str:
         if name == "daily_summary":
             return "select * from a_table_that_does_not_exist"
         return real_sql_text(name)
 
-    monkeypatch.setattr(analytics.rebuild, "sql_text", broken_daily_summary)
+    monkeypatch.setattr(analytics.steps, "sql_text", broken_daily_summary)
     with pytest.raises(Exception, match="a_table_that_does_not_exist"):
         rebuild_warehouse(con, settings)
 
     after = {table: fetch_all(con, f"select * from {table}") for table in tables}
     assert after == before
     assert fetch_all(con, "select count(*) from violations") == [(0,)]
+
+
+def test_window_id_truncates_fractional_seconds(con, settings):
+    # 0.7 s past the second: the id names the second it started in, not the next one
+    insert_messages(
+        con,
+        [inbound("q", at(0, seconds=0.7)), outbound("a", at(1))],
+    )
+    rebuild_warehouse(con, settings)
+    expected = f"{A}:{ANNA}:{int(at(0).timestamp())}"
+    assert window_verdicts(con)["a"][1] == expected
+    assert care_windows(con)[0][2] == expected
