@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from analytics.db import fetch_value, sql_text
 from analytics.ingest.context import LoadContext
-from analytics.ingest.staging import quarantine
+from analytics.ingest.phones import build_phone_lookup
+from analytics.ingest.staging import parsing_parameters, quarantine
 
 LEDGER_COLUMNS = ("contact", "timestamp", "event", "scope", "business_number", "source")
 # The bad rows of a CSV ledger as quarantine rows (see merge_ledger).
 _CSV_BAD_ROWS = (
-    "select i.line, to_json(i)::varchar as raw, p.reason "
+    "select i.line, to_json(i)::varchar as raw, p.reason, to_json(i)::varchar as staged "
     "from parsed_ledger as p join incoming_ledger as i using (line) where p.reason is not null"
 )
 
@@ -20,7 +21,7 @@ def merge_ledger(ctx: LoadContext, bad_rows_sql: str) -> None:
     con, load = ctx.con, ctx.load
     con.execute(
         "create or replace temp table parsed_ledger as " + sql_text("ingest/opt_in_rows"),
-        {"source_time_zone": ctx.settings.source_time_zone},
+        parsing_parameters(ctx.settings),
     )
     quarantine(ctx, bad_rows_sql)
     good_rows = fetch_value(con, "select count(*) from parsed_ledger where reason is null")
@@ -43,5 +44,10 @@ def load_ledger(ctx: LoadContext) -> None:
     ctx.stage.quarantine_rejects(ctx)
     ctx.load.rows_read = (
         fetch_value(ctx.con, "select count(*) from incoming_ledger") + ctx.load.quarantined
+    )
+    build_phone_lookup(
+        ctx.con,
+        [("incoming_ledger", "contact"), ("incoming_ledger", "business_number")],
+        ctx.settings,
     )
     merge_ledger(ctx, _CSV_BAD_ROWS)

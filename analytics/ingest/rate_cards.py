@@ -28,7 +28,7 @@ def store_rates(ctx: LoadContext) -> None:
     con.execute("create or replace temp table parsed_rates as " + sql_text("ingest/rate_card_rows"))
     quarantine(
         ctx,
-        "select i.line, to_json(i)::varchar as raw, p.reason "
+        "select i.line, to_json(i)::varchar as raw, p.reason, to_json(i)::varchar as staged "
         "from parsed_rates as p join incoming_rates as i using (line) where p.reason is not null",
     )
     good_rows = fetch_value(con, "select count(*) from parsed_rates where reason is null")

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import duckdb
+
 from analytics.config import CANONICAL_COLUMNS
 from analytics.db import fetch_all, fetch_value, sql_text
 from analytics.ingest.context import IngestError, LoadContext
 from analytics.ingest.files import is_json_lines, quoted
 from analytics.ingest.ledgers import merge_ledger
 from analytics.ingest.message_logs import WEBHOOK_ONLY_COLUMNS, merge_messages, parse_messages
+from analytics.ingest.phones import build_phone_lookup
 from analytics.ingest.staging import quarantine
 
 # The events of `webhook_events` whose parsed rows (line = event_id) are bad, as quarantine rows.
 _BAD_EVENTS = (
-    "select w.line, coalesce(w.label || ': ', '') || w.raw as raw, p.reason "
-    "from {parsed} as p join webhook_events as w on w.event_id = p.line "
-    "where p.reason is not null"
+    "select w.line, coalesce(w.label || ': ', '') || w.raw as raw, p.reason, "
+    "to_json(i)::varchar as staged "
+    "from {parsed} as p join {incoming} as i using (line) "
+    "join webhook_events as w on w.event_id = p.line where p.reason is not null"
 )
 
 
@@ -28,11 +32,7 @@ def stage_bodies(ctx: LoadContext) -> None:
             "select line, null::varchar as label, text as body_text from json_lines"
         )
         return
-    document = fetch_value(con, "select try(content::json) from read_text(?)", [str(path)])
-    if document is None:
-        raise IngestError(
-            f"{path}: not valid JSON (truncated or damaged?); nothing from it was loaded"
-        )
+    document = read_document(ctx)
     con.execute(
         """
         create or replace temp table incoming_bodies as
@@ -52,6 +52,42 @@ def stage_bodies(ctx: LoadContext) -> None:
         """,
         [document],
     )
+
+
+def read_document(ctx: LoadContext) -> str:
+    """The JSON document a (possibly compressed) file holds; several values become an array."""
+    if ctx.stage.source.compression == "none":
+        document = fetch_value(
+            ctx.con, "select try(content::json) from read_text(?)", [str(ctx.stage.path)]
+        )
+        if document is None:
+            raise IngestError(
+                f"{ctx.stage.name}: not valid JSON (truncated or damaged?); nothing from it was "
+                "loaded"
+            )
+        return document
+    try:
+        values = [
+            row[0]
+            for row in fetch_all(
+                ctx.con,
+                "select json from read_json_objects($path, format = 'unstructured', "
+                "compression = $compression, maximum_object_size = $size)",
+                {
+                    "path": str(ctx.stage.path),
+                    "compression": ctx.stage.source.compression,
+                    # a compressed document is rarely 50 times its size
+                    "size": min(max(16 << 20, 50 * ctx.stage.path.stat().st_size), 1 << 30),
+                },
+            )
+        ]
+    except duckdb.Error as error:
+        raise IngestError(
+            f"{ctx.stage.name}: not valid JSON (truncated or damaged?); nothing from it was loaded"
+        ) from error
+    if not values:
+        raise IngestError(f"{ctx.stage.name}: the file holds no JSON value; nothing was loaded")
+    return values[0] if len(values) == 1 else "[" + ",".join(values) + "]"
 
 
 def stage_webhooks(ctx: LoadContext) -> None:
@@ -94,7 +130,7 @@ def load_webhooks(ctx: LoadContext) -> None:
     rejected = stage.quarantine_rejects(ctx)
     quarantine(
         ctx,
-        "select line, coalesce(label || ': ', '') || raw as raw, reason "
+        "select line, coalesce(label || ': ', '') || raw as raw, reason, null as staged "
         "from webhook_events where reason is not null",
     )
     skipped = fetch_all(
@@ -106,7 +142,17 @@ def load_webhooks(ctx: LoadContext) -> None:
     if skipped:
         stage.detail.append("skipped: " + "; ".join(f"{n} x {r}" for r, n in skipped))
     load.rows_read = fetch_value(con, "select count(*) from webhook_events") + rejected
-    parse_messages(con, "select * from incoming", {}, ctx.settings)
-    quarantine(ctx, _BAD_EVENTS.format(parsed="parsed_messages"))
+    build_phone_lookup(
+        con,
+        [
+            ("incoming", "business_number"),
+            ("incoming", "contact"),
+            ("incoming_ledger", "business_number"),
+            ("incoming_ledger", "contact"),
+        ],
+        ctx.settings,
+    )
+    parse_messages(ctx)
+    quarantine(ctx, _BAD_EVENTS.format(parsed="parsed_messages", incoming="incoming"))
     merge_messages(ctx)
-    merge_ledger(ctx, _BAD_EVENTS.format(parsed="parsed_ledger"))
+    merge_ledger(ctx, _BAD_EVENTS.format(parsed="parsed_ledger", incoming="incoming_ledger"))
