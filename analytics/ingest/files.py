@@ -19,7 +19,7 @@ import duckdb
 
 from analytics.ingest.context import IngestError
 
-KINDS = ("message_log", "webhook", "opt_in_ledger", "rate_card")
+KINDS = ("message_log", "webhook", "opt_in_ledger", "rate_card", "twilio", "gupshup", "infobip")
 # The formats carewindow reads, by the name's last suffix (before .gz or .zst).
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt", ".json", ".jsonl", ".ndjson")
 COMPRESSED_SUFFIXES = (".gz", ".zst")
@@ -283,13 +283,29 @@ def detect_kind(path: Path) -> str:
         compact = re.sub(r"\s", "", text)
         if '"entry":' in compact and ('"changes":' in compact or '"object":' in compact):
             return "webhook"
-        return "message_log"
+        return _provider_json(compact) or "message_log"
     header = {normalized(name) for name in csv_header(path)[1]}
+    if {"sid", "accountsid", "from", "to", "direction"} <= header:
+        return "twilio"
     if {"effectivefrom", "rate"} <= header:
         return "rate_card"
     if "event" in header and "direction" not in header:
         return "opt_in_ledger"
     return "message_log"
+
+
+def _provider_json(compact: str) -> str | None:
+    """Which provider's JSON a file's first bytes (without spaces) look like, if any."""
+    if '"account_sid":' in compact and '"sid":"' in compact and '"from":"' in compact:
+        return "twilio"
+    if '"app":' in compact and '"version":2' in compact and '"payload":' in compact:
+        return "gupshup"
+    if '"results":[' in compact and (
+        '"integrationType":"WHATSAPP"' in compact
+        or ('"messageId":' in compact and ('"doneAt":' in compact or '"seenAt":' in compact))
+    ):
+        return "infobip"
+    return None
 
 
 def csv_header(path: Path) -> tuple[str, list[str]]:

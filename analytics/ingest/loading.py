@@ -31,6 +31,7 @@ from analytics.ingest.load_log import (
 )
 from analytics.ingest.message_logs import RepeatedMessages, insert_message_log, load_message_log
 from analytics.ingest.phones import empty_phone_lookup
+from analytics.ingest.providers import LOADERS as PROVIDER_LOADERS
 from analytics.ingest.rate_cards import load_rate_card
 from analytics.ingest.staging import Staging, read_error
 from analytics.ingest.webhooks import load_webhooks
@@ -42,6 +43,7 @@ LOADERS: dict[str, Loader] = {
     "webhook": load_webhooks,
     "opt_in_ledger": load_ledger,
     "rate_card": load_rate_card,
+    **PROVIDER_LOADERS,
 }
 # One-pass loaders tried first; they raise RepeatedMessages when the file needs merging.
 FAST_LOADERS: dict[str, Loader] = {"message_log": insert_message_log}

@@ -22,8 +22,14 @@ _SCHEME = re.compile(r"^\s*[a-z][a-z0-9+.-]*:", re.IGNORECASE)  # whatsapp:, tel
 _WRITTEN = re.compile(r"[0-9\s+().\-/]+")
 
 
+# Gupshup names the app, not the business number; its name stands for the number, kept as is.
+APP_PREFIX = "gupshup-app:"
+
+
 def normalise(raw: str, default_country: str = "") -> tuple[str | None, str | None]:
     """(E.164 digits, None) for a phone number as people write it, or (None, why not)."""
+    if raw.startswith(APP_PREFIX) and raw[len(APP_PREFIX) :].strip():
+        return raw, None
     text = _SCHEME.sub("", raw).strip()
     if not text:
         return None, "is missing"

@@ -13,6 +13,17 @@ from analytics.ingest.message_logs import WEBHOOK_ONLY_COLUMNS, merge_messages, 
 from analytics.ingest.phones import build_phone_lookup
 from analytics.ingest.staging import quarantine
 
+# Every column an event has; an events query leaves out those it does not fill.
+_EVENT_COLUMNS = (
+    "select null::bigint as line, null::varchar as label, null::varchar as event_kind, "
+    "null::bigint[] as position, null::varchar as raw, "
+    + ", ".join(
+        f"null::varchar as {quoted(c)}" for c in (*CANONICAL_COLUMNS, *WEBHOOK_ONLY_COLUMNS)
+    )
+    + ", null::varchar as origin, null::varchar as skip_reason, null::varchar as reason "
+    "where false"
+)
+
 # The events of `webhook_events` whose parsed rows (line = event_id) are bad, as quarantine rows.
 _BAD_EVENTS = (
     "select w.line, coalesce(w.label || ': ', '') || w.raw as raw, p.reason, "
@@ -22,8 +33,11 @@ _BAD_EVENTS = (
 )
 
 
-def stage_bodies(ctx: LoadContext) -> None:
-    """Temp table `incoming_bodies` (line, label, body_text): one row per body in the file."""
+def stage_bodies(ctx: LoadContext, body_key: str = "entry") -> None:
+    """Temp table `incoming_bodies` (line, label, body_text): one row per body in the file.
+
+    A JSON document is one body when it has `body_key`, a list of bodies when it is an array,
+    else an object of named bodies (as in pywa's test data): line = the body's place."""
     con, path = ctx.con, ctx.stage.path
     if is_json_lines(path):
         ctx.stage.stage_json_lines()
@@ -36,21 +50,20 @@ def stage_bodies(ctx: LoadContext) -> None:
     con.execute(
         """
         create or replace temp table incoming_bodies as
-        with document as (select ?::json as j)
+        with document as (select $document::json as j)
         select 1::bigint as line, null::varchar as label, j::varchar as body_text
-        from document where json_type(j) = 'OBJECT' and (j -> 'entry') is not null
+        from document where json_type(j) = 'OBJECT' and (j -> $key) is not null
         union all
         select generate_subscripts(j -> '$[*]', 1)::bigint as line, null as label,
             unnest(j -> '$[*]')::varchar as body_text
         from document where json_type(j) = 'ARRAY'
         union all
-        -- a JSON object of named bodies, as in pywa's test data: line = the body's place
         select keys.line, keys.key as label,
             (j -> ('$.' || to_json(keys.key)))::varchar as body_text
         from document, unnest(json_keys(j)) with ordinality as keys(key, line)
-        where json_type(j) = 'OBJECT' and (j -> 'entry') is null
+        where json_type(j) = 'OBJECT' and (j -> $key) is null
         """,
-        [document],
+        {"document": document, "key": body_key},
     )
 
 
@@ -90,15 +103,18 @@ def read_document(ctx: LoadContext) -> str:
     return values[0] if len(values) == 1 else "[" + ",".join(values) + "]"
 
 
-def stage_webhooks(ctx: LoadContext) -> None:
-    """Temp tables `incoming` (messages, statuses, calls) and `incoming_ledger` (preferences)."""
+def stage_events(ctx: LoadContext, events_sql: str) -> None:
+    """Temp table `webhook_events` from `events_sql` (analytics/sql/ingest/: one row per event,
+    in a message log's text shape, or a body or change holding none, with a skip or quarantine
+    reason), then `incoming` (messages, statuses, calls) and `incoming_ledger` (preferences)."""
     con = ctx.con
-    stage_bodies(ctx)
     con.execute(
         "create or replace temp table webhook_events as "
         "select row_number() over (order by line, position) as event_id, * from ("
-        + sql_text("ingest/webhook_events")
-        + ")"
+        + _EVENT_COLUMNS
+        + " union all by name select * from ("
+        + sql_text(events_sql)
+        + "))"
     )
     message_columns = ", ".join(quoted(c) for c in (*CANONICAL_COLUMNS, *WEBHOOK_ONLY_COLUMNS))
     con.execute(
@@ -125,8 +141,15 @@ def stage_webhooks(ctx: LoadContext) -> None:
 
 
 def load_webhooks(ctx: LoadContext) -> None:
+    """WhatsApp Cloud API webhook bodies (also as forwarded by 360dialog and other providers)."""
+    stage_bodies(ctx)
+    stage_events(ctx, "ingest/webhook_events")
+    load_events(ctx)
+
+
+def load_events(ctx: LoadContext) -> None:
+    """Quarantine, skip, count and merge the events of `webhook_events` (see stage_events)."""
     con, load, stage = ctx.con, ctx.load, ctx.stage
-    stage_webhooks(ctx)
     rejected = stage.quarantine_rejects(ctx)
     quarantine(
         ctx,

@@ -36,7 +36,7 @@ differences as (
             case when contact <> other_contact then 'contact' end,
             case when business_number <> other_business_number then 'business_number' end,
             case
-                when origin <> 'webhook_status' and other_origin <> 'webhook_status'
+                when not ends_with(origin, '_status') and not ends_with(other_origin, '_status')
                     and sent_at <> other_sent_at
                     then 'sent_at'
             end

@@ -51,7 +51,7 @@ from (
         s.sent_at as stored_sent_at,
         least(
             {
-                status_only: s.origin = 'webhook_status', unknown_type: s.type = 'unknown',
+                status_only: ends_with(s.origin, '_status'), unknown_type: s.type = 'unknown',
                 sent_at: s.sent_at, business_number: s.business_number, contact: s.contact,
                 type: s.type, template_name: s.template_name,
                 template_category: s.template_category, referral_source: s.referral_source,
@@ -59,7 +59,7 @@ from (
                 from_batch: false
             },
             {
-                status_only: b.origin = 'webhook_status', unknown_type: b.type = 'unknown',
+                status_only: ends_with(b.origin, '_status'), unknown_type: b.type = 'unknown',
                 sent_at: b.sent_at, business_number: b.business_number, contact: b.contact,
                 type: b.type, template_name: b.template_name,
                 template_category: b.template_category, referral_source: b.referral_source,

@@ -129,8 +129,10 @@ select
     case when type = 'template' then template_category end as template_category,
     case when direction = 'outbound' then status end as status,
     case
-        when regexp_full_match(status_timestamp, '[0-9]{1,12}(\.[0-9]+)?')
+        when regexp_full_match(status_timestamp, '[0-9]{1,12}')
             then try(to_timestamp(status_timestamp::double))
+        when status_timestamp is not null
+            then instant_from_text(status_timestamp, $source_time_zone, $timestamp_format)
     end as status_at,
     case when direction = 'inbound' then referral_source end as referral_source,
     waba_id,
