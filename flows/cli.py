@@ -93,15 +93,28 @@ def main(ctx: click.Context, config: str | None) -> None:
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
     "--kind",
-    type=click.Choice(["message_log", "webhook", "opt_in_ledger", "rate_card"]),
+    type=click.Choice(
+        ["message_log", "webhook", "opt_in_ledger", "rate_card", "twilio", "gupshup", "infobip"]
+    ),
     help="Treat every file as this kind instead of recognising it from its content.",
+)
+@click.option(
+    "--retry-quarantine",
+    is_flag=True,
+    help="Read the rows quarantined earlier again with today's settings (after fixing them).",
 )
 @db_option
 @click.pass_context
-def ingest(ctx: click.Context, paths: tuple[Path, ...], kind: str | None, db: str | None) -> None:
+def ingest(
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    kind: str | None,
+    retry_quarantine: bool,
+    db: str | None,
+) -> None:
     """Load message logs, webhook bodies, opt-in ledgers and rate cards (files or folders).
 
     Each file is recognised from its content and loaded whole or not at all; bad rows go to
@@ -118,6 +131,8 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], kind: str | None, db: st
     from analytics.db import open_for_writing
 
     settings = _settings(ctx, db_path=db)
+    if not paths and not retry_quarantine:
+        raise click.UsageError("name files or folders to load, or pass --retry-quarantine")
     started = time.perf_counter()
     try:
         with open_for_writing(settings) as con:
@@ -129,6 +144,9 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], kind: str | None, db: st
                 kind,
                 on_file=lambda n, total, path: _progress(f"[{n}/{total}] loading {path}"),
             )
+            if retry_quarantine:
+                retried = ingest_module.retry_quarantine(con, settings)
+                result.loads.extend(retried.loads)
             runs.finish_run(
                 con,
                 run_id,

@@ -156,7 +156,7 @@ class InputFile:
     compression: str  # none | gzip | zstd (of `readable`)
     digest: str
     max_line_size: int
-    # lines holding text (newlines, less empty lines), or None when not counted (zstd)
+    # the lines in the file (empty ones too), or None when not counted (zstd)
     text_lines: int | None
     transcoded: bool = False
 
@@ -166,10 +166,9 @@ class InputFile:
 
 
 def _scan(chunks: Iterable[bytes]) -> tuple[int, int]:
-    """(the longest line's length, a bound good to the byte for lines past one chunk; the
-    number of non-empty lines) of a stream of chunks."""
-    longest = run = lines = empty = 0
-    last = b""
+    """(the longest line that spans chunks: lines within one chunk are shorter than a chunk;
+    the number of lines, counting a last line without a newline) of a stream of chunks."""
+    longest = run = lines = 0
     ended_with_newline = True
     for chunk in chunks:
         if not chunk:
@@ -181,15 +180,10 @@ def _scan(chunks: Iterable[bytes]) -> tuple[int, int]:
             longest = max(longest, run + first)
             run = len(chunk) - chunk.rfind(b"\n") - 1
         lines += chunk.count(b"\n")
-        empty += chunk.count(b"\n\n") + chunk.count(b"\n\r\n")
-        if last.endswith(b"\n") and chunk.startswith((b"\n", b"\r\n")):
-            empty += 1
-        last = chunk[-2:]
         ended_with_newline = chunk.endswith(b"\n")
-    longest = max(longest, run)
     if not ended_with_newline:
         lines += 1
-    return longest, lines - empty
+    return max(longest, run), lines
 
 
 def _chunks(handle) -> Iterable[bytes]:

@@ -18,12 +18,22 @@ _CSV_BAD_ROWS = (
 def merge_ledger(ctx: LoadContext, bad_rows_sql: str) -> None:
     """Check temp table `incoming_ledger`, quarantine its bad rows (`bad_rows_sql`: line, raw,
     reason, from `parsed_ledger`), and store the new events."""
-    con, load = ctx.con, ctx.load
-    con.execute(
+    parse_ledger(ctx)
+    quarantine(ctx, bad_rows_sql)
+    store_ledger(ctx)
+
+
+def parse_ledger(ctx: LoadContext) -> None:
+    """Temp table `parsed_ledger`: the rows of `incoming_ledger`, typed and checked."""
+    ctx.con.execute(
         "create or replace temp table parsed_ledger as " + sql_text("ingest/opt_in_rows"),
         parsing_parameters(ctx.settings),
     )
-    quarantine(ctx, bad_rows_sql)
+
+
+def store_ledger(ctx: LoadContext) -> None:
+    """Store the good events of `parsed_ledger` not stored yet; count new ones and duplicates."""
+    con, load = ctx.con, ctx.load
     good_rows = fetch_value(con, "select count(*) from parsed_ledger where reason is null")
     inserted = (
         fetch_value(
