@@ -33,8 +33,15 @@ _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 # sets it above the file's longest line, measured while the file is hashed (see open_input).
 DEFAULT_MAX_LINE_SIZE = 2 * 1024 * 1024
 _SCAN_CHUNK = 1024 * 1024  # lines inside one chunk are shorter than DEFAULT_MAX_LINE_SIZE
-# A .zst file cannot be scanned here (no zstd decoder in Python's standard library).
-ZSTD_MAX_LINE_SIZE = 512 * 1024 * 1024
+# A .zst file cannot be scanned here (no zstd decoder in Python's standard library): its lines
+# may be up to this long.
+ZSTD_MAX_LINE_SIZE = 64 * 1024 * 1024
+
+
+def buffer_size(max_line_size: int) -> int:
+    """DuckDB's CSV buffer for a max_line_size: its default (16 times) for ordinary lines, and
+    twice the longest line past that, so that a 50 MB line does not take 800 MB."""
+    return 16 * max_line_size if max_line_size <= DEFAULT_MAX_LINE_SIZE else 2 * max_line_size
 
 
 def find_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
@@ -113,8 +120,9 @@ def _zstd_head(path: Path, size: int) -> bytes:
         rows = con.execute(
             "select text from read_csv(?, columns = {'text': 'VARCHAR'}, header = false, "
             "delim = chr(1), quote = '', escape = '', auto_detect = false, "
-            "compression = 'zstd', max_line_size = ?, ignore_errors = true) limit 200",
-            [str(path), ZSTD_MAX_LINE_SIZE],
+            "compression = 'zstd', max_line_size = ?, buffer_size = ?, ignore_errors = true) "
+            "limit 200",
+            [str(path), ZSTD_MAX_LINE_SIZE, buffer_size(ZSTD_MAX_LINE_SIZE)],
         ).fetchall()
     except duckdb.Error as error:
         raise IngestError(

@@ -12,7 +12,14 @@ import duckdb
 from analytics.config import Settings
 from analytics.db import fetch_value
 from analytics.ingest.context import IngestError, LoadContext
-from analytics.ingest.files import InputFile, column_mapping, csv_header, quoted, require
+from analytics.ingest.files import (
+    InputFile,
+    buffer_size,
+    column_mapping,
+    csv_header,
+    quoted,
+    require,
+)
 
 
 def parsing_parameters(settings: Settings) -> dict[str, str]:
@@ -76,6 +83,7 @@ class Staging:
             "delim": delimiter,
             "compression": source.compression,
             "max_line_size": source.max_line_size,
+            "buffer_size": buffer_size(source.max_line_size),
         }
 
     def scratch_rejects(self) -> str:
@@ -94,6 +102,7 @@ class Staging:
             f"read_csv($path, auto_detect = false, header = true, columns = {{{columns}}}, "
             "delim = $delim, quote = '\"', escape = '\"', ignore_errors = true, "
             "compression = $compression, max_line_size = $max_line_size, "
+            "buffer_size = $buffer_size, "
             f"store_rejects = true, rejects_table = '{rejects}', "
             f"rejects_scan = '{rejects}_scan')"
         )
@@ -210,12 +219,14 @@ class Staging:
                 "    columns = {'text': 'VARCHAR'}, header = false, delim = chr(1), quote = '',"
                 "    escape = '', auto_detect = false, ignore_errors = true, store_rejects = true,"
                 "    compression = $compression, max_line_size = $max_line_size,"
+                "    buffer_size = $buffer_size,"
                 f"    rejects_table = '{self.rejects}', rejects_scan = '{self.reject_scans}')"
                 ") where text is not null and trim(text) <> ''",
                 {
                     "path": str(self.path),
                     "compression": self.source.compression,
                     "max_line_size": self.source.max_line_size,
+                    "buffer_size": buffer_size(self.source.max_line_size),
                 },
             )
         self.renumber("json_lines")
