@@ -6,7 +6,7 @@ import os
 import shutil
 import sys
 import time
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import click
@@ -102,6 +102,12 @@ def main(ctx: click.Context, config: str | None) -> None:
     help="Treat every file as this kind instead of recognising it from its content.",
 )
 @click.option(
+    "--effective-from",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="First day (YYYY-MM-DD) of the rate cards loaded: overrides the date in a card's title "
+    "line or effective_from column, or supplies one that is missing.",
+)
+@click.option(
     "--retry-quarantine",
     is_flag=True,
     help="Read the rows quarantined earlier again with today's settings (after fixing them).",
@@ -112,6 +118,7 @@ def ingest(
     ctx: click.Context,
     paths: tuple[Path, ...],
     kind: str | None,
+    effective_from: datetime | None,
     retry_quarantine: bool,
     db: str | None,
 ) -> None:
@@ -123,6 +130,7 @@ def ingest(
     \b
     Example:
         carewindow ingest exports/messages-2025-06.csv webhooks/ --db data/warehouse.duckdb
+        carewindow ingest meta_eur_rates.csv --effective-from 2026-07-01
     """
     import duckdb
 
@@ -143,6 +151,7 @@ def ingest(
                 settings,
                 kind,
                 on_file=lambda n, total, path: _progress(f"[{n}/{total}] loading {path}"),
+                effective_from=effective_from.date() if effective_from else None,
             )
             if retry_quarantine:
                 retried = ingest_module.retry_quarantine(con, settings)

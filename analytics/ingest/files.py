@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from analytics.ingest.context import IngestError
+from analytics.ingest.meta_rate_cards import meta_card_format
 
 KINDS = ("message_log", "webhook", "opt_in_ledger", "rate_card", "twilio", "gupshup", "infobip")
 # The formats carewindow reads, by the name's last suffix (before .gz or .zst).
@@ -286,10 +287,13 @@ def detect_kind(path: Path) -> str:
         if '"entry":' in compact and ('"changes":' in compact or '"object":' in compact):
             return "webhook"
         return _provider_json(compact) or "message_log"
+    if meta_card_format(path) is not None:  # Meta's rate-card files, by their title or header
+        return "rate_card"
     header = {normalized(name) for name in csv_header(path)[1]}
     if {"sid", "accountsid", "from", "to", "direction"} <= header:
         return "twilio"
-    if {"effectivefrom", "rate"} <= header:
+    # a rate card may leave its date to --effective-from
+    if {"effectivefrom", "rate"} <= header or {"market", "category", "currency", "rate"} <= header:
         return "rate_card"
     if "event" in header and "direction" not in header:
         return "opt_in_ledger"
