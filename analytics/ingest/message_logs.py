@@ -277,9 +277,12 @@ def _rows_read(ctx: LoadContext, source: MessageLogSource, inserted: int, reject
     if source.file_format == "csv" and lines is not None and lines - 1 == inserted + rejected:
         return inserted
     scratch = ctx.stage.scratch_rejects()
+    # count(*) alone would read no column, so DuckDB would not check their text (UTF-8) and
+    # count rows the first pass rejected: hash the columns that pass read
+    columns = ", ".join(quoted(c) for c in source.mapping)
     return fetch_value(
         ctx.con,
-        f"select count(*) from ({source.rows(numbered=False, rejects=scratch)})",
+        f"select count(hash({columns})) from ({source.rows(numbered=False, rejects=scratch)})",
         source.parameters,
     )
 
