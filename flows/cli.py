@@ -120,10 +120,12 @@ def main(ctx: click.Context, config: str | None) -> None:
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
     "--kind",
-    type=click.Choice(["message_log", "webhook", "opt_in_ledger", "rate_card"]),
+    type=click.Choice(
+        ["message_log", "webhook", "opt_in_ledger", "rate_card", "twilio", "gupshup", "infobip"]
+    ),
     help="Treat every file as this kind instead of recognising it from its content.",
 )
 @click.option(
@@ -132,6 +134,11 @@ def main(ctx: click.Context, config: str | None) -> None:
     help="First day (YYYY-MM-DD) of the rate cards loaded: overrides the date in a card's title "
     "line or effective_from column, or supplies one that is missing.",
 )
+@click.option(
+    "--retry-quarantine",
+    is_flag=True,
+    help="Read the rows quarantined earlier again with today's settings (after fixing them).",
+)
 @db_option
 @click.pass_context
 def ingest(
@@ -139,6 +146,7 @@ def ingest(
     paths: tuple[Path, ...],
     kind: str | None,
     effective_from: datetime | None,
+    retry_quarantine: bool,
     db: str | None,
 ) -> None:
     """Load message logs, webhook bodies, opt-in ledgers and rate cards (files or folders).
@@ -159,6 +167,8 @@ def ingest(
     from flows.nightly import load_line
 
     settings = _settings(ctx, db_path=db)
+    if not paths and not retry_quarantine:
+        raise click.UsageError("name files or folders to load, or pass --retry-quarantine")
     started = time.perf_counter()
     try:
         with open_for_writing(settings) as con, runs.recorded_run(con, "ingest") as run:
@@ -170,6 +180,9 @@ def ingest(
                 on_file=lambda n, total, path: _progress(f"[{n}/{total}] loading {path}"),
                 effective_from=effective_from.date() if effective_from else None,
             )
+            if retry_quarantine:
+                retried = ingest_module.retry_quarantine(con, settings)
+                result.loads.extend(retried.loads)
             run.file_errors = [runs.one_line(error, 500) for error in result.errors]
             run.counts = runs.RunCounts(
                 files_loaded=result.files_loaded,
