@@ -1,4 +1,5 @@
--- Outbound, chargeable and cost-unknown messages and cost per period, market, category, currency.
+-- Outbound, chargeable and cost-unknown messages and cost per period, market, category and
+-- currency (null for the free messages); the report adds the currencies up per market.
 with by_day as (
     -- daily_costs (rebuilt with the facts) holds one row per day, business number, market,
     -- category and currency, so this reads days and markets, never messages
