@@ -6,7 +6,6 @@ import os
 import shutil
 import sys
 import time
-from datetime import date
 from pathlib import Path
 
 import click
@@ -433,7 +432,7 @@ def demo(ctx: click.Context, messages: int, seed: int, directory: Path) -> None:
     for card in EXAMPLE_RATE_CARDS.glob("*.csv"):
         shutil.copyfile(card, rate_cards / card.name)
     _progress(f"generating {messages:,} messages ...")
-    dataset = generate_dataset(inbox, messages, seed=seed, start=date(2024, 10, 1), days=365)
+    dataset = generate_dataset(inbox, messages, seed=seed)  # to 30 November 2026, fixed
     settings = _settings(
         ctx,
         db_path=str(directory / "warehouse.duckdb"),
