@@ -44,3 +44,58 @@ def test_the_rules_name_every_pricing_regime_with_its_dates():
     rules = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
     for regime in REGIMES:
         assert re.search(rf"^\| `{regime}` \| [^|]*\d{{4}}-\d{{2}}-\d{{2}}", rules, re.M), regime
+
+
+@pytest.fixture(scope="module")
+def demo_warehouse(tmp_path_factory) -> Path:
+    """A small demo warehouse: the demo's generator (default period), loaded and rebuilt."""
+    from analytics.config import Settings
+    from analytics.db import connect_file
+    from analytics.generate import generate_dataset
+    from analytics.ingest import ingest_paths
+    from analytics.rebuild import rebuild_warehouse
+
+    folder = tmp_path_factory.mktemp("demo")
+    generate_dataset(folder / "inbox", 4_000, seed=42)
+    settings = Settings(db_path=str(folder / "warehouse.duckdb"), temp_directory=str(folder))
+    con = connect_file(Path(settings.db_path), settings)
+    result = ingest_paths(con, [folder / "inbox", ROOT / "data" / "rate_cards"], settings)
+    assert not result.errors, result.errors
+    rebuild_warehouse(con, settings)
+    con.close()
+    return Path(settings.db_path)
+
+
+def readme_blocks(language: str) -> list[str]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return re.findall(rf"```{language}\n(.*?)```", text, re.S)
+
+
+def readme_queries() -> list[str]:
+    statements = []
+    for block in readme_blocks("sql"):
+        without_comments = re.sub(r"--[^\n]*", "", block)
+        statements += [part.strip() for part in without_comments.split(";") if part.strip()]
+    return statements
+
+
+def test_the_readme_has_example_queries():
+    assert len(readme_queries()) >= 6
+
+
+@pytest.mark.parametrize("query", readme_queries(), ids=lambda query: query.split("\n")[0][:60])
+def test_every_readme_query_returns_rows_on_the_demo(demo_warehouse, query):
+    import duckdb
+
+    with duckdb.connect(str(demo_warehouse), read_only=True) as con:
+        rows = con.execute(query).fetchall()
+    assert rows, f"no rows on the demo warehouse: {query}"
+
+
+def test_the_readme_python_example_runs_on_the_demo(demo_warehouse):
+    (example,) = [block for block in readme_blocks("python") if "open_warehouse" in block]
+    namespace: dict = {}
+    exec(example.replace("data/demo/warehouse.duckdb", str(demo_warehouse)), namespace)  # noqa: S102
+    assert len(namespace["october"]) > 0
+    assert len(namespace["sent"]) > 0
+    assert len(namespace["by_regime"]) > 0
