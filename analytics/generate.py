@@ -25,7 +25,9 @@ WEBHOOK_SHARE = 0.10
 # starts mid-January 2025, so the first month is partial, and covers conversation_2023 (to
 # 2025-06-30) and both per-message regimes.
 DEFAULT_START = date(2025, 1, 16)
-DEFAULT_END = date(2026, 11, 30)  # the last day with traffic
+# The period's last day. Traffic thins out over its last days: each customer's last episode
+# keeps clear of the end (the demo's data runs through 27 November 2026).
+DEFAULT_END = date(2026, 11, 30)
 DEFAULT_DAYS = (DEFAULT_END - DEFAULT_START).days + 1
 
 # A customer has about 23 messages (4-9 episodes of 1-7 messages); the first guess at the

@@ -76,6 +76,8 @@ def _change(
     if abs(delta) < 1e-9:
         return f"same as {_the(label)}", "neutral"
     arrow = "▲" if delta > 0 else "▼"
+    if how == "share" and abs(delta) < 0.0005:
+        return f"less than 0.1 point from {_the(label)}", "neutral"
     if how == "share":
         text = f"{arrow} {abs(delta) * 100:.1f} points vs {label}"
     else:
