@@ -402,16 +402,16 @@ def test_message_in_two_files_is_stored_once(con, settings, tmp_path):
 def test_only_files_repeating_messages_take_the_merging_path(
     con, settings, tmp_path, monkeypatch, earlier, rows, merged
 ):
-    from analytics import ingest
+    from analytics.ingest import message_logs
 
     if earlier:
         ingest_file(
             con, message_log(tmp_path, "earlier.csv", *[f"{m},{GOOD}" for m in earlier]), settings
         )
     staged = []
-    stage_message_log = ingest._stage_message_log
+    stage_message_log = message_logs.stage_message_log
     monkeypatch.setattr(
-        ingest, "_stage_message_log", lambda *a: staged.append(1) or stage_message_log(*a)
+        message_logs, "stage_message_log", lambda *a: staged.append(1) or stage_message_log(*a)
     )
     load = ingest_file(
         con, message_log(tmp_path, "log.csv", *[f"{m},{GOOD}" for m in rows]), settings
@@ -961,8 +961,8 @@ def test_a_full_disk_is_not_blamed_on_the_input_file(con, settings, tmp_path, mo
         raise duckdb.IOException("IO Error: No space left on device")
 
     # both ways a message log loads: straight into messages, or staged and merged
-    monkeypatch.setattr(ingest, "_insert_message_log", disk_full)
-    monkeypatch.setitem(ingest._LOADERS, "message_log", disk_full)
+    monkeypatch.setitem(ingest.loading.FAST_LOADERS, "message_log", disk_full)
+    monkeypatch.setitem(ingest.LOADERS, "message_log", disk_full)
     with pytest.raises(ingest.IngestError) as raised:
         ingest.ingest_file(con, path, settings)
     assert "disk is full" in str(raised.value)

@@ -1,0 +1,39 @@
+"""Load message logs, webhook bodies, opt-in ledgers and rate cards into the warehouse.
+
+Every file is loaded in one transaction, set-based in DuckDB: read as text, checked in SQL
+(analytics/sql/ingest/), bad rows to `quarantine` with a reason, good rows merged, and one
+`load_log` row whose counts add up (rows read = loaded + duplicates + quarantined + skipped).
+A file already loaded (same content) is not read again; a file that cannot be read at all
+raises IngestError naming it and leaves the warehouse as it was.
+
+One module per job: files (which files, what kind), staging (reading and quarantine),
+message_logs, webhooks, ledgers, rate_cards, load_log, and loading (one file's transaction).
+Each loader takes a LoadContext.
+"""
+
+from analytics.ingest.context import IngestError, LoadContext
+from analytics.ingest.files import DATA_SUFFIXES, KINDS, detect_kind, discover_files, file_sha256
+from analytics.ingest.ledgers import LEDGER_COLUMNS
+from analytics.ingest.load_log import FileLoad, IngestResult
+from analytics.ingest.loading import LOADERS, ingest_file, ingest_paths
+from analytics.ingest.message_logs import REQUIRED_MESSAGE_COLUMNS, WEBHOOK_ONLY_COLUMNS
+from analytics.ingest.rate_cards import RATE_CARD_COLUMNS
+
+__all__ = [
+    "DATA_SUFFIXES",
+    "KINDS",
+    "LEDGER_COLUMNS",
+    "LOADERS",
+    "RATE_CARD_COLUMNS",
+    "REQUIRED_MESSAGE_COLUMNS",
+    "WEBHOOK_ONLY_COLUMNS",
+    "FileLoad",
+    "IngestError",
+    "IngestResult",
+    "LoadContext",
+    "detect_kind",
+    "discover_files",
+    "file_sha256",
+    "ingest_file",
+    "ingest_paths",
+]

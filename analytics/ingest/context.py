@@ -1,0 +1,36 @@
+"""What every loader is given: the load's context, and the error a file that cannot load raises."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import duckdb
+
+from analytics.config import Settings
+
+if TYPE_CHECKING:
+    from analytics.ingest.load_log import FileLoad
+    from analytics.ingest.staging import Staging
+
+
+class IngestError(RuntimeError):
+    """A file cannot be loaded at all; the message names the file and what to do."""
+
+
+@dataclass
+class LoadContext:
+    """One attempt at loading one file, inside its transaction."""
+
+    con: duckdb.DuckDBPyConnection
+    stage: Staging
+    load: FileLoad
+    load_id: int
+    file: str
+    loaded_at: datetime
+    settings: Settings
+
+    @property
+    def kind(self) -> str:
+        return self.load.kind
