@@ -16,7 +16,15 @@ from reports.formatting import (
     relative_change,
     share,
 )
-from reports.periods import Comparison, Period, Span, comparison, cost_totals, totals
+from reports.periods import (
+    Comparison,
+    Period,
+    Span,
+    comparison,
+    cost_totals,
+    rate_cards,
+    totals,
+)
 from reports.queries import ReportAggregates
 from reports.sections import Chart
 
@@ -171,6 +179,7 @@ def _cost_figures(
     now: dict[str, float],
     costs: dict[str, float],
     previous_costs: dict[str, float] | None,
+    cards: dict[str, list[str]],
 ) -> list[KeyFigure]:
     unknown = int(now.get("cost_unknown_messages", 0))
     chargeable = int(now.get("chargeable_messages", 0))
@@ -195,7 +204,8 @@ def _cost_figures(
         previous = None if previous_costs is None else previous_costs.get(currency, 0.0)
         change, tone = _change(amount, previous, "down", compared, "money", currency)
         name = "estimated_cost" if len(costs) == 1 else f"estimated_cost_{currency}"
-        note = unknown_note if unknown else "estimate from the rate cards"
+        priced_with = ", ".join(cards.get(currency, [])) or "the rate cards"
+        note = f"priced with {priced_with}" + (f"; {unknown_note}" if unknown else "")
         result.append(
             KeyFigure(name, "Estimated cost", amount, money(amount, currency), change, tone, note)
         )
@@ -288,7 +298,9 @@ def report_content(period: Period, aggregates: ReportAggregates) -> ReportConten
         has_outbound=bool(now.get("outbound_messages")),
         fix_first=fix_first(period.key, aggregates, now) if period.kind == "month" else [],
         key_figures=_key_figures(compared, now, before)
-        + _cost_figures(compared, now, costs, previous_costs),
+        + _cost_figures(
+            compared, now, costs, previous_costs, rate_cards(aggregates.cost_days, compared.covered)
+        ),
         trend_charts=trend_charts,
         violations=violations,
         cost=cost,

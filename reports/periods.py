@@ -160,3 +160,14 @@ def cost_totals(cost_days: pd.DataFrame, span: Span | None) -> dict[str, float] 
     chosen = cost_days[(cost_days["day"] >= span.start) & (cost_days["day"] < span.end)]
     summed = chosen.groupby("currency")["estimated_cost"].sum().sort_values(ascending=False)
     return {currency: float(amount) for currency, amount in summed.items()}
+
+
+def rate_cards(cost_days: pd.DataFrame, span: Span | None) -> dict[str, list[str]]:
+    """The rate cards that priced the cost of each currency over the days of span."""
+    if span is None or "rate_card" not in cost_days.columns:
+        return {}
+    chosen = cost_days[(cost_days["day"] >= span.start) & (cost_days["day"] < span.end)]
+    return {
+        currency: sorted(set(group["rate_card"].dropna()))
+        for currency, group in chosen.groupby("currency")
+    }

@@ -9,9 +9,8 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from analytics.pricing import REGIMES
 from reports import figures
-from reports.formatting import CATEGORY_LABELS, category_label, regime_label, share
+from reports.formatting import CATEGORY_LABELS, category_label, share
 from reports.masking import business_number_label
 from reports.queries import ReportAggregates, records
 
@@ -113,6 +112,7 @@ def cost_by_market_rows(found: pd.DataFrame) -> pd.DataFrame:
                 "cost_unknown_messages",
                 "costs",
                 "primary_cost",
+                "rate_cards",
             ]
         )
     counts = found.groupby(["market", "priced_category"], dropna=False, as_index=False)[
@@ -135,6 +135,12 @@ def cost_by_market_rows(found: pd.DataFrame) -> pd.DataFrame:
         cost_lists.get((row.market, row.priced_category), []) for row in counts.itertuples()
     ]
     counts["primary_cost"] = [sum(c["amount"] for c in costs) for costs in counts["costs"]]
+    cards = priced.groupby(["market", "priced_category"], dropna=False)["rate_card"].agg(
+        lambda names: sorted(set(names.dropna()))
+    )
+    counts["rate_cards"] = [
+        cards.get((row.market, row.priced_category), []) for row in counts.itertuples()
+    ]
     return counts.sort_values(
         ["primary_cost", "chargeable_messages", "market", "priced_category"],
         ascending=[False, False, True, True],
@@ -192,7 +198,9 @@ def regimes(key: str, aggregates: ReportAggregates) -> dict[str, Any]:
     found = of_period(aggregates.regime_comparison, key)
     currency = primary_currency(found)
     table = []
-    for regime in REGIMES:
+    # the registry's regimes in its order (the query sorts by pricing_regimes.position)
+    labels = dict(zip(found["regime"], found["label"], strict=True))
+    for regime, label in labels.items():
         chosen = found[found["regime"] == regime]
         priced = chosen[chosen["currency"].notna() & chosen["estimated_cost"].notna()]
         by_currency = priced.groupby("currency")["estimated_cost"].sum()
@@ -203,7 +211,7 @@ def regimes(key: str, aggregates: ReportAggregates) -> dict[str, Any]:
         table.append(
             {
                 "regime": regime,
-                "label": regime_label(regime),
+                "label": label,
                 "in_force": bool(chosen["messages_in_force"].sum() > 0),
                 "chargeable_messages": int(chosen["chargeable_messages"].sum()),
                 "costs": costs,
@@ -250,7 +258,6 @@ def reconciliation(key: str, aggregates: ReportAggregates, outbound: int) -> dic
             {
                 **row,
                 "business_number_label": business_number_label(row["business_number"]),
-                "regime_label": regime_label(row["regime"]),
                 "what": disagreement_label(row["disagreement"]),
                 "meta_pricing_type": (row["meta_pricing_type"] or "").replace("_", " "),
             }

@@ -193,7 +193,8 @@ QUARANTINE = [
 def insert_rate_card(con: duckdb.DuckDBPyConnection) -> None:
     con.executemany(
         "insert into rate_cards (effective_from, market, category, currency, rate, tier_from,"
-        " source_file, loaded_at) values (date '2024-01-01', ?, ?, 'USD', ?, 0, 'test', now())",
+        " source_file, loaded_at, card, illustrative) values (date '2024-01-01', ?, ?, 'USD', ?,"
+        " 0, 'test', now(), 'test card of 1 January 2024', true)",
         [[market, category, rate] for (market, category), rate in RATES.items()],
     )
 

@@ -123,7 +123,7 @@ def warehouse_sums(con, first_day: str, last_day: str) -> dict[str, float]:
     )[0]
     cost = fetch_all(
         con,
-        "select sum(estimated_cost) from daily_costs where currency = 'USD'"
+        "select sum(estimated_cost) from daily_costs where in_force and currency = 'USD'"
         " and day between ?::date and ?::date",
         [first_day, last_day],
     )[0][0]
@@ -150,7 +150,7 @@ def test_daily_key_figures_are_the_warehouse_figures(con, rendered):
     assert shown == pytest.approx(warehouse_sums(con, "2025-03-03", "2025-03-03"))
     assert "▲ 2 (+67%) vs previous day" in given.text  # 3 received on Sunday 2 March
     assert "estimated cost $0.02 plus 1 message without a rate." in given.text
-    assert "plus 1 chargeable message with no rate: cost unknown" in given.text
+    assert f"priced with {CARD}; plus 1 chargeable message with no rate: cost unknown" in given.text
     assert "1 not delivered (0 failed)" in given.text
 
 
@@ -372,17 +372,14 @@ def test_every_regime_is_priced_and_the_one_in_force_marked(rendered):
     assert len(rows) == 6  # header and five regimes
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="daily_costs has the in-force currency only, so what-if costs of messages free in "
-    "force drop out; the long daily_costs of issue 14 carries each regime's currency",
-)
 def test_what_if_regimes_price_messages_that_are_free_under_the_regime_in_force(rendered):
     rows = regime_rows(report(rendered, "2025-03"))
     # session_2019: templates delivered outside a window: f08, f15 (0.11 each), f17 (0.022)
     assert rows["session_2019"][1:] == ["3", "$0.24", "0"]
     # per_message_2025: marketing and authentication always, utility outside a window
     assert rows["per_message_2025"][1:] == ["5", "$0.24", "1"]
+    # per_message_2026_10: utility inside the window too (f11); Eve's replies stay free
+    assert rows["per_message_2026_10"][1:] == ["6", "$0.27", "1"]
 
 
 def test_reconciliation_lists_disagreements_with_both_verdicts(rendered):
@@ -418,13 +415,17 @@ def test_data_quality_shows_unknown_rates_missing_categories_and_quarantine(rend
     assert "Every template sent in this month had a category." in report(rendered, "2025-03").text
 
 
+CARD = "test card of 1 January 2024 (illustrative)"
+
+
 def test_cost_by_market_counts_every_message_sent_beside_the_chargeable_ones(rendered):
     monthly = report(rendered, "2025-03")
     assert monthly.tables["cost-by-market"][1:] == [
-        ["Netherlands", "Marketing", "2", "1", "$0.11"],  # f08 was free, in an open conversation
-        ["United Kingdom", "Utility", "2", "2", "$0.04"],
-        ["India", "Authentication", "1", "1", "<$0.01"],
-        ["Brazil", "Marketing", "1", "1", "unknown for 1 message (no rate)"],
+        # f08 was free, in an open conversation
+        ["Netherlands", "Marketing", "2", "1", "$0.11", CARD],
+        ["United Kingdom", "Utility", "2", "2", "$0.04", CARD],
+        ["India", "Authentication", "1", "1", "<$0.01", CARD],
+        ["Brazil", "Marketing", "1", "1", "unknown for 1 message (no rate)", ""],
     ]
 
 
