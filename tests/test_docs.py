@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from analytics.regimes import regime_names
+from analytics.regimes import load_registry
 
 ROOT = Path(__file__).parent.parent
 DOCS = sorted((ROOT / "docs").glob("*.md"))
@@ -40,10 +40,13 @@ def test_the_readme_links_the_rules():
     assert "docs/rules.md" in links(ROOT / "README.md")
 
 
-def test_the_rules_name_every_pricing_regime_with_its_dates():
+def test_the_rules_name_every_regime_of_the_registry_with_the_day_it_comes_into_force():
     rules = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
-    for regime in regime_names():
-        assert re.search(rf"^\| `{regime}` \| [^|]*\d{{4}}-\d{{2}}-\d{{2}}", rules, re.M), regime
+    for regime in load_registry():
+        row = re.search(rf"^\| `{regime.name}` \| ([^|]*)\|", rules, re.M)
+        assert row, f"docs/rules.md has no row for {regime.name}"
+        if regime.in_force_from.year > 1:
+            assert regime.in_force_from.isoformat() in row.group(1), regime.name
 
 
 @pytest.fixture(scope="module")
@@ -99,3 +102,34 @@ def test_the_readme_python_example_runs_on_the_demo(demo_warehouse):
     assert len(namespace["october"]) > 0
     assert len(namespace["sent"]) > 0
     assert len(namespace["by_regime"]) > 0
+
+
+def documented_reasons() -> set[str]:
+    rules = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+    section = rules.split("### Why a message is free or chargeable")[1].split("\n## ")[0]
+    return set(re.findall(r"^\| `([a-z_]+)` \|", section, re.M))
+
+
+def test_every_billing_reason_the_rebuild_gives_is_explained_in_the_rules(con, settings):
+    from report_fixtures import build_report_warehouse
+
+    from analytics.db import fetch_all
+
+    build_report_warehouse(con, settings)
+    given = {
+        row[0] for row in fetch_all(con, "select distinct billing_reason from message_billing")
+    }
+    assert given <= documented_reasons(), given - documented_reasons()
+    assert len(given) >= 5
+
+
+def test_every_billing_reason_the_rules_explain_is_one_the_pricing_sql_gives():
+    rules_sql = " ".join(
+        path.read_text(encoding="utf-8")
+        for path in [
+            *(ROOT / "analytics/sql/regimes").glob("*.sql"),
+            ROOT / "analytics/sql/int_billing.sql",
+        ]
+    )
+    for reason in documented_reasons():
+        assert f"'{reason}'" in rules_sql, reason
