@@ -214,7 +214,7 @@ def billing_trend_figure(
 ) -> go.Figure:
     """Free and chargeable messages sent per day, stacked."""
     return _daily_bars(
-        "Free (delivered) and chargeable messages per day",
+        "Free (delivered) and chargeable per day",
         days,
         [
             ("Free", _numbers(free), FREE_COLOUR),

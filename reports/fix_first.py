@@ -15,7 +15,12 @@ ITEMS = 6
 
 
 def _of(count: int, total: int) -> str:
-    return f"{count:,} of the {total:,}" if count != total else f"all {total:,}"
+    """'3 of the 187 violations', 'all 4 violations', 'the one violation'."""
+    if total == 1:
+        return "the one violation"
+    return (
+        f"{count:,} of the {total:,} violations" if count != total else f"all {total:,} violations"
+    )
 
 
 def fix_first(
@@ -32,15 +37,15 @@ def fix_first(
         count = int(top["violations"])
         if top["kind"] == "session":
             what = (
-                f"Free-form messages sent outside the 24-hour window: {_of(count, total)} "
-                "violations. Answer within 24 hours of the customer's last message, or send a "
+                f"Free-form messages sent outside the 24-hour window: {_of(count, total)}. "
+                "Answer within 24 hours of the customer's last message, or send a "
                 "template."
             )
         else:
             what = (
                 f"Template {template_label('template', top['template_name'])} "
-                f"({category_label(top['template_category']).lower()}): {_of(count, total)} "
-                "violations, sent outside a window to customers without an opt-in. Ask for the "
+                f"({category_label(top['template_category']).lower()}): {_of(count, total)}, "
+                "sent outside a window to customers without an opt-in. Ask for the "
                 "opt-in first, or send it only while a window is open."
             )
         items.append({"kind": "violations", "count": count, "text": what})
@@ -59,7 +64,7 @@ def fix_first(
                 "kind": "violations",
                 "count": count,
                 "text": f"Business number {business_number_label(top['business_number'])}: "
-                f"{_of(count, total)} violations ({', '.join(kinds)}).",
+                f"{_of(count, total)} ({', '.join(kinds)}).",
             }
         )
     customers = records(of_period(aggregates.violations_by_customer, key))
@@ -70,7 +75,7 @@ def fix_first(
             {
                 "kind": "violations",
                 "count": count,
-                "text": f"Customer {top['masked_contact']}: {_of(count, total)} violations. "
+                "text": f"Customer {top['masked_contact']}: {_of(count, total)}. "
                 "Check this customer's opt-in and the sends to them.",
             }
         )

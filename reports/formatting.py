@@ -18,7 +18,7 @@ CATEGORY_LABELS = {
     "utility": "Utility",
     "authentication": "Authentication",
     "authentication_international": "Authentication (international)",
-    "service": "Service (free-form)",
+    "service": "Service (non-template)",
     None: "Unknown",
 }
 

@@ -168,6 +168,14 @@ def rate_cards(cost_days: pd.DataFrame, span: Span | None) -> dict[str, list[str
         return {}
     chosen = cost_days[(cost_days["day"] >= span.start) & (cost_days["day"] < span.end)]
     return {
-        currency: sorted(set(group["rate_card"].dropna()))
+        currency: sorted({card_label(name) for name in group["rate_card"].dropna()})
         for currency, group in chosen.groupby("currency")
     }
+
+
+def card_label(name: str) -> str:
+    """A rate card's label, saying 'illustrative' once: 'illustrative example card'."""
+    suffix = " (illustrative)"
+    if name.endswith(suffix) and "illustrative" in name[: -len(suffix)]:
+        return name[: -len(suffix)]
+    return name

@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 from reports import figures
 from reports.formatting import CATEGORY_LABELS, category_label, share
 from reports.masking import business_number_label
+from reports.periods import card_label
 from reports.queries import ReportAggregates, records
 
 DISAGREEMENT_LABELS = {
@@ -136,7 +137,7 @@ def cost_by_market_rows(found: pd.DataFrame) -> pd.DataFrame:
     ]
     counts["primary_cost"] = [sum(c["amount"] for c in costs) for costs in counts["costs"]]
     cards = priced.groupby(["market", "priced_category"], dropna=False)["rate_card"].agg(
-        lambda names: sorted(set(names.dropna()))
+        lambda names: sorted({card_label(name) for name in names.dropna()})
     )
     counts["rate_cards"] = [
         cards.get((row.market, row.priced_category), []) for row in counts.itertuples()
