@@ -85,15 +85,6 @@ def sql_names(folder: str) -> list[str]:
     return sorted(f"{folder}/{path.stem}" for path in (SQL_DIR / folder).glob("*.sql"))
 
 
-def run_sql(
-    con: duckdb.DuckDBPyConnection,
-    name: str,
-    parameters: Mapping[str, Any] | Sequence[Any] | None = None,
-) -> list[tuple]:
-    """Execute one SQL file (one statement) with bound parameters and return its rows."""
-    return fetch_all(con, sql_text(name), parameters)
-
-
 def fetch_all(
     con: duckdb.DuckDBPyConnection,
     query: str,

@@ -6,7 +6,7 @@ import os
 import shutil
 import sys
 import time
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -483,7 +483,7 @@ def demo(ctx: click.Context, messages: int, seed: int, directory: Path) -> None:
         rate_cards.mkdir(parents=True, exist_ok=True)
         for card in EXAMPLE_RATE_CARDS.glob("*.csv"):
             shutil.copyfile(card, rate_cards / card.name)
-        dataset = generate_dataset(inbox, messages, seed=seed, start=date(2024, 10, 1), days=365)
+        dataset = generate_dataset(inbox, messages, seed=seed)  # to 30 November 2026, fixed
     except OSError as error:
         raise _cannot_write(directory, error, "--dir") from error
     settings = _settings(
