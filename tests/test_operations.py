@@ -336,8 +336,9 @@ def test_serve_without_a_prefect_server_warns_and_stops_cleanly_on_sigterm(tmp_p
 # ------------------------------------------------------------------------ traceability
 
 
-def test_duckdbs_bare_progress_bar_is_off():
-    con = connect_memory(Settings(temp_directory="data/tmp"))
+def test_duckdbs_bare_progress_bar_is_off_even_on_a_terminal(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    con = connect_memory(Settings(temp_directory=str(tmp_path / "tmp")))
     assert fetch_value(con, "select current_setting('enable_progress_bar')") is False
 
 
@@ -373,3 +374,46 @@ def test_a_lock_wait_that_ends_is_told_too(settings):
     with open_for_writing(settings, notify=release_when_told):
         pass
     assert [message.split(" ")[0] for message in told] == ["waiting", "got"]
+
+
+def test_progress_names_the_file_on_a_terminal_and_stays_out_of_pipes(tmp_path):
+    import pty
+    import select
+
+    messages = _messages(tmp_path / "june", seed=9)
+    command = [sys.executable, "-m", "flows.cli", "ingest", str(messages)]
+    leader, follower = pty.openpty()
+    on_terminal = subprocess.Popen(
+        [*command, "--db", str(tmp_path / "a.duckdb")],
+        stdout=subprocess.DEVNULL,
+        stderr=follower,
+        env=_environment(),
+        cwd=tmp_path,
+    )
+    os.close(follower)
+    seen = b""
+    while True:
+        ready, _, _ = select.select([leader], [], [], 1)
+        if ready:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal closed: the process ended
+                break
+            if not chunk:
+                break
+            seen += chunk
+        elif on_terminal.poll() is not None:
+            break
+    on_terminal.wait(timeout=300)
+    os.close(leader)
+    piped = subprocess.run(
+        [*command, "--db", str(tmp_path / "b.duckdb")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=_environment(),
+        cwd=tmp_path,
+    )
+
+    assert f"[1/1] loading {messages}" in seen.decode()
+    assert piped.returncode == 0 and "loading" not in piped.stderr + piped.stdout

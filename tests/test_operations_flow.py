@@ -5,7 +5,6 @@ run is recorded under its Prefect flow-run id."""
 from __future__ import annotations
 
 import random
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -30,10 +29,18 @@ def harness():
         yield
 
 
+def _config(tmp_path: Path, rate_cards: Path = RATE_CARDS) -> str:
+    """A configuration whose rate-card folder (inputs.rate_cards) is the given one."""
+    path = tmp_path / "carewindow.toml"
+    path.write_text(f"[inputs]\nrate_cards = {str(rate_cards)!r}\n", encoding="utf-8")
+    return str(path)
+
+
 def _inbox(tmp_path: Path, bad: bool = True) -> Path:
+    """A message log and a ledger (and the shipped rate cards, through _config); with `bad`,
+    an empty and a binary .csv too."""
     inbox = tmp_path / "inbox"
     generate_dataset(inbox, 600, seed=17, start=date(2025, 5, 1), days=20, webhooks=False)
-    shutil.copytree(RATE_CARDS, inbox / "rate_cards", ignore=shutil.ignore_patterns("*.md"))
     if bad:
         (inbox / "empty.csv").write_text("")
         noise = bytes(b for b in random.Random(3).randbytes(8_000) if b not in b"\r\n")
@@ -51,7 +58,11 @@ def test_a_run_with_files_that_fail_loads_the_rest_reports_and_then_fails(harnes
     db, reports = tmp_path / "warehouse.duckdb", tmp_path / "reports"
 
     result = CliRunner().invoke(
-        main, ["run", "--db", str(db), "--inbox", str(inbox), "--reports", str(reports)]
+        main,
+        [
+            *["--config", _config(tmp_path), "run", "--db", str(db)],
+            *["--inbox", str(inbox), "--reports", str(reports)],
+        ],
     )
 
     assert result.exit_code == 1, result.output
@@ -67,7 +78,7 @@ def test_a_run_with_files_that_fail_loads_the_rest_reports_and_then_fails(harnes
     [(command, outcome, files_loaded, detail)] = _rows(
         db, "select command, outcome, files_loaded, detail from pipeline_runs"
     )
-    assert (command, outcome, files_loaded) == ("run", "partial", 3)
+    assert (command, outcome, files_loaded) == ("run", "partial", 5)  # 2 generated, 3 cards
     assert "2 file(s) failed to load" in detail
     assert "empty.csv" in detail and "binary.csv" in detail
     assert _rows(db, "select count(*) > 0 from message_facts") == [(True,)]
@@ -79,7 +90,11 @@ def test_the_flow_run_ends_failed_naming_the_files_under_its_own_id(harness, tmp
     db = tmp_path / "warehouse.duckdb"
 
     state = nightly(
-        db=str(db), inbox_dir=str(inbox), reports_dir=str(tmp_path / "r"), return_state=True
+        db=str(db),
+        inbox_dir=str(inbox),
+        reports_dir=str(tmp_path / "r"),
+        config=_config(tmp_path),
+        return_state=True,
     )
 
     assert state.is_failed()
@@ -96,7 +111,11 @@ def test_a_clean_run_is_recorded_under_its_flow_run_id(harness, tmp_path):
     db = tmp_path / "warehouse.duckdb"
 
     state = nightly(
-        db=str(db), inbox_dir=str(inbox), reports_dir=str(tmp_path / "r"), return_state=True
+        db=str(db),
+        inbox_dir=str(inbox),
+        reports_dir=str(tmp_path / "r"),
+        config=_config(tmp_path),
+        return_state=True,
     )
 
     assert state.is_completed()
@@ -108,7 +127,9 @@ def test_a_missing_inbox_is_an_error_saying_what_to_do(harness, tmp_path):
     db = tmp_path / "warehouse.duckdb"
     missing = tmp_path / "inbx"
 
-    result = CliRunner().invoke(main, ["run", "--db", str(db), "--inbox", str(missing)])
+    result = CliRunner().invoke(
+        main, ["--config", _config(tmp_path), "run", "--db", str(db), "--inbox", str(missing)]
+    )
 
     assert result.exit_code == 1
     assert f"the inbox {missing} does not exist" in result.output
@@ -121,8 +142,11 @@ def test_a_run_with_nothing_to_load_needs_an_existing_warehouse(harness, tmp_pat
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     db = tmp_path / "typo" / "warehouse.duckdb"
+    config = _config(tmp_path, rate_cards=inbox)
 
-    result = CliRunner().invoke(main, ["run", "--db", str(db), "--inbox", str(inbox)])
+    result = CliRunner().invoke(
+        main, ["--config", config, "run", "--db", str(db), "--inbox", str(inbox)]
+    )
 
     assert result.exit_code == 1
     assert f"no warehouse at {db}" in result.output
