@@ -5,11 +5,8 @@ writes the file analysts open: it works on a private copy beside it (`<name>.wor
 an exclusive lock, and when a command succeeds it publishes a finished copy of the whole
 warehouse by atomic rename. Readers keep the file they opened; new readers see the new one.
 
-The published file is the truth. Beside the working copy a marker (`<name>.work.duckdb.source`)
-records which published file it was made from or last published as (inode, size and
-modification time, or "absent"). A working copy whose marker no longer matches the published
-file (deleted, replaced, restored from a backup) is discarded and made again from the
-published file, or from nothing.
+The published file is the truth: a working copy that no longer matches it (deleted, replaced,
+restored from a backup) is discarded and made again (analytics.working_copy).
 """
 
 from __future__ import annotations
@@ -29,6 +26,7 @@ from typing import Any
 
 import duckdb
 
+from analytics import working_copy
 from analytics.config import Settings
 
 # The published copy is written in this storage format so that the pinned duckdb-cli can read it.
@@ -232,48 +230,6 @@ def _tell_terminal(message: str) -> None:
         print(message, file=sys.stderr)
 
 
-def published_identity(path: Path) -> str:
-    """Which file is at `path` now: its inode, size and modification time, or "absent"."""
-    try:
-        stat = path.stat()
-    except FileNotFoundError:
-        return "absent"
-    return f"inode {stat.st_ino} size {stat.st_size} mtime_ns {stat.st_mtime_ns}"
-
-
-def _record_source(paths: WarehousePaths) -> None:
-    """Note which published file the working copy now matches (written whole or not at all)."""
-    pending = paths.source.with_name(f"{paths.source.name}.new")
-    pending.write_text(published_identity(paths.published) + "\n", encoding="utf-8")
-    os.replace(pending, paths.source)
-
-
-def _recorded_source(paths: WarehousePaths) -> str | None:
-    try:
-        return paths.source.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        return None
-
-
-def _discard_stale_work(paths: WarehousePaths, notify: Callable[[str], None]) -> None:
-    """Drop a working copy made from another published file than the one there now."""
-    if not paths.work.exists():
-        return
-    now = published_identity(paths.published)
-    if _recorded_source(paths) == now:
-        return
-    for path in paths.work_files:
-        path.unlink(missing_ok=True)
-    paths.source.unlink(missing_ok=True)
-    notify(
-        f"discarded the working copy {paths.work}: it no longer matches the published "
-        f"warehouse {paths.published} ("
-        + ("deleted" if now == "absent" else "replaced or restored")
-        + "); starting again from "
-        + ("nothing" if now == "absent" else "the published file")
-    )
-
-
 def _copy_published_to_work(paths: WarehousePaths) -> None:
     """A fresh working copy of the published warehouse, appearing whole or not at all.
 
@@ -293,12 +249,12 @@ def _open_work_file(
     paths: WarehousePaths, settings: Settings, notify: Callable[[str], None]
 ) -> duckdb.DuckDBPyConnection:
     paths.work.parent.mkdir(parents=True, exist_ok=True)
-    _discard_stale_work(paths, notify)
+    working_copy.discard_if_stale(paths, notify)
     if not paths.work.exists():
         # The working copy is private and can be rebuilt from the last published state.
         if paths.published.exists():
             _copy_published_to_work(paths)
-        _record_source(paths)
+        working_copy.record_source(paths)
     try:
         return connect_file(paths.work, settings)
     except duckdb.Error as error:
@@ -327,7 +283,7 @@ def publish(con: duckdb.DuckDBPyConnection, paths: WarehousePaths) -> None:
         os.replace(target, paths.published)
         # Killed before this line, the next command finds the marker stale and copies the
         # published file again: the same content, so nothing is lost.
-        _record_source(paths)
+        working_copy.record_source(paths)
     except OSError as error:
         target.unlink(missing_ok=True)
         _raise_disk_full(error, paths, where=target)
