@@ -45,8 +45,10 @@ conversation_pricing as (
             else true
         end as conversation_billable,
         -- per_message_2025; from 2026-10-01 (per_message_2026_10) utility templates are charged
-        -- inside the window too. Service messages stay free: the generator's traffic keeps
-        -- within the monthly free tier of service messages.
+        -- inside the window too. Service messages stay free here: the generator does not count
+        -- the monthly free tier of service messages, so from October 2026 Meta's verdict on a
+        -- service message beyond it disagrees with the estimate (the demo shows such
+        -- disagreements late in each month).
         case
             when free_entry_point then 'free_entry_point'
             when type = 'template' and (
