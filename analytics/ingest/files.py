@@ -11,7 +11,15 @@ from pathlib import Path
 
 from analytics.ingest.context import IngestError
 
-KINDS = ("message_log", "webhook", "opt_in_ledger", "rate_card")
+KINDS = (
+    "message_log",
+    "webhook",
+    "opt_in_ledger",
+    "rate_card",
+    "pricing_analytics",
+    "conversation_analytics",
+    "message_templates",
+)
 # Inside a folder only these are taken; a file named on its own is always taken.
 DATA_SUFFIXES = (".csv", ".parquet", ".json", ".jsonl", ".ndjson")
 _HEAD_BYTES = 65536
@@ -56,7 +64,7 @@ def quoted(identifier: str) -> str:
 
 
 def detect_kind(path: Path) -> str:
-    """What a file holds, from its content: message_log, webhook, opt_in_ledger or rate_card."""
+    """What a file holds, from its content: one of KINDS."""
     with path.open("rb") as handle:
         head = handle.read(_HEAD_BYTES)
     if not head.strip():
@@ -68,6 +76,8 @@ def detect_kind(path: Path) -> str:
         compact = re.sub(r"\s", "", text)
         if '"entry":' in compact and ('"changes":' in compact or '"object":' in compact):
             return "webhook"
+        if graph_api := graph_api_kind(compact):
+            return graph_api
         return "message_log"
     header = {normalized(name) for name in csv_header(path)[1]}
     if {"effectivefrom", "rate"} <= header:
@@ -75,6 +85,19 @@ def detect_kind(path: Path) -> str:
     if "event" in header and "direction" not in header:
         return "opt_in_ledger"
     return "message_log"
+
+
+def graph_api_kind(compact: str) -> str | None:
+    """The Graph API response a JSON file's first bytes (whitespace removed) show, if any."""
+    for field in ("pricing_analytics", "conversation_analytics"):
+        if f'"{field}":{{' in compact:
+            return field
+    if '"message_templates":{' in compact or (
+        '"data":[{' in compact
+        and all(f'"{key}":' in compact for key in ("name", "language", "category", "id"))
+    ):
+        return "message_templates"
+    return None
 
 
 def csv_header(path: Path) -> tuple[str, list[str]]:

@@ -12,6 +12,7 @@ from analytics.config import Settings
 from analytics.db import sql_text
 from analytics.ingest.context import IngestError, LoadContext
 from analytics.ingest.files import KINDS, detect_kind, discover_files, file_format, file_sha256
+from analytics.ingest.graph_api import load_analytics
 from analytics.ingest.ledgers import load_ledger
 from analytics.ingest.load_log import (
     FileLoad,
@@ -23,6 +24,7 @@ from analytics.ingest.load_log import (
 from analytics.ingest.message_logs import RepeatedMessages, insert_message_log, load_message_log
 from analytics.ingest.rate_cards import load_rate_card
 from analytics.ingest.staging import Staging, read_error
+from analytics.ingest.templates import load_message_templates
 from analytics.ingest.webhooks import load_webhooks
 
 Loader = Callable[[LoadContext], None]
@@ -32,6 +34,10 @@ LOADERS: dict[str, Loader] = {
     "webhook": load_webhooks,
     "opt_in_ledger": load_ledger,
     "rate_card": load_rate_card,
+    # Meta's own figures and template catalogue (issue 15)
+    "pricing_analytics": load_analytics,
+    "conversation_analytics": load_analytics,
+    "message_templates": load_message_templates,
 }
 # One-pass loaders tried first; they raise RepeatedMessages when the file needs merging.
 FAST_LOADERS: dict[str, Loader] = {"message_log": insert_message_log}

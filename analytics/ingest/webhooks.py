@@ -9,6 +9,7 @@ from analytics.ingest.files import is_json_lines, quoted
 from analytics.ingest.ledgers import merge_ledger
 from analytics.ingest.message_logs import WEBHOOK_ONLY_COLUMNS, merge_messages, parse_messages
 from analytics.ingest.staging import quarantine
+from analytics.ingest.templates import load_template_category_updates
 
 # The events of `webhook_events` whose parsed rows (line = event_id) are bad, as quarantine rows.
 _BAD_EVENTS = (
@@ -110,3 +111,4 @@ def load_webhooks(ctx: LoadContext) -> None:
     quarantine(ctx, _BAD_EVENTS.format(parsed="parsed_messages"))
     merge_messages(ctx)
     merge_ledger(ctx, _BAD_EVENTS.format(parsed="parsed_ledger"))
+    load_template_category_updates(ctx)  # the changes of field template_category_update
