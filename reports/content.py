@@ -13,7 +13,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from analytics.pricing import REGIMES
-from reports import figures
+from reports import figures, meta_figures
 from reports.formatting import (
     CATEGORY_LABELS,
     category_label,
@@ -124,6 +124,7 @@ class ReportContent:
     reconciliation: dict[str, Any]
     data_quality: dict[str, Any]
     charts: list[Chart] = field(default_factory=list)
+    meta_figures: dict[str, Any] = field(default_factory=dict)
 
 
 def _change(
@@ -544,6 +545,7 @@ def report_content(period: Period, aggregates: ReportAggregates) -> ReportConten
         regimes=regimes,
         reconciliation=_reconciliation(period, aggregates),
         data_quality=_data_quality(period, aggregates),
+        meta_figures=meta_figures.section(period.key, period.kind, aggregates.meta_figures),
     )
     content.charts = [
         chart
@@ -567,4 +569,7 @@ def index_row(period: Period, aggregates: ReportAggregates) -> dict[str, Any]:
         "chargeable_messages": headline.get("chargeable_messages", 0),
         "costs": aggregates.cost_by_currency.get(period.key, []),
         "cost_unknown_messages": headline.get("cost_unknown_messages", 0),
+        "meta_cost_difference": meta_figures.index_difference(
+            period.key, period.kind, aggregates.meta_figures
+        ),
     }
