@@ -74,7 +74,8 @@ coverage_spans as (
         charge_unit,
         case when granularity = 'monthly' then 'monthly' else 'daily' end as granularity,
         timezone('UTC', min(period_start))::date as first_day,
-        timezone('UTC', max(period_end))::date as end_day
+        -- the day of the last instant covered (a period ends where the next begins)
+        timezone('UTC', max(period_end) - interval 1 second)::date as last_day
     from meta_points
     group by charge_unit, source_file, 2
 ),
@@ -84,7 +85,7 @@ covered_days as (
     select charge_unit, day, min(granularity) as granularity  -- 'daily' < 'monthly'
     from (
         select charge_unit, granularity, unnest(
-            generate_series(first_day, end_day - 1, interval 1 day)
+            generate_series(first_day, last_day, interval 1 day)
         )::date as day
         from coverage_spans
     )
