@@ -505,3 +505,56 @@ def test_the_monthly_section_totals_the_month_and_says_what_each_difference_like
     assert section["differences"][0]["country"] == "IN"
     assert meta_figures.index_difference("2026-05", "month", found) == "+$0.1258"
     assert meta_figures.section("2026-05-04", "day", found)["shown"] is False
+
+
+def test_the_messages_behind_a_differing_cell_can_be_listed_with_metas_verdict(warehouse):
+    t = utc(2026, 5, 4, 9)
+    given(
+        warehouse,
+        [
+            fact(
+                "in-window",
+                NL,
+                t,
+                "utility",
+                0,
+                reason="inside_customer_service_window",
+                meta=("utility", "regular"),
+            ),
+            fact(
+                "agreed",
+                NL,
+                t,
+                "utility",
+                0,
+                reason="inside_customer_service_window",
+                meta=("utility", "free_customer_service"),
+            ),
+            fact("no-webhook", NL, t, "utility", 0, reason="inside_customer_service_window"),
+        ],
+        [
+            meta_point(MAY_4, "NL", "utility", "regular", 1, 0.02),
+            meta_point(MAY_4, "NL", "utility", "free_customer_service", 2, 0),
+        ],
+    )
+    materialize(warehouse, Step("cost_reconciliation_messages", "view", scope="account"))
+    assert fetch_all(
+        warehouse,
+        "select message_id, estimated_category, estimated_type, meta_category, meta_type, "
+        "meta_pricing_known, same_cell from cost_reconciliation_messages "
+        "where day = '2026-05-04' and business_number = ? and country = 'NL' "
+        "and 'utility' in (estimated_category, meta_category) order by message_id",
+        [BUSINESS],
+    ) == [
+        (
+            "agreed",
+            "utility",
+            "free_customer_service",
+            "utility",
+            "free_customer_service",
+            True,
+            True,
+        ),
+        ("in-window", "utility", "free_customer_service", "utility", "regular", True, False),
+        ("no-webhook", "utility", "free_customer_service", None, None, False, None),
+    ]
