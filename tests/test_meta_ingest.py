@@ -295,3 +295,31 @@ def test_any_export_accounts_for_every_point_and_loads_once(tmp_path_factory, se
     assert again.loaded == 0 and adds_up(again)
     assert fetch_value(con, "select count(*) from meta_pricing_analytics") == stored
     con.close()
+
+
+def test_carewindow_ingest_takes_the_graph_api_folder_as_it_is(tmp_path):
+    from click.testing import CliRunner
+
+    from flows.cli import main
+
+    db = tmp_path / "warehouse.duckdb"
+    runner = CliRunner()
+    result = runner.invoke(main, ["ingest", str(SAMPLES), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert "pricing_analytics, loaded, 16 read, 16 loaded" in result.output
+    assert "conversation_analytics, loaded, 10 read, 10 loaded" in result.output
+    again = runner.invoke(main, ["ingest", str(SAMPLES), "--db", str(db)])
+    assert again.exit_code == 0 and "3 already loaded" in again.output
+    forced = runner.invoke(
+        main,
+        [
+            "ingest",
+            str(SAMPLES / "pricing_analytics_example.json"),
+            "--kind",
+            "conversation_analytics",
+            "--db",
+            str(tmp_path / "other.duckdb"),
+        ],
+    )
+    assert forced.exit_code == 0
+    assert "1 quarantined" in forced.output  # the page is not a conversation_analytics response
