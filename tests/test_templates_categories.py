@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from rows import insert_messages, template
+
 from analytics.db import fetch_all
 from analytics.rebuild import materialize, write_rebuild_parameters
 from analytics.steps import Step
-from tests.rows import insert_messages, template
 
 
 def utc(*parts: int) -> datetime:
