@@ -71,7 +71,10 @@ class Settings:
     rate_cards: str = "data/rate_cards"
     column_aliases: dict[str, list[str]] = field(default_factory=lambda: dict(DEFAULT_ALIASES))
     business_time_zone: str = "UTC"
-    per_message_2026_10_enabled: bool = False
+    # The billing currency: only rate cards in it price messages (cards in others are stored).
+    business_currency: str = "USD"
+    # per_message_2026_10 is in force from 2026-10-01 (Meta, 2026-07-01); false switches it off
+    per_message_2026_10_enabled: bool = True
     free_conversations_per_month: int = 1000
     free_service_messages_per_month: int = 1000
     reports_out: str = "data/reports"
@@ -102,6 +105,7 @@ _FILE_KEYS = {
     ("inputs", "rate_cards"): "rate_cards",
     ("inputs", "column_aliases"): "column_aliases",
     ("business", "time_zone"): "business_time_zone",
+    ("business", "currency"): "business_currency",
     ("business", "per_message_2026_10_enabled"): "per_message_2026_10_enabled",
     ("business", "free_conversations_per_month"): "free_conversations_per_month",
     ("business", "free_service_messages_per_month"): "free_service_messages_per_month",
@@ -113,6 +117,14 @@ _FILE_KEYS = {
     ("rebuild", "cluster"): "rebuild_cluster",
 }
 _FIELD_TO_KEY = {name: f"{section}.{key}" for (section, key), name in _FILE_KEYS.items()}
+_KEY_TO_FIELD = {key: name for name, key in _FIELD_TO_KEY.items()}
+
+
+def setting_value(settings: Settings, key: str) -> object:
+    """The value of a setting named as in the configuration file ('business.currency')."""
+    if key not in _KEY_TO_FIELD:
+        raise ConfigError(f"unknown setting '{key}'; known: {', '.join(sorted(_KEY_TO_FIELD))}")
+    return getattr(settings, _KEY_TO_FIELD[key])
 
 
 def load_settings(config_path: str | os.PathLike | None = None) -> Settings:
@@ -271,6 +283,12 @@ def validated(settings: Settings) -> Settings:
         raise ConfigError(
             f"warehouse.max_temp_directory_size = {settings.max_temp_directory_size!r} must be "
             "empty (DuckDB's default: 90% of the free disk) or look like '50GB' or '512MiB'"
+        )
+    currency = settings.business_currency
+    if not isinstance(currency, str) or not re.fullmatch(r"[A-Z]{3}", currency):
+        raise ConfigError(
+            f"business.currency = {currency!r} must be a three-letter ISO currency code in "
+            "capitals, such as 'USD', 'EUR' or 'INR' (the currency of your rate cards)"
         )
     problem = cron_problem(settings.schedule_cron)
     if problem:

@@ -28,3 +28,23 @@ def inbox_files(inbox: Path) -> list[Path]:
             continue
         found.append(target)
     return found
+
+
+def input_files(inbox: Path, rate_cards: Path | None = None) -> list[Path]:
+    """The inbox's data files, then those of the rate-card folder (inputs.rate_cards), each once.
+
+    The rate-card folder is read like the inbox: Meta's cards and canonical ones dropped there
+    are loaded by the nightly run (a card already loaded is not read again).
+    """
+    found = inbox_files(inbox)
+    if rate_cards is None:
+        return found
+    if not rate_cards.is_dir():
+        print(
+            f"no rate-card folder {rate_cards}: no rate card loaded from it; create it or set "
+            "inputs.rate_cards in carewindow.toml",
+            file=sys.stderr,
+        )
+        return found
+    seen = set(found)
+    return found + [path for path in inbox_files(rate_cards) if path not in seen]

@@ -1,81 +1,130 @@
-"""Meta's pricing markets by calling-code prefix, built once from `phonenumbers` metadata."""
+"""Meta's pricing markets by calling-code prefix and date, from analytics/data/markets.toml.
+
+The data file says which market each region (ISO code, as `phonenumbers` names it) is priced
+in and since when; this module turns it into calling-code prefixes with validity dates and
+writes them to the public table `markets` (prefix, market, valid_from, valid_to) for the
+pricing SQL, which gives each message the market of its customer's prefix on its send date.
+"""
 
 from __future__ import annotations
 
 import functools
 import re
+import tomllib
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
 
+import duckdb
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata
 
-# Meta's rate cards name a handful of countries on their own and group the rest. Regions not
-# listed here are priced at the "Other" rate. Source: Meta's rate-card market mapping
-# (developers.facebook.com/docs/whatsapp/pricing, "markets"), as published in 2024-2025;
-# Zimbabwe moved from Other to Rest of Africa on 2025-10-01 (kept in Other here, see README).
-SINGLE_COUNTRY_MARKETS = {
-    "AR": "Argentina",
-    "BR": "Brazil",
-    "CL": "Chile",
-    "CO": "Colombia",
-    "EG": "Egypt",
-    "FR": "France",
-    "DE": "Germany",
-    "IN": "India",
-    "ID": "Indonesia",
-    "IL": "Israel",
-    "IT": "Italy",
-    "MY": "Malaysia",
-    "MX": "Mexico",
-    "NL": "Netherlands",
-    "NG": "Nigeria",
-    "PK": "Pakistan",
-    "PE": "Peru",
-    "RU": "Russia",
-    "SA": "Saudi Arabia",
-    "ZA": "South Africa",
-    "ES": "Spain",
-    "TR": "Turkey",
-    "AE": "United Arab Emirates",
-    "GB": "United Kingdom",
-}
-GROUPED_MARKETS = {
-    "North America": "US CA",
-    "Rest of Latin America": "BO CR DO EC SV GT HT HN JM NI PA PY PR UY VE",
-    "Rest of Western Europe": "AT BE DK FI IE NO PT SE CH",
-    "Rest of Central & Eastern Europe": (
-        "AL AM AZ BY BG HR CZ GE GR HU LV LT MD MK PL RO RS SK SI UA"
-    ),
-    "Rest of Asia Pacific": ("AF AU BD KH CN HK JP LA MN NP NZ PG PH SG LK TW TJ TH TM UZ VN"),
-    "Rest of Middle East": "BH IQ JO KW LB OM QA YE",
-    "Rest of Africa": (
-        "DZ AO BJ BW BF BI CM TD CG ER ET GA GM GH GW CI KE LS LR LY MG MW ML MR MA MZ NA NE "
-        "RW SN SL SO SS SD SZ TZ TG TN UG ZM"
-    ),
-}
-OTHER = "Other"
-MARKET_BY_REGION = {
-    **SINGLE_COUNTRY_MARKETS,
-    **{region: market for market, regions in GROUPED_MARKETS.items() for region in regions.split()},
-}
+from analytics.db import sql_text
+
+MARKETS_FILE = Path(__file__).parent / "data" / "markets.toml"
+# The first valid_from of every prefix: before any recorded move, as far back as carewindow
+# prices (the regime calendar starts there too).
+ALWAYS = date(1, 1, 1)
 NORTH_AMERICAN_NUMBERING_PLAN = 1
 AREA_CODES = range(200, 1000)
+KNOWN_REGIONS = frozenset(
+    region for regions in COUNTRY_CODE_TO_REGION_CODE.values() for region in regions
+)
 
 
-def market_for_region(region: str) -> str:
-    """Meta's market for an ISO region code ('001' = non-geographic numbers: Other)."""
-    return MARKET_BY_REGION.get(region, OTHER)
+class MarketsFileError(ValueError):
+    """The markets data file is wrong; the message names the file and the entry."""
+
+
+@dataclass(frozen=True)
+class MarketPeriod:
+    """One row of `markets`: the prefix is priced in `market` from valid_from until valid_to
+    (the first day it no longer is; None = still valid)."""
+
+    prefix: str
+    market: str
+    valid_from: date
+    valid_to: date | None
+    region: str
+    source: str
+
+
+@dataclass(frozen=True)
+class _RegionPeriod:
+    market: str
+    valid_from: date
+    valid_to: date | None
+    source: str
+
+
+def _fail(path: Path, what: str) -> MarketsFileError:
+    return MarketsFileError(f"{path}: {what}; fix the file (see the comments at its top)")
+
+
+def _regions(path: Path, where: str, regions: object) -> list[str]:
+    if not isinstance(regions, list) or not all(isinstance(r, str) for r in regions):
+        raise _fail(path, f"{where}: regions must be a list of ISO region codes")
+    unknown = sorted(set(regions) - KNOWN_REGIONS)
+    if unknown:
+        raise _fail(path, f"{where}: {', '.join(unknown)} is not a region phonenumbers knows")
+    return regions
+
+
+def region_periods(path: Path = MARKETS_FILE) -> dict[str, tuple[_RegionPeriod, ...]]:
+    """Every known region's markets over time, contiguous from ALWAYS (the last open-ended)."""
+    return _region_periods(Path(path))
 
 
 @functools.cache
-def market_prefixes() -> tuple[tuple[str, str], ...]:
-    """(digits prefix, market) pairs: every calling code, plus +1 area codes outside US/Canada.
+def _region_periods(path: Path) -> dict[str, tuple[_RegionPeriod, ...]]:
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise _fail(path, f"cannot be read ({error})") from error
+    other = document.get("other", "Other")
+    base = document.get("base", {})
+    base_source = base.get("source", "")
+    markets_of: dict[str, str] = {}
+    for market, regions in base.get("markets", {}).items():
+        for region in _regions(path, f"base market {market!r}", regions):
+            if region in markets_of:
+                raise _fail(
+                    path, f"{region} is in both {markets_of[region]!r} and {market!r} in [base]"
+                )
+            markets_of[region] = market
+    periods = {
+        region: [_RegionPeriod(markets_of.get(region, other), ALWAYS, None, base_source)]
+        for region in KNOWN_REGIONS
+    }
+    moves = document.get("moves", [])
+    for number, move in enumerate(moves, start=1):
+        where = f"move {number} ({move.get('market', '?')!r})"
+        start = move.get("from")
+        if not isinstance(start, date) or not move.get("market") or not move.get("source"):
+            raise _fail(path, f"{where}: needs regions, market, from (a date) and source")
+        if number > 1 and start < moves[number - 2]["from"]:
+            raise _fail(path, f"{where}: moves must be in date order")
+        for region in _regions(path, where, move.get("regions")):
+            last = periods[region][-1]
+            if start <= last.valid_from:
+                raise _fail(path, f"{where}: {region} already moved on {last.valid_from}")
+            if last.market == move["market"]:
+                raise _fail(path, f"{where}: {region} is already in {move['market']!r}")
+            periods[region][-1] = _RegionPeriod(last.market, last.valid_from, start, last.source)
+            periods[region].append(_RegionPeriod(move["market"], start, None, move["source"]))
+    return {region: tuple(history) for region, history in periods.items()}
 
-    Meta prices by calling code, so a code shared by several regions (+7, +44) takes the market
-    of its main region; only +1 is split further, by area code (1-787 Puerto Rico is Rest of
-    Latin America, 1-212 New York stays North America).
+
+def _prefix_regions() -> dict[str, str]:
+    """digits prefix -> the region it is priced as.
+
+    Meta prices by calling code, so a code shared by several regions (+7, +44) takes its main
+    region; only +1 is split further, by area code (1-787 Puerto Rico is Rest of Latin
+    America; 1-212 New York needs no entry of its own and stays North America with +1).
     """
-    prefixes: dict[str, str] = {}
-    for calling_code, regions in COUNTRY_CODE_TO_REGION_CODE.items():
-        prefixes[str(calling_code)] = market_for_region(regions[0])
+    prefixes = {
+        str(calling_code): regions[0]
+        for calling_code, regions in COUNTRY_CODE_TO_REGION_CODE.items()
+    }
     for region in COUNTRY_CODE_TO_REGION_CODE[NORTH_AMERICAN_NUMBERING_PLAN]:
         leading_digits = PhoneMetadata.metadata_for_region(region).leading_digits
         if not leading_digits:
@@ -83,5 +132,48 @@ def market_prefixes() -> tuple[tuple[str, str], ...]:
         pattern = re.compile(leading_digits)
         for area_code in AREA_CODES:
             if pattern.fullmatch(str(area_code)):
-                prefixes[f"{NORTH_AMERICAN_NUMBERING_PLAN}{area_code}"] = market_for_region(region)
-    return tuple(sorted(prefixes.items()))
+                prefixes[f"{NORTH_AMERICAN_NUMBERING_PLAN}{area_code}"] = region
+    return prefixes
+
+
+def market_periods(path: Path = MARKETS_FILE) -> tuple[MarketPeriod, ...]:
+    """The rows of `markets`, by prefix and date."""
+    periods = region_periods(path)
+    return tuple(
+        MarketPeriod(prefix, p.market, p.valid_from, p.valid_to, region, p.source)
+        for prefix, region in sorted(_prefix_regions().items())
+        for p in periods[region]
+    )
+
+
+def markets_on(day: date, path: Path = MARKETS_FILE) -> dict[str, str]:
+    """prefix -> market in force on `day`."""
+    return {
+        p.prefix: p.market
+        for p in market_periods(path)
+        if p.valid_from <= day and (p.valid_to is None or day < p.valid_to)
+    }
+
+
+def market_names(path: Path = MARKETS_FILE) -> set[str]:
+    """Every market some prefix maps to at some date."""
+    return {p.market for p in market_periods(path)}
+
+
+def write_markets_table(con: duckdb.DuckDBPyConnection) -> None:
+    """(Re)write the public table `markets` from the data file, in the caller's transaction."""
+    rows = market_periods()
+    con.execute(sql_text("markets"))
+    # One statement with bound lists: a row-by-row executemany is slow in DuckDB.
+    con.execute(
+        "insert into markets select unnest($prefix), unnest($market), unnest($valid_from), "
+        "unnest($valid_to), unnest($region), unnest($source)",
+        {
+            "prefix": [r.prefix for r in rows],
+            "market": [r.market for r in rows],
+            "valid_from": [r.valid_from for r in rows],
+            "valid_to": [r.valid_to for r in rows],
+            "region": [r.region for r in rows],
+            "source": [r.source for r in rows],
+        },
+    )

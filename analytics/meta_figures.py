@@ -23,8 +23,11 @@ NON_GEOGRAPHIC = "001"
 # Leading-digit patterns name at most four digits after the calling code.
 _LONGEST_LEADING_DIGITS = 4
 
-# Run after daily_costs: they read only public tables (message_facts, the meta_* tables).
+# Run after daily_costs: public tables (message_facts, the meta_* tables), and the template
+# categories of int_template_categories.
 RECONCILIATION_STEPS: tuple[Step, ...] = (
+    # the template sends whose log category is not Meta's (from int_template_categories)
+    Step("template_category_differences", "table", scope="account"),
     Step("cost_reconciliation", "table", scope="account"),
     # the messages behind a cell, with Meta's per-message verdict where a status carried it
     Step("cost_reconciliation_messages", "view", scope="account"),

@@ -22,7 +22,7 @@ import duckdb
 
 from analytics import rebuild
 from analytics.config import Settings
-from analytics.db import MEMORY, connect_memory, sql_text
+from analytics.db import MEMORY, connect_memory
 from analytics.rebuild import RebuildResult, materialize, write_rebuild_parameters
 from analytics.steps import Step
 
@@ -116,7 +116,7 @@ def steps_to_export(thread_steps: Sequence[Step], account_steps: Sequence[Step])
     and keeps per-customer lookups (int_market_contacts has one row per customer, repeated in
     each partition the customer has a thread in) out of the union.
     """
-    later_sql = "\n".join(sql_text(step.name) for step in account_steps)
+    later_sql = "\n".join(step.sql for step in account_steps)
     return tuple(
         step.name
         for step in thread_steps

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import duckdb
 
-from analytics import pricing
+from analytics import meta_figures, pricing
 from analytics.config import Settings
-from analytics.db import fetch_value, sql_text
+from analytics.db import fetch_value
 from analytics.steps import Step
 
 # In dependency order. int_* are intermediate (temporary); the rest is the public interface.
@@ -31,13 +31,15 @@ STEPS: tuple[Step, ...] = (
     Step("int_outbound", "temp"),  # windows come from int_inbound_events, not care_windows
     Step("care_windows", "table"),  # counts int_outbound's messages per window
     *pricing.PRICING_STEPS,  # ends with the account-wide free tiers and volume tiers
-    # prices every message from int_pricing_verdicts, which depends on the account's monthly
+    # the regime in force picked from int_billing, which depends on the account's monthly
     # free tiers, so these are account-wide
     Step("message_facts", "table", scope="account"),
+    Step("message_billing", "table", scope="account"),  # every regime, from int_billing
     Step("violations", "view", scope="account"),
     Step("daily_summary", "table", scope="account"),
     Step("daily_costs", "table", scope="account"),  # what reports read instead of every message
-    *pricing.PRICING_REPORT_STEPS,  # message_billing, pricing_reconciliation
+    *pricing.PRICING_REPORT_STEPS,  # pricing_reconciliation
+    *meta_figures.RECONCILIATION_STEPS,  # Meta's own figures beside the estimate (issue 15)
 )
 
 # From this many loaded messages on, intermediate tables go to a scratch database file instead of
@@ -50,6 +52,7 @@ SCRATCH_DATABASE = "rebuild_scratch"
 # Python preparations that write small lookup tables before the SQL steps run.
 PREPARATIONS: tuple[Callable[[duckdb.DuckDBPyConnection, Settings], None], ...] = (
     pricing.prepare_pricing_inputs,
+    meta_figures.write_calling_codes,  # issue 15
 )
 
 
@@ -81,6 +84,7 @@ def write_rebuild_parameters(
             $per_message_2026_10_enabled::boolean as per_message_2026_10_enabled,
             $free_conversations_per_month::bigint as free_conversations_per_month,
             $free_service_messages_per_month::bigint as free_service_messages_per_month,
+            $business_currency::varchar as business_currency,
             $key_offset::bigint as key_offset,
             now() as built_at
         """,
@@ -89,6 +93,7 @@ def write_rebuild_parameters(
             "per_message_2026_10_enabled": settings.per_message_2026_10_enabled,
             "free_conversations_per_month": settings.free_conversations_per_month,
             "free_service_messages_per_month": settings.free_service_messages_per_month,
+            "business_currency": settings.business_currency,
             "key_offset": key_offset,
         },
     )
@@ -99,7 +104,7 @@ def materialize(con: duckdb.DuckDBPyConnection, step: Step, database: str | None
 
     With a database, an intermediate step becomes a table of that (scratch) database.
     """
-    body = sql_text(step.name)
+    body = step.sql
     if step.materialization == "temp" and database is not None:
         con.execute(f"create or replace table {database}.{step.name} as {body}")
     elif step.materialization == "view":
@@ -201,7 +206,7 @@ def check_intermediates_read_no_public_step(steps: Sequence[Step]) -> None:
     for step in steps:
         if step.materialization != "temp":
             continue
-        text = re.sub(r"--[^\n]*", "", sql_text(step.name))  # comments may name anything
+        text = re.sub(r"--[^\n]*", "", step.sql)  # comments may name anything
         read = [name for name in public if re.search(rf"\b{re.escape(name)}\b", text)]
         if read:
             raise ValueError(f"intermediate step {step.name} reads public {', '.join(read)}")
@@ -247,7 +252,7 @@ def process_alive(pid: int) -> bool:
 
 def last_readers(steps: Sequence[Step]) -> dict[str, str]:
     """For each temporary step, the last later step whose SQL reads it (itself if none does)."""
-    texts = {step.name: sql_text(step.name) for step in steps}
+    texts = {step.name: step.sql for step in steps}
     readers: dict[str, str] = {}
     for position, step in enumerate(steps):
         if step.materialization != "temp":

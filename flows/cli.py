@@ -6,7 +6,7 @@ import os
 import shutil
 import sys
 import time
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import click
@@ -100,9 +100,21 @@ def main(ctx: click.Context, config: str | None) -> None:
     type=click.Choice(KINDS),
     help="Treat every file as this kind instead of recognising it from its content.",
 )
+@click.option(
+    "--effective-from",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="First day (YYYY-MM-DD) of the rate cards loaded: overrides the date in a card's title "
+    "line or effective_from column, or supplies one that is missing.",
+)
 @db_option
 @click.pass_context
-def ingest(ctx: click.Context, paths: tuple[Path, ...], kind: str | None, db: str | None) -> None:
+def ingest(
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    kind: str | None,
+    effective_from: datetime | None,
+    db: str | None,
+) -> None:
     """Load message logs, webhooks, ledgers, rate cards and Meta's exports (files or folders).
 
     Each file is recognised from its content and loaded whole or not at all; bad rows go to
@@ -111,6 +123,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], kind: str | None, db: st
     \b
     Example:
         carewindow ingest exports/messages-2025-06.csv webhooks/ --db data/warehouse.duckdb
+        carewindow ingest meta_eur_rates.csv --effective-from 2026-07-01
     """
     import duckdb
 
@@ -129,6 +142,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], kind: str | None, db: st
                 settings,
                 kind,
                 on_file=lambda n, total, path: _progress(f"[{n}/{total}] loading {path}"),
+                effective_from=effective_from.date() if effective_from else None,
             )
             runs.finish_run(
                 con,

@@ -44,9 +44,10 @@ class NightlySummary:
 
 # Tasks get the open warehouse connection, which is not hashable: caching is off for them.
 @task(retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
-def find_inbox_files(inbox_dir: str) -> list[str]:
-    """The data files in the inbox that stay inside it."""
-    return [str(path) for path in inbox.inbox_files(Path(inbox_dir))]
+def find_inbox_files(inbox_dir: str, rate_cards_dir: str | None = None) -> list[str]:
+    """The data files in the inbox and the rate-card folder that stay inside them."""
+    rate_cards = Path(rate_cards_dir) if rate_cards_dir else None
+    return [str(path) for path in inbox.input_files(Path(inbox_dir), rate_cards)]
 
 
 @task(retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
@@ -93,7 +94,7 @@ def nightly(
     with open_for_writing(settings) as con:
         run_id = runs.start_run(con, "run")
         try:
-            files = find_inbox_files(settings.inbox)
+            files = find_inbox_files(settings.inbox, settings.rate_cards)
             loaded = load_files(con, files, settings)
             if settings.rebuild_partitions > 0:
                 # A subflow of its own: its partitions run as tasks on the Dask cluster.

@@ -12,7 +12,6 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from analytics.pricing import REGIMES
 from reports import figures, meta_figures
 from reports.formatting import (
     CATEGORY_LABELS,
@@ -23,7 +22,6 @@ from reports.formatting import (
     number,
     percent,
     plural,
-    regime_label,
     share,
 )
 from reports.masking import business_number_label
@@ -415,7 +413,9 @@ def _regimes(period: Period, aggregates: ReportAggregates) -> dict[str, Any]:
     found = aggregates.regime_comparison.get(period.key, [])
     currency = _primary_currency(found)
     table = []
-    for regime in REGIMES:
+    # the registry's regimes in its order (the query sorts by pricing_regimes.position)
+    labels = {row["regime"]: row["label"] for row in found}
+    for regime in labels:
         rows = [row for row in found if row["regime"] == regime]
         costs = [
             {"currency": row["currency"], "amount": row["estimated_cost"]}
@@ -425,7 +425,7 @@ def _regimes(period: Period, aggregates: ReportAggregates) -> dict[str, Any]:
         table.append(
             {
                 "regime": regime,
-                "label": regime_label(regime),
+                "label": labels[regime],
                 "in_force": sum(row["messages_in_force"] for row in rows) > 0,
                 "chargeable_messages": sum(row["chargeable_messages"] for row in rows),
                 "costs": costs,
@@ -474,7 +474,6 @@ def _reconciliation(period: Period, aggregates: ReportAggregates) -> dict[str, A
             {
                 **row,
                 "business_number_label": business_number_label(row["business_number"]),
-                "regime_label": regime_label(row["regime"]),
                 "what": DISAGREEMENT_LABELS.get(row["disagreement"], row["disagreement"] or ""),
                 "meta_pricing_type": (row["meta_pricing_type"] or "").replace("_", " "),
             }

@@ -7,14 +7,6 @@ from decimal import Decimal
 
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "INR": "₹", "BRL": "R$", "JPY": "¥"}
 
-REGIME_LABELS = {
-    "session_2019": "Per session message (2019 model)",
-    "conversation_2022": "Per conversation (Feb 2022)",
-    "conversation_2023": "Per conversation category (June 2023)",
-    "per_message_2025": "Per template message (July 2025)",
-    "per_message_2026_10": "Per message, October 2026 changes (not confirmed by Meta)",
-}
-
 VIOLATION_LABELS = {
     "session_outside_window": "Free-form message sent outside the 24-hour window",
     "template_without_opt_in": "Template sent outside the window without an opt-in",
@@ -75,10 +67,6 @@ def long_month(month_start: date) -> str:
     return f"{month_start:%B %Y}"
 
 
-def regime_label(regime: str) -> str:
-    return REGIME_LABELS.get(regime, regime)
-
-
 def violation_label(violation: str | None) -> str:
     return VIOLATION_LABELS.get(violation or "", violation or "")
 
@@ -99,7 +87,6 @@ FILTERS = {
     "percent": percent,
     "long_day": long_day,
     "long_month": long_month,
-    "regime_label": regime_label,
     "violation_label": violation_label,
     "category_label": category_label,
     "plural": plural,

@@ -9,15 +9,10 @@ import duckdb
 
 from analytics.config import Settings
 from analytics.rebuild import materialize, write_rebuild_parameters
+from analytics.regimes import regime_names, write_pricing_regimes
 from analytics.steps import Step
 
-REGIMES = (
-    "session_2019",
-    "conversation_2022",
-    "conversation_2023",
-    "per_message_2025",
-    "per_message_2026_10",
-)
+REGIMES = regime_names()
 IN_FORCE = "conversation_2023"  # February and March 2025
 
 NL_LINE = "31201234567"  # business numbers are the company's own and stay whole
@@ -437,15 +432,6 @@ def create_derived_tables(con: duckdb.DuckDBPyConnection) -> None:
         " outbound_messages bigint, opened_by varchar)"
     )
     con.execute("create view violations as select * from message_facts where violation is not null")
-    per_regime = ", ".join(
-        f"(billable_{r}, conversation_id_{r}, estimated_cost_{r}) as {r}" for r in REGIMES
-    )
-    con.execute(
-        "create view message_billing as select * from (unpivot (select message_id, "
-        + ", ".join(f"billable_{r}, conversation_id_{r}, estimated_cost_{r}" for r in REGIMES)
-        + f" from message_facts) on {per_regime} into name regime"
-        " value billable, conversation_id, estimated_cost)"
-    )
     con.execute(
         "create table pricing_reconciliation (message_id varchar, business_number varchar,"
         " contact varchar, sent_at timestamptz, regime varchar, estimated_billable boolean,"
@@ -489,8 +475,29 @@ def build_report_warehouse(con: duckdb.DuckDBPyConnection) -> None:
     )
     con.execute("delete from daily_summary")
     con.execute(f"insert into daily_summary {DAILY_SUMMARY_SQL}")
-    # daily_costs by its own rebuild step, from the facts above (days in UTC)
+    # message_billing and daily_costs by their own rebuild steps, from the facts above (days in
+    # UTC), through the int_billing rows the facts' per-regime verdicts stand for
     write_rebuild_parameters(con, Settings())
+    write_pricing_regimes(con, Settings())
+    con.execute(
+        "create temp table int_billing as "
+        + " union all ".join(
+            f"""select message_id, '{regime}' as regime, regime = '{regime}' as in_force,
+                billable_{regime} as billable,
+                case when billable_{regime} then 'chargeable' else 'inside_customer_service_window'
+                    end as billing_reason,
+                case when billable_{regime} then charge_unit end as charge_unit,
+                conversation_id_{regime} as conversation_id, priced_category,
+                priced_category as rate_category, estimated_cost_{regime} as estimated_cost,
+                case when billable_{regime} then currency end as currency,
+                case when billable_{regime} then 'illustrative example card' end as rate_card,
+                not billable_{regime} or estimated_cost_{regime} is not null as cost_known,
+                timezone('UTC', sent_at)::date as send_date, business_number, market
+            from message_facts"""
+            for regime in REGIMES
+        )
+    )
+    materialize(con, Step("message_billing", "table", scope="account"))
     materialize(con, Step("daily_costs", "table", scope="account"))
     con.executemany(
         "insert into quarantine values (?, ?, ?, ?, ?, ?, timestamptz '2025-03-05 02:00:00+00')",

@@ -8,6 +8,7 @@ from decimal import Decimal
 from rows import at, inbound, insert_messages, insert_opt_ins, opt_in, outbound, template
 
 import analytics.rebuild
+import analytics.steps
 from analytics.db import fetch_all
 from analytics.rebuild import rebuild_warehouse
 from analytics.steps import Step
@@ -284,9 +285,9 @@ def test_daily_summary_adds_up_chargeable_messages_and_cost_from_billing(
             'EUR' as currency
         from int_outbound
     """
-    real_sql_text = analytics.rebuild.sql_text
+    real_sql_text = analytics.steps.sql_text
     monkeypatch.setattr(
-        analytics.rebuild,
+        analytics.steps,
         "sql_text",
         lambda name: facts if name == "message_facts" else real_sql_text(name),
     )

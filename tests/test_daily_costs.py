@@ -46,19 +46,36 @@ def test_daily_costs_add_up_the_facts_per_local_day_market_and_category(con, set
     rows = con.execute(
         """
         select day, business_number, market, priced_category, currency, outbound_messages,
-            chargeable_messages, estimated_cost, cost_unknown_messages,
-            in_force_per_message_2025, chargeable_session_2019, chargeable_conversation_2023
+            chargeable_messages, estimated_cost, cost_unknown_messages, rate_card
         from daily_costs
+        where in_force
         order by day, business_number, priced_category
         """
     ).fetchall()
     sep2, sep3 = date(2025, 9, 2), date(2025, 9, 3)
+    card = "rate card effective 2025-07-01"
     assert rows == [
-        (sep2, "31201234567", "Netherlands", "marketing", "USD", 2, 2, Decimal("0.2"), 0, 2, 2, 1),
-        (sep2, "31201234567", "Netherlands", "service", None, 1, 0, Decimal("0"), 0, 1, 0, 0),
-        # utility opens its own conversation beside the open marketing one (conversation_2023)
-        (sep2, "31201234567", "Netherlands", "utility", None, 1, 0, Decimal("0"), 0, 1, 0, 1),
-        (sep2, OTHER_NUMBER, "Netherlands", "marketing", "USD", 1, 1, Decimal("0.1"), 0, 1, 1, 1),
-        (sep3, "31201234567", "Netherlands", "authentication", None, 1, 1, None, 1, 1, 1, 1),
+        (sep2, "31201234567", "Netherlands", "marketing", "USD", 2, 2, Decimal("0.2"), 0, card),
+        (sep2, "31201234567", "Netherlands", "service", None, 1, 0, Decimal("0"), 0, None),
+        (sep2, "31201234567", "Netherlands", "utility", None, 1, 0, Decimal("0"), 0, None),
+        (sep2, OTHER_NUMBER, "Netherlands", "marketing", "USD", 1, 1, Decimal("0.1"), 0, card),
+        (sep3, "31201234567", "Netherlands", "authentication", None, 1, 1, None, 1, None),
+    ]
+    # every regime prices the same messages: one set of rows each, the in-force one marked
+    per_regime = con.execute(
+        """
+        select regime, bool_or(in_force), sum(outbound_messages), sum(chargeable_messages)
+        from daily_costs
+        group by regime
+        order by regime
+        """
+    ).fetchall()
+    assert per_regime == [
+        ("conversation_2022", False, 6, 3),
+        # utility opens its own conversation beside the open marketing one
+        ("conversation_2023", False, 6, 4),
+        ("per_message_2025", True, 6, 4),
+        ("per_message_2026_10", False, 6, 5),
+        ("session_2019", False, 6, 4),
     ]
     assert run_check(con, "daily_costs_add_up_to_message_facts") is None

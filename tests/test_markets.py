@@ -1,13 +1,29 @@
-"""Markets from calling codes (SPEC 1.5): the prefix table and the longest-prefix join in SQL."""
+"""Dated markets (SPEC 1.5): the data file, the public table `markets`, and every message taking
+the market of its customer's prefix on its send date, on both sides of each move."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import csv
+from datetime import UTC, date, datetime
+from pathlib import Path
 
-from rows import template
+import pytest
+from rows import insert_messages, template
 from test_pricing_fixtures import price
 
-from analytics.markets import market_prefixes
+from analytics.db import fetch_all
+from analytics.markets import (
+    ALWAYS,
+    MarketsFileError,
+    market_names,
+    market_periods,
+    markets_on,
+    region_periods,
+    write_markets_table,
+)
+from analytics.rebuild import rebuild_warehouse
+
+META_RATES = Path(__file__).parent / "samples" / "meta_rate_cards" / "meta_usd_rates_2026-04-01.csv"
 
 CASES = {
     "31612345678": "Netherlands",
@@ -28,23 +44,116 @@ CASES = {
     "34612345678": "Spain",
     "5491112345678": "Argentina",
     "3212345678": "Rest of Western Europe",  # Belgium
-    "48512345678": "Rest of Central & Eastern Europe",  # Poland
+    "48512345678": "Rest of Central & Eastern Europe",  # Poland, before 2026-07-01
     "254712345678": "Rest of Africa",  # Kenya
-    "97412345678": "Rest of Middle East",  # Qatar
-    "6591234567": "Rest of Asia Pacific",  # Singapore
+    "97412345678": "Rest of Middle East",  # Qatar, before 2026-07-01
+    "6591234567": "Rest of Asia Pacific",  # Singapore, before 2026-07-01
     "79161234567": "Russia",
     "3541234567": "Other",  # Iceland
+    "263771234567": "Other",  # Zimbabwe, before 2025-10-01
 }
+
+# (customer, market the day before the move, market from the move on, the move's first day)
+MOVES = [
+    ("263771234567", "Other", "Rest of Africa", date(2025, 10, 1)),  # Zimbabwe
+    ("85291234567", "Rest of Asia Pacific", "Hong Kong", date(2026, 7, 1)),
+    ("36201234567", "Rest of Central & Eastern Europe", "Hungary", date(2026, 7, 1)),
+    ("48512345678", "Rest of Central & Eastern Europe", "Poland", date(2026, 7, 1)),
+    ("97433123456", "Rest of Middle East", "Qatar", date(2026, 7, 1)),
+    ("40721234567", "Rest of Central & Eastern Europe", "Romania", date(2026, 7, 1)),
+    ("6591234567", "Rest of Asia Pacific", "Singapore", date(2026, 7, 1)),
+]
+
+
+def noon(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, 12, 0, tzinfo=UTC)
+
+
+def meta_card_markets() -> set[str]:
+    """The Market column of Meta's rates file, read here with the csv module on its own."""
+    with META_RATES.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    header = next(index for index, row in enumerate(rows) if row[:2] == ["Market", "Currency"])
+    return {row[0] for row in rows[header + 1 :] if row and row[0]}
 
 
 def test_the_prefix_table_has_calling_codes_and_area_codes_outside_us_and_canada():
-    prefixes = dict(market_prefixes())
+    prefixes = markets_on(date(2025, 9, 1))
     assert prefixes["1"] == "North America"
     assert prefixes["1787"] == "Rest of Latin America"
     assert prefixes["1939"] == "Rest of Latin America"
     assert "1212" not in prefixes  # New York needs no entry of its own
     assert prefixes["31"] == "Netherlands"
     assert prefixes["44"] == "United Kingdom"
+
+
+def test_every_prefix_has_one_market_on_every_date_from_always():
+    by_prefix: dict[str, list] = {}
+    for period in market_periods():
+        by_prefix.setdefault(period.prefix, []).append(period)
+    for prefix, periods in by_prefix.items():
+        assert periods[0].valid_from == ALWAYS, prefix
+        assert periods[-1].valid_to is None, prefix
+        for before, after in zip(periods, periods[1:], strict=False):
+            assert before.valid_to == after.valid_from, prefix  # no gap, no overlap
+            assert before.market != after.market, prefix
+    # only the recorded moves split a prefix
+    assert {p: len(v) for p, v in by_prefix.items() if len(v) > 1} == {
+        "263": 2,
+        "852": 2,
+        "36": 2,
+        "48": 2,
+        "974": 2,
+        "40": 2,
+        "65": 2,
+    }
+
+
+def test_each_move_is_in_the_mapping_with_its_date_and_source():
+    periods = region_periods()
+    assert [(p.market, p.valid_from, p.valid_to) for p in periods["ZW"]] == [
+        ("Other", ALWAYS, date(2025, 10, 1)),
+        ("Rest of Africa", date(2025, 10, 1), None),
+    ]
+    for region, market in [("HK", "Hong Kong"), ("SG", "Singapore"), ("QA", "Qatar")]:
+        assert periods[region][-1].market == market
+        assert periods[region][-1].valid_from == date(2026, 7, 1)
+        assert "Meta" in periods[region][-1].source
+
+
+def test_every_market_on_metas_card_is_the_market_of_some_prefix_on_its_date():
+    card = meta_card_markets()
+    assert len(card) == 32
+    in_force = set(markets_on(date(2026, 4, 1)).values())
+    # both ways: no market on the card without a number, no number in a market without a rate
+    assert card == in_force
+    assert card <= market_names()
+
+
+def test_the_markets_table_is_written_with_descriptions(con):
+    write_markets_table(con)
+    assert fetch_all(
+        con,
+        "select prefix, market, valid_from, valid_to from markets "
+        "where prefix in ('263', '1787') order by prefix, valid_from",
+    ) == [
+        ("1787", "Rest of Latin America", ALWAYS, None),
+        ("263", "Other", ALWAYS, date(2025, 10, 1)),
+        ("263", "Rest of Africa", date(2025, 10, 1), None),
+    ]
+    described = fetch_all(
+        con,
+        "select column_name from duckdb_columns() where table_name = 'markets' "
+        "and comment is not null order by column_index",
+    )
+    assert [name for (name,) in described] == [
+        "prefix",
+        "market",
+        "valid_from",
+        "valid_to",
+        "region",
+        "source",
+    ]
 
 
 def test_the_rebuild_finds_the_longest_matching_prefix(con, settings):
@@ -56,3 +165,63 @@ def test_the_rebuild_finds_the_longest_matching_prefix(con, settings):
         "999123": None,
         "x": None,
     }
+
+
+@pytest.mark.parametrize(("contact", "before", "after", "moved_on"), MOVES)
+def test_a_message_takes_the_market_in_force_on_its_send_date(
+    con, settings, contact, before, after, moved_on
+):
+    day_before = date.fromordinal(moved_on.toordinal() - 1)
+    insert_messages(
+        con,
+        [
+            template("before", noon(day_before), contact=contact),
+            template(
+                "on-the-day", datetime.combine(moved_on, datetime.min.time(), UTC), contact=contact
+            ),
+            template("after", noon(date(2026, 11, 2)), contact=contact),
+        ],
+    )
+    rebuild_warehouse(con, settings)
+    assert fetch_all(con, "select message_id, market from message_facts order by sent_at") == [
+        ("before", before),
+        ("on-the-day", after),
+        ("after", after),
+    ]
+
+
+def test_the_send_date_is_taken_in_the_business_time_zone(con, settings):
+    # 2026-06-30 17:00 UTC is already 2026-07-01 in Singapore, still 2026-06-30 in UTC
+    late = datetime(2026, 6, 30, 17, 0, tzinfo=UTC)
+    rows = [template("late", late, contact="6591234567")]
+    in_utc = price(con, settings, rows)
+    assert in_utc["late"]["market"] == "Rest of Asia Pacific"
+    con.execute("delete from messages")
+    in_singapore = price(con, settings.with_overrides(business_time_zone="Asia/Singapore"), rows)
+    assert in_singapore["late"]["market"] == "Singapore"
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ('[base.markets]\n"A" = ["XX"]\n', "XX is not a region"),
+        ('[base.markets]\n"A" = ["NL"]\n"B" = ["NL"]\n', "NL is in both 'A' and 'B'"),
+        (
+            '[[moves]]\nregions = ["NL"]\nmarket = "B"\nfrom = 2026-07-01\nsource = "s"\n'
+            '[[moves]]\nregions = ["DE"]\nmarket = "C"\nfrom = 2025-07-01\nsource = "s"\n',
+            "in date order",
+        ),
+        ('[[moves]]\nregions = ["NL"]\nmarket = "B"\nfrom = 2026-07-01\n', "needs regions"),
+        (
+            '[[moves]]\nregions = ["NL"]\nmarket = "Other"\nfrom = 2026-07-01\nsource = "s"\n',
+            "already in 'Other'",
+        ),
+        ("not toml = = 1", "cannot be read"),
+    ],
+)
+def test_a_wrong_markets_file_is_named_with_the_problem(tmp_path, text, problem):
+    path = tmp_path / "markets.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(MarketsFileError, match=problem) as raised:
+        region_periods(path)
+    assert str(path) in str(raised.value)

@@ -437,22 +437,25 @@ def test_the_same_instants_in_utc_fall_in_the_earlier_regimes(con, settings):
     }
 
 
-def test_per_message_2026_10_is_in_force_only_when_enabled(con, settings):
-    rows = [template("october-2026", datetime(2026, 10, 1, 12, 0, tzinfo=UTC))]
-    assert price(con, settings, rows)["october-2026"]["regime"] == "per_message_2025"
-
-
-def test_per_message_2026_10_in_force_when_enabled(con, settings):
-    enabled = with_settings(settings, per_message_2026_10_enabled=True)
+def test_per_message_2026_10_is_in_force_from_october_2026_by_default(con, settings):
     rows = [
         template("september-2026", datetime(2026, 9, 30, 12, 0, tzinfo=UTC)),
         template("october-2026", datetime(2026, 10, 1, 12, 0, tzinfo=UTC)),
     ]
-    billing = price(con, enabled, rows)
+    billing = price(con, settings, rows)
     assert {m: r["regime"] for m, r in billing.items()} == {
         "september-2026": "per_message_2025",
         "october-2026": "per_message_2026_10",
     }
+
+
+def test_switching_per_message_2026_10_off_keeps_per_message_2025_in_force(con, settings):
+    disabled = with_settings(settings, per_message_2026_10_enabled=False)
+    rows = [template("october-2026", datetime(2026, 10, 1, 12, 0, tzinfo=UTC))]
+    billing = price(con, disabled, rows)
+    assert billing["october-2026"]["regime"] == "per_message_2025"
+    # still priced under it, for what-if comparison
+    assert billing["october-2026"]["billable_per_message_2026_10"] is True
 
 
 # --- message_billing -----------------------------------------------------------------------------

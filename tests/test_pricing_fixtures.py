@@ -82,7 +82,11 @@ def price(con: duckdb.DuckDBPyConnection, settings: Settings, rows: list[dict]) 
     create_int_outbound(con, rows)
     write_rebuild_parameters(con, settings)
     prepare_pricing_inputs(con, settings)
-    for step in (*PRICING_STEPS, Step("message_facts", "table", scope="account")):
+    for step in (
+        *PRICING_STEPS,
+        Step("message_facts", "table", scope="account"),
+        Step("message_billing", "table", scope="account"),
+    ):
         materialize(con, step)
     for step in PRICING_REPORT_STEPS:
         materialize(con, step)
@@ -90,9 +94,26 @@ def price(con: duckdb.DuckDBPyConnection, settings: Settings, rows: list[dict]) 
 
 
 def billing_by_message(con: duckdb.DuckDBPyConnection) -> dict:
+    """message_facts by message_id, each row with its message_billing verdicts beside it:
+    billable_<regime>, conversation_id_<regime>, estimated_cost_<regime>,
+    billing_reason_<regime>."""
     result = con.execute("select * from message_facts order by message_id")
     names = [column[0] for column in result.description]
-    return {row[0]: dict(zip(names, row, strict=True)) for row in result.fetchall()}
+    facts = {row[0]: dict(zip(names, row, strict=True)) for row in result.fetchall()}
+    for message_id, regime, billable, conversation_id, cost, reason in fetch_all(
+        con,
+        "select message_id, regime, billable, conversation_id, estimated_cost, billing_reason "
+        "from message_billing",
+    ):
+        facts[message_id].update(
+            {
+                f"billable_{regime}": billable,
+                f"conversation_id_{regime}": conversation_id,
+                f"estimated_cost_{regime}": cost,
+                f"billing_reason_{regime}": reason,
+            }
+        )
+    return facts
 
 
 def verdicts(billing: dict, regime: str) -> dict:

@@ -144,6 +144,47 @@ def test_pricing_checks_catch_a_charge_on_a_failed_message(con, settings):
     price(
         con, settings, [template("failed", at(0, base=SEPTEMBER_2025), status="failed", contact=NL)]
     )
-    con.execute("update message_facts set billable_per_message_2025 = true")
+    con.execute("update message_billing set billable = true where regime = 'per_message_2025'")
     failure = run_check(con, "pricing_billable_only_when_delivered")
     assert failure is not None and failure.failing_rows == 1
+
+
+# Each pricing check, shown to fail on a deliberately broken table.
+BREAKAGES = {
+    "pricing_cost_matches_verdict": (
+        "update message_billing set estimated_cost = 1"
+        " where not billable and regime = 'session_2019'"
+    ),
+    "pricing_every_regime_prices_every_message": (
+        "delete from message_billing where regime = 'conversation_2022' and message_id = 't1'"
+    ),
+    "pricing_billing_reason_follows_verdict": (
+        "update message_billing set billing_reason = 'because' where message_id = 't1'"
+    ),
+    "pricing_one_charge_per_conversation": (
+        "update message_billing set billable = true, conversation_id = 'a1'"
+        " where regime = 'conversation_2023'"
+    ),
+    "pricing_rate_cards_unambiguous": (
+        "insert into rate_cards (effective_from, market, category, currency, rate, tier_from,"
+        " source_file, loaded_at) values ('2024-01-01', 'Netherlands', 'marketing', 'USD', 0.99,"
+        " 0, 'second', now())"
+    ),
+}
+
+
+def test_every_pricing_check_is_shown_to_fail():
+    # pricing_billable_only_when_delivered: test_pricing_checks_catch_a_charge_on_a_failed_message
+    assert set(BREAKAGES) | {"pricing_billable_only_when_delivered"} == set(PRICING_CHECKS)
+
+
+@pytest.mark.parametrize("check", sorted(BREAKAGES))
+def test_a_pricing_check_fails_on_a_broken_table(con, settings, check):
+    history = [
+        in_window(row) if row["message_id"] in {"a1", "a2", "t4"} else row for row in busy_history()
+    ]
+    add_rates(con, [("2024-01-01", "Netherlands", "marketing", 0.15)])
+    price(con, settings.with_overrides(free_conversations_per_month=1), history)
+    assert run_check(con, check) is None
+    con.execute(BREAKAGES[check])
+    assert run_check(con, check) is not None

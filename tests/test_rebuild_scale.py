@@ -10,6 +10,7 @@ import pytest
 from rows import at, inbound, insert_messages, insert_opt_ins, opt_in, outbound, template
 
 import analytics.rebuild
+import analytics.steps
 from analytics.db import fetch_all, fetch_value
 from analytics.rebuild import (
     SCRATCH_DATABASE,
@@ -117,14 +118,14 @@ def test_a_failed_scratch_rebuild_leaves_the_previous_tables_and_no_scratch_file
     rebuild_warehouse(con, settings, scratch=True)
     before = public_tables(con)
     insert_messages(con, messages[3:])
-    real_sql_text = analytics.rebuild.sql_text
+    real_sql_text = analytics.steps.sql_text
 
     def broken_daily_summary(name: str) -> str:
         if name == "daily_summary":  # a public step, after message_facts has been replaced
             return "select * from a_table_that_does_not_exist"
         return real_sql_text(name)
 
-    monkeypatch.setattr(analytics.rebuild, "sql_text", broken_daily_summary)
+    monkeypatch.setattr(analytics.steps, "sql_text", broken_daily_summary)
     with pytest.raises(Exception, match="a_table_that_does_not_exist"):
         rebuild_warehouse(con, settings, scratch=True)
 
@@ -199,9 +200,9 @@ def test_intermediate_steps_read_no_public_table_so_the_scratch_rebuild_may_run_
 ):
     check_intermediates_read_no_public_step(STEPS)
 
-    real_sql_text = analytics.rebuild.sql_text
+    real_sql_text = analytics.steps.sql_text
     monkeypatch.setattr(
-        analytics.rebuild,
+        analytics.steps,
         "sql_text",
         lambda name: "select * from care_windows" if name == "int_late" else real_sql_text(name),
     )

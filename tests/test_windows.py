@@ -6,6 +6,7 @@ import pytest
 from rows import at, inbound, insert_messages, outbound, template
 
 import analytics.rebuild
+import analytics.steps
 from analytics.db import fetch_all
 from analytics.rebuild import rebuild_warehouse
 
@@ -186,14 +187,14 @@ def test_a_failing_rebuild_leaves_the_previous_derived_tables_in_place(con, sett
     before = {table: fetch_all(con, f"select * from {table}") for table in tables}
 
     insert_messages(con, [inbound("in_100", at(100)), outbound("out_101", at(101))])
-    real_sql_text = analytics.rebuild.sql_text
+    real_sql_text = analytics.steps.sql_text
 
     def broken_daily_summary(name: str) -> str:
         if name == "daily_summary":
             return "select * from a_table_that_does_not_exist"
         return real_sql_text(name)
 
-    monkeypatch.setattr(analytics.rebuild, "sql_text", broken_daily_summary)
+    monkeypatch.setattr(analytics.steps, "sql_text", broken_daily_summary)
     with pytest.raises(Exception, match="a_table_that_does_not_exist"):
         rebuild_warehouse(con, settings)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -30,6 +30,8 @@ class LoadContext:
     file: str
     loaded_at: datetime
     settings: Settings
+    # a rate card's first day, given on the command line (--effective-from): overrides its own
+    effective_from: date | None = None
 
     @property
     def kind(self) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -44,9 +44,14 @@ FAST_LOADERS: dict[str, Loader] = {"message_log": insert_message_log}
 
 
 def ingest_file(
-    con: duckdb.DuckDBPyConnection, path: Path, settings: Settings, kind: str | None = None
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    settings: Settings,
+    kind: str | None = None,
+    effective_from: date | None = None,
 ) -> FileLoad:
-    """Load one file in one transaction and return its counts."""
+    """Load one file in one transaction and return its counts (effective_from: a rate card's
+    first day, overriding or supplying the file's own)."""
     path = Path(path)
     if kind is not None and kind not in KINDS:
         raise IngestError(f"--kind {kind!r} is not one of {', '.join(KINDS)}")
@@ -60,9 +65,11 @@ def ingest_file(
     # that repeats messages is loaded again, merging.
     fast = kind in FAST_LOADERS and file_format(path) != "json"
     try:
-        return _load_file(con, path, kind, digest, settings, FAST_LOADERS[kind] if fast else None)
+        return _load_file(
+            con, path, kind, digest, settings, FAST_LOADERS[kind] if fast else None, effective_from
+        )
     except RepeatedMessages:
-        return _load_file(con, path, kind, digest, settings, None)
+        return _load_file(con, path, kind, digest, settings, None, effective_from)
 
 
 def _load_file(
@@ -72,6 +79,7 @@ def _load_file(
     digest: str,
     settings: Settings,
     loader: Loader | None,
+    effective_from: date | None = None,
 ) -> FileLoad:
     """One attempt at loading a file, in one transaction that is rolled back on any error."""
     started = datetime.now(UTC)
@@ -80,7 +88,7 @@ def _load_file(
     con.execute(sql_text("ingest/macros"))
     load_id = next_load_id(con)
     stage = Staging(con, path, load_id)
-    ctx = LoadContext(con, stage, load, load_id, str(path), started, settings)
+    ctx = LoadContext(con, stage, load, load_id, str(path), started, settings, effective_from)
     try:
         (loader or LOADERS[kind])(ctx)
         stage.drop()
@@ -105,6 +113,7 @@ def ingest_paths(
     settings: Settings,
     kind: str | None = None,
     on_file: Callable[[int, int, Path], None] | None = None,
+    effective_from: date | None = None,
 ) -> IngestResult:
     """Load every file named or found in the folders named; a bad file does not stop the others."""
     result = IngestResult()
@@ -113,7 +122,7 @@ def ingest_paths(
         if on_file:
             on_file(number, len(files), path)
         try:
-            result.loads.append(ingest_file(con, path, settings, kind))
+            result.loads.append(ingest_file(con, path, settings, kind, effective_from))
         except IngestError as error:
             result.errors.append(str(error))
     return result

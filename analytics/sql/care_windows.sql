@@ -24,7 +24,7 @@ with_ids as (
         *,
         -- derived from the thread and its first inbound only, so a late message elsewhere in
         -- the history leaves this id unchanged; int_outbound names windows the same way
-        business_number || ':' || contact || ':' || cast(epoch(opened_at) as bigint)
+        business_number || ':' || contact || ':' || floor(epoch(opened_at))::bigint
             as window_id
     from windows
 ),

@@ -168,7 +168,7 @@ windows_and_categories as (
         case
             when sent_at < last_inbound_at + interval 24 hours
                 then business_number || ':' || contact || ':'
-                    || cast(epoch(last_inbound_window_opened_at) as bigint)
+                    || floor(epoch(last_inbound_window_opened_at))::bigint
         end as window_id,
         case
             when sent_at < last_inbound_at + interval 24 hours

@@ -1,5 +1,6 @@
 -- One row per outbound message with everything pricing needs: the business account, the send
--- date and month in the business time zone, the regime in force on that date, the market,
+-- date and month in the business time zone, the regime in force on that date
+-- (regime_in_force), the market,
 -- the category a template is priced as, and whether it falls in a free entry point period.
 -- int_outbound is read streaming: every lookup below is small (send dates, markets of
 -- customers, the threads with a free entry point), so nothing wide is sorted or held.
@@ -19,23 +20,37 @@ outbound as not materialized (
         sent_at,
         timezone(parameters.business_time_zone, sent_at)::date as send_date,
         kind,
-        template_category,
+        -- issue 15: the catalogue's category at send time where the log has none
+        coalesce(template_category, catalogue_category) as template_category,
         delivered,
         in_window
     from int_outbound
+    left join (select message_key, catalogue_category from int_template_categories)
+        using (message_key)  -- issue 15
     cross join parameters
 ),
 
 regime_by_date as (
-    -- a few hundred send dates, not a search per message
-    select send_dates.send_date, pricing_regime_calendar.regime
+    -- a few hundred send dates, not a search per message; the calendar of the enabled
+    -- regimes comes from the registry (pricing_regimes)
+    select send_dates.send_date, calendar.regime as regime_in_force
     from (
         select distinct timezone(parameters.business_time_zone, sent_at)::date as send_date
         from int_outbound
         cross join parameters
     ) as send_dates
-    asof join pricing_regime_calendar
-        on send_dates.send_date >= pricing_regime_calendar.in_force_from
+    asof join (select regime, in_force_from from pricing_regimes where enabled) as calendar
+        on send_dates.send_date >= calendar.in_force_from
+),
+
+-- The market of every prefix on every send date that occurs: a few prefixes x a few hundred
+-- days, so each message finds its market by a hash join on (prefix, send_date).
+market_by_prefix_and_date as (
+    select markets.prefix, regime_by_date.send_date, markets.market
+    from regime_by_date
+    join markets
+        on regime_by_date.send_date >= markets.valid_from
+        and (markets.valid_to is null or regime_by_date.send_date < markets.valid_to)
 ),
 
 free_entry_point_threads as (
@@ -83,8 +98,8 @@ final as (
         messages.sent_at,
         messages.send_date,
         date_trunc('month', messages.send_date)::date as send_month,
-        regime_by_date.regime,
-        int_market_contacts.market,
+        regime_by_date.regime_in_force,
+        market_by_prefix_and_date.market,
         messages.kind,
         -- a template without a known category is priced as marketing, the most expensive
         case
@@ -104,6 +119,9 @@ final as (
     from with_free_entry_points as messages
     join regime_by_date using (send_date)
     left join int_market_contacts using (contact)
+    left join market_by_prefix_and_date
+        on int_market_contacts.prefix = market_by_prefix_and_date.prefix
+        and messages.send_date = market_by_prefix_and_date.send_date
 )
 
 select * from final

@@ -1,7 +1,18 @@
 -- The rate card in force for every market, category and send date that occurs: the rows of
--- the latest effective_from on or before the date, one per volume tier. Small (markets x
--- categories x days), so pricing each message is a hash join rather than a search per message.
-with days as (
+-- the latest effective_from on or before the date in the billing currency (business.currency),
+-- one per volume tier. Small (markets x categories x days), so pricing each message is a hash
+-- join rather than a search per message.
+with parameters as (
+    select business_currency as currency from rebuild_parameters
+),
+
+cards as (
+    select rate_cards.*
+    from rate_cards
+    join parameters using (currency)
+),
+
+days as (
     select distinct market, send_date
     from int_pricing_messages
     where market is not null
@@ -9,12 +20,12 @@ with days as (
 
 categories as (
     select distinct category
-    from rate_cards
+    from cards
 ),
 
 card_versions as (
     select distinct market, category, effective_from
-    from rate_cards
+    from cards
 ),
 
 in_force as (
@@ -38,11 +49,16 @@ final as (
         in_force.market,
         in_force.category,
         in_force.send_date,
-        rate_cards.tier_from,
-        arg_max(rate_cards.rate, rate_cards.loaded_at)::decimal(18, 6) as rate,
-        arg_max(rate_cards.currency, rate_cards.loaded_at) as currency
+        cards.tier_from,
+        arg_max(cards.rate, cards.loaded_at)::decimal(18, 6) as rate,
+        arg_max(cards.currency, cards.loaded_at) as currency,
+        arg_max(
+            coalesce(cards.card, 'rate card effective ' || cards.effective_from::varchar)
+                || case when coalesce(cards.illustrative, false) then ' (illustrative)' else '' end,
+            cards.loaded_at
+        ) as rate_card
     from in_force
-    join rate_cards using (market, category, effective_from)
+    join cards using (market, category, effective_from)
     group by all
 )
 

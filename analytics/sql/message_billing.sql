@@ -1,31 +1,27 @@
--- One row per (outbound message, regime) for every regime: an unpivot of message_facts'
--- per-regime columns, kept as a view because five physical copies would cost more than the
--- rest of the rebuild.
-with facts as (
-    select * from message_facts
+-- One row per (outbound message, regime) for every regime of the registry: free or
+-- chargeable, why (billing_reason), the conversation that covers it, and the cost at the rate
+-- card in force. in_force marks the regime in force on the message's send date (the row that
+-- message_facts shows); the others are what-if prices of the same traffic.
+with billing as (
+    select * from int_billing
 ),
 
 final as (
-    select message_id, 'session_2019' as regime, billable_session_2019 as billable,
-        conversation_id_session_2019 as conversation_id,
-        estimated_cost_session_2019 as estimated_cost
-    from facts
-    union all
-    select message_id, 'conversation_2022', billable_conversation_2022,
-        conversation_id_conversation_2022, estimated_cost_conversation_2022
-    from facts
-    union all
-    select message_id, 'conversation_2023', billable_conversation_2023,
-        conversation_id_conversation_2023, estimated_cost_conversation_2023
-    from facts
-    union all
-    select message_id, 'per_message_2025', billable_per_message_2025,
-        conversation_id_per_message_2025, estimated_cost_per_message_2025
-    from facts
-    union all
-    select message_id, 'per_message_2026_10', billable_per_message_2026_10,
-        conversation_id_per_message_2026_10, estimated_cost_per_message_2026_10
-    from facts
+    select
+        message_id,
+        regime,
+        in_force,
+        billable,
+        billing_reason,
+        charge_unit,
+        conversation_id,
+        priced_category,
+        rate_category,
+        estimated_cost,
+        currency,
+        cost_known,
+        rate_card
+    from billing
 )
 
 select * from final

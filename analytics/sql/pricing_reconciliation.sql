@@ -28,18 +28,32 @@ compared as (
         meta.meta_pricing_type,
         meta.meta_pricing_model,
         facts.expected_meta_pricing_type as estimated_pricing_type,
+        regimes.pricing_model as estimated_pricing_model,
+        -- Meta's newer words, compared as what carewindow prices: group messages (group_*,
+        -- free_group_customer_service) as their one-to-one kind; marketing_lite as marketing;
+        -- authentication-international (hyphen or underscore) at the authentication rate
+        -- (see docs); a free entry point's referral_conversion is the category Meta gives
+        -- every message inside one
         case
-            when facts.regime like 'conversation%' then 'CBP'
-            when facts.regime like 'per_message%' then 'PMP'
-        end as estimated_pricing_model,
-        -- carewindow does not price these variants separately (see README)
-        case lower(meta.meta_category)
-            when 'marketing_lite' then 'marketing'
-            when 'authentication_international' then 'authentication'
-            else lower(meta.meta_category)
-        end as meta_category_compared
+            when lower(meta.meta_category) = 'referral_conversion'
+                and facts.expected_meta_pricing_type = 'free_entry_point'
+                then facts.priced_category
+            else regexp_replace(
+                case replace(lower(meta.meta_category), '-', '_')
+                    when 'marketing_lite' then 'marketing'
+                    when 'authentication_international' then 'authentication'
+                    else replace(lower(meta.meta_category), '-', '_')
+                end,
+                '^group_', ''
+            )
+        end as meta_category_compared,
+        case lower(meta.meta_pricing_type)
+            when 'free_group_customer_service' then 'free_customer_service'
+            else lower(meta.meta_pricing_type)
+        end as meta_pricing_type_compared
     from facts
     join meta using (message_id)
+    join pricing_regimes as regimes using (regime)
 ),
 
 judged as (
@@ -53,7 +67,7 @@ judged as (
                         and estimated_category is distinct from meta_category_compared
                     then 'category' end,
                 case when meta_pricing_type is not null and estimated_pricing_type is not null
-                        and estimated_pricing_type <> lower(meta_pricing_type)
+                        and estimated_pricing_type <> meta_pricing_type_compared
                     then 'pricing type' end,
                 case when meta_pricing_model is not null and estimated_pricing_model is not null
                         and estimated_pricing_model <> upper(meta_pricing_model)

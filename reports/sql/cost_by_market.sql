@@ -1,7 +1,7 @@
 -- Outbound, chargeable and cost-unknown messages and cost per period, market, category, currency.
 with by_day as (
     -- daily_costs (rebuilt with the facts) holds one row per day, business number, market,
-    -- category and currency, so this reads days and markets, never messages
+    -- category, regime and currency, so this reads days and markets, never messages
     select
         day,
         coalesce(market, 'Unknown market') as market,
@@ -12,6 +12,7 @@ with by_day as (
         sum(estimated_cost) as estimated_cost,
         sum(cost_unknown_messages) as cost_unknown_messages
     from daily_costs
+    where in_force  -- daily_costs holds every regime; the estimate is the one in force
     group by all
 ),
 

@@ -8,6 +8,7 @@ with source as (
             business_number,
             contact,
             regime,
+            regime_label := pricing_regimes.label,
             estimated_billable,
             estimated_category,
             meta_billable,
@@ -17,6 +18,7 @@ with source as (
             disagreement
         ) as listed
     from pricing_reconciliation
+    join pricing_regimes using (regime)
     where not agrees
 ),
 

@@ -1,43 +1,37 @@
--- Messages in force, chargeable, cost-unknown and cost per period, pricing regime and currency.
--- Reads daily_costs (days, not messages), then unpivots the handful of aggregate rows.
+-- Messages in force, chargeable, cost-unknown and cost per period, pricing regime and currency,
+-- for every regime of the registry (pricing_regimes gives the label and the order).
+-- Reads daily_costs (days, not messages).
 with by_day as (
-    -- the four measures of each regime: in_force_<regime>, chargeable_<regime>, ...
     select
         day,
+        regime,
         currency,
-        sum(columns(lambda c: regexp_full_match(
-            c, '(in_force|chargeable|cost|unknown)_(session|conversation|per_message)_.*'
-        )))
+        sum(outbound_messages) filter (where in_force) as messages_in_force,
+        sum(chargeable_messages) as chargeable_messages,
+        sum(estimated_cost) as estimated_cost,
+        sum(cost_unknown_messages) as cost_unknown_messages
     from daily_costs
     group by all
 ),
 
 periods as (
     select * exclude (period_kind)
-    from day_and_month_periods('by_day', ['currency'], $first_day)
-),
-
-per_regime as (
-    unpivot periods
-    on
-        (in_force_session_2019, chargeable_session_2019, cost_session_2019,
-            unknown_session_2019) as session_2019,
-        (in_force_conversation_2022, chargeable_conversation_2022, cost_conversation_2022,
-            unknown_conversation_2022) as conversation_2022,
-        (in_force_conversation_2023, chargeable_conversation_2023, cost_conversation_2023,
-            unknown_conversation_2023) as conversation_2023,
-        (in_force_per_message_2025, chargeable_per_message_2025, cost_per_message_2025,
-            unknown_per_message_2025) as per_message_2025,
-        (in_force_per_message_2026_10, chargeable_per_message_2026_10,
-            cost_per_message_2026_10, unknown_per_message_2026_10) as per_message_2026_10
-    into name regime value messages_in_force, chargeable_messages, estimated_cost,
-        cost_unknown_messages
+    from day_and_month_periods('by_day', ['regime', 'currency'], $first_day)
 ),
 
 final as (
-    select period, regime, currency, messages_in_force, chargeable_messages, estimated_cost,
-        cost_unknown_messages
-    from per_regime
+    select
+        periods.period,
+        periods.regime,
+        pricing_regimes.label,
+        pricing_regimes.position,
+        periods.currency,
+        coalesce(periods.messages_in_force, 0) as messages_in_force,
+        periods.chargeable_messages,
+        periods.estimated_cost,
+        periods.cost_unknown_messages
+    from periods
+    join pricing_regimes using (regime)
 )
 
-select * from final order by period, currency nulls last
+select * from final order by period, position, currency nulls last

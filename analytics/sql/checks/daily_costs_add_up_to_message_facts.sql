@@ -1,15 +1,13 @@
--- daily_costs, summed over its days, counts and prices every outbound message once, under the
--- regime in force and under each regime.
-with totals as (
+-- daily_costs, summed over its days, counts and prices every outbound message once under the
+-- regime in force (as message_facts) and under each regime (as message_billing).
+with in_force_totals as (
     select
         business_number,
         sum(outbound_messages) as outbound_messages,
         sum(chargeable_messages) as chargeable_messages,
-        sum(estimated_cost) as estimated_cost,
-        sum(chargeable_session_2019) + sum(chargeable_conversation_2022)
-            + sum(chargeable_conversation_2023) + sum(chargeable_per_message_2025)
-            + sum(chargeable_per_message_2026_10) as chargeable_under_every_regime
+        sum(estimated_cost) as estimated_cost
     from daily_costs
+    where in_force
     group by business_number
 ),
 
@@ -18,25 +16,55 @@ facts as (
         business_number,
         count(*) as outbound_messages,
         count_if(billable) as chargeable_messages,
-        sum(estimated_cost) as estimated_cost,
-        count_if(billable_session_2019) + count_if(billable_conversation_2022)
-            + count_if(billable_conversation_2023) + count_if(billable_per_message_2025)
-            + count_if(billable_per_message_2026_10) as chargeable_under_every_regime
+        sum(estimated_cost) as estimated_cost
     from message_facts
     group by business_number
+),
+
+regime_totals as (
+    select
+        regime,
+        sum(outbound_messages) as outbound_messages,
+        sum(chargeable_messages) as chargeable_messages,
+        sum(estimated_cost) as estimated_cost
+    from daily_costs
+    group by regime
+),
+
+billing as (
+    select
+        regime,
+        count(*) as outbound_messages,
+        count_if(billable) as chargeable_messages,
+        sum(estimated_cost) as estimated_cost
+    from message_billing
+    group by regime
 )
 
 select
-    business_number,
+    'in force: ' || business_number as grain,
     facts.outbound_messages,
-    totals.outbound_messages as daily_costs_outbound_messages,
+    in_force_totals.outbound_messages as daily_costs_outbound_messages,
     facts.chargeable_messages,
-    totals.chargeable_messages as daily_costs_chargeable_messages,
+    in_force_totals.chargeable_messages as daily_costs_chargeable_messages,
     facts.estimated_cost,
-    totals.estimated_cost as daily_costs_estimated_cost
+    in_force_totals.estimated_cost as daily_costs_estimated_cost
 from facts
-full join totals using (business_number)
-where facts.outbound_messages is distinct from totals.outbound_messages
-    or facts.chargeable_messages is distinct from totals.chargeable_messages
-    or facts.estimated_cost is distinct from totals.estimated_cost
-    or facts.chargeable_under_every_regime is distinct from totals.chargeable_under_every_regime
+full join in_force_totals using (business_number)
+where facts.outbound_messages is distinct from in_force_totals.outbound_messages
+    or facts.chargeable_messages is distinct from in_force_totals.chargeable_messages
+    or facts.estimated_cost is distinct from in_force_totals.estimated_cost
+union all
+select
+    'regime: ' || regime,
+    billing.outbound_messages,
+    regime_totals.outbound_messages,
+    billing.chargeable_messages,
+    regime_totals.chargeable_messages,
+    billing.estimated_cost,
+    regime_totals.estimated_cost
+from billing
+full join regime_totals using (regime)
+where billing.outbound_messages is distinct from regime_totals.outbound_messages
+    or billing.chargeable_messages is distinct from regime_totals.chargeable_messages
+    or billing.estimated_cost is distinct from regime_totals.estimated_cost

@@ -1,9 +1,10 @@
 -- Store the file's good rates that are not stored yet; a rate for the same date, market,
--- category, tier and currency that is already stored is a duplicate and keeps its value.
+-- category, tier and currency that is already stored is a duplicate and keeps its value
+-- (merge_rate_card_tier_ends.sql first lets it say where a stored open-ended tier ends).
 insert into rate_cards by name
 with good as (
     select distinct on (effective_from, market, category, tier_from, currency)
-        effective_from, market, category, currency, rate, tier_from
+        effective_from, market, category, currency, rate, tier_from, tier_to, card, illustrative
     from parsed_rates
     where reason is null
     order by effective_from, market, category, tier_from, currency, line

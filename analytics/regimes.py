@@ -1,0 +1,189 @@
+"""The pricing regime registry: analytics/pricing_regimes.toml, the calendar it gives, and the
+SQL that prices every message under every regime."""
+
+from __future__ import annotations
+
+import functools
+import tomllib
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+
+from analytics.config import Settings, setting_value
+
+REGISTRY_FILE = Path(__file__).with_name("pricing_regimes.toml")
+# Each regime's rule: <folder of the registry>/sql/regimes/<name>.sql, so for the shipped
+# registry analytics/sql/regimes/<name>.sql.
+RULES_FOLDER = Path("sql") / "regimes"
+CHARGE_UNITS = ("message", "conversation")
+FIELDS = {
+    "name",
+    "label",
+    "in_force_from",
+    "confirmed_by_meta",
+    "charge_unit",
+    "pricing_model",
+    "volume_tiers",
+    "settings",
+    "source",
+    "enabled_by",
+}
+
+
+class RegistryError(ValueError):
+    """The regime registry is malformed; the message names the entry and what to fix."""
+
+
+@dataclass(frozen=True)
+class Regime:
+    name: str
+    label: str
+    in_force_from: date  # in the business time zone; until the next enabled regime starts
+    confirmed_by_meta: bool
+    charge_unit: str  # message | conversation
+    pricing_model: str  # Meta's word in status webhooks (CBP, PMP); "" when none
+    volume_tiers: bool
+    settings: tuple[str, ...]
+    source: str
+    rule_file: Path  # the SQL file of its rule
+    enabled_by: str = ""  # a boolean setting that switches the regime off; "" = always on
+
+    @property
+    def rule_sql(self) -> str:
+        return self.rule_file.read_text(encoding="utf-8")
+
+    def enabled(self, settings: Settings) -> bool:
+        return not self.enabled_by or bool(setting_value(settings, self.enabled_by))
+
+
+def load_registry(path: Path | None = None) -> tuple[Regime, ...]:
+    """Every regime of the registry file (default: the shipped one), oldest first, checked."""
+    return _load_registry(Path(path or REGISTRY_FILE).resolve())
+
+
+@functools.cache
+def _load_registry(path: Path) -> tuple[Regime, ...]:
+    try:
+        entries = tomllib.loads(path.read_text(encoding="utf-8")).get("regime", [])
+    except tomllib.TOMLDecodeError as error:
+        raise RegistryError(f"{path} is not valid TOML: {error}") from error
+    regimes = tuple(_regime(path, entry) for entry in entries)
+    if not regimes:
+        raise RegistryError(f"{path} lists no [[regime]]")
+    names = [regime.name for regime in regimes]
+    if len(set(names)) != len(names):
+        raise RegistryError(f"{path}: a regime name appears twice: {names}")
+    starts = [regime.in_force_from for regime in regimes]
+    if starts != sorted(starts) or len(set(starts)) != len(starts):
+        raise RegistryError(f"{path}: regimes must be listed oldest first, one per start date")
+    return regimes
+
+
+def _regime(path: Path, entry: dict) -> Regime:
+    name = entry.get("name", "?")
+    unknown = set(entry) - FIELDS
+    if unknown:
+        raise RegistryError(f"{path}: regime {name}: unknown field(s) {sorted(unknown)}")
+    try:
+        regime = Regime(
+            name=entry["name"],
+            label=entry["label"],
+            in_force_from=entry["in_force_from"],
+            confirmed_by_meta=entry["confirmed_by_meta"],
+            charge_unit=entry["charge_unit"],
+            pricing_model=entry.get("pricing_model", ""),
+            volume_tiers=entry.get("volume_tiers", False),
+            settings=tuple(entry.get("settings", ())),
+            source=entry["source"],
+            rule_file=path.parent / RULES_FOLDER / f"{entry['name']}.sql",
+            enabled_by=entry.get("enabled_by", ""),
+        )
+    except KeyError as missing:
+        raise RegistryError(f"{path}: regime {name} has no {missing}") from None
+    if not isinstance(regime.in_force_from, date):
+        raise RegistryError(f"{path}: regime {name}: in_force_from must be a date (2026-10-01)")
+    if regime.charge_unit not in CHARGE_UNITS:
+        raise RegistryError(f"{path}: regime {name}: charge_unit must be one of {CHARGE_UNITS}")
+    if not regime.rule_file.exists():
+        raise RegistryError(f"regime {name}: its rule {regime.rule_file} does not exist; write it")
+    return regime
+
+
+def regime_names(registry: tuple[Regime, ...] | None = None) -> tuple[str, ...]:
+    return tuple(regime.name for regime in registry or load_registry())
+
+
+def calendar(
+    settings: Settings, registry: tuple[Regime, ...] | None = None
+) -> list[tuple[Regime, date, date | None]]:
+    """(regime, in force from, in force until inclusive or None) for the enabled regimes."""
+    enabled = [regime for regime in registry or load_registry() if regime.enabled(settings)]
+    return [
+        (
+            regime,
+            regime.in_force_from,
+            enabled[position + 1].in_force_from - timedelta(days=1)
+            if position + 1 < len(enabled)
+            else None,
+        )
+        for position, regime in enumerate(enabled)
+    ]
+
+
+def write_pricing_regimes(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    registry: tuple[Regime, ...] | None = None,
+) -> None:
+    """The public table `pricing_regimes`: every regime, when it is in force under these
+    settings (null dates when it is switched off), and what its rule reads."""
+    registry = registry or load_registry()
+    in_force = {
+        regime.name: (starts, until) for regime, starts, until in calendar(settings, registry)
+    }
+    columns: dict[str, list] = {
+        "regime": [r.name for r in registry],
+        "label": [r.label for r in registry],
+        "in_force_from": [in_force.get(r.name, (None, None))[0] for r in registry],
+        "in_force_until": [in_force.get(r.name, (None, None))[1] for r in registry],
+        "enabled": [r.name in in_force for r in registry],
+        "confirmed_by_meta": [r.confirmed_by_meta for r in registry],
+        "charge_unit": [r.charge_unit for r in registry],
+        "pricing_model": [r.pricing_model or None for r in registry],
+        "volume_tiers": [r.volume_tiers for r in registry],
+        "settings": [list(r.settings) for r in registry],
+        "source": [r.source for r in registry],
+        "position": list(range(1, len(registry) + 1)),
+    }
+    # One statement with bound lists: the registry is a handful of rows.
+    con.execute(
+        """
+        create or replace table pricing_regimes as
+        select
+            unnest($regime)::varchar as regime,
+            unnest($label)::varchar as label,
+            unnest($in_force_from)::date as in_force_from,
+            unnest($in_force_until)::date as in_force_until,
+            unnest($enabled)::boolean as enabled,
+            unnest($confirmed_by_meta)::boolean as confirmed_by_meta,
+            unnest($charge_unit)::varchar as charge_unit,
+            unnest($pricing_model)::varchar as pricing_model,
+            unnest($volume_tiers)::boolean as volume_tiers,
+            unnest($settings)::varchar[] as settings,
+            unnest($source)::varchar as source,
+            unnest($position)::integer as position
+        """,
+        columns,
+    )
+
+
+def regime_verdicts_sql(registry: tuple[Regime, ...] | None = None) -> str:
+    """The step int_regime_verdicts: every regime's rule, one row per message and regime.
+
+    Only identifiers from the registry go into the text (the names of the rule files); each
+    rule reads its settings from rebuild_parameters like every step.
+    """
+    rules = [f"select * from (\n{regime.rule_sql}\n)" for regime in registry or load_registry()]
+    return "\nunion all by name\n".join(rules)

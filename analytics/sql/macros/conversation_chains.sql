@@ -1,0 +1,132 @@
+-- conversation_chains(candidates): the chain walk of conversation-based pricing, written once.
+-- candidates names a table or CTE of delivered messages with columns
+--   regime, chain, thread_key, message_id, message_key, sent_at
+-- where each (regime, chain, thread_key) is one chain: conversation_2022 has one per thread,
+-- conversation_2023 one per thread and template category, and one of service messages.
+-- Conversations are fixed 24-hour periods: the first message of a chain opens one, and the
+-- next opens at the first message 24h or more after that start, so where a conversation starts
+-- depends on where the previous one started (not gaps-and-islands). Returns one row per
+-- candidate: regime, chain, thread_key, message_key, conversation_started_at,
+-- conversation_key (the message key of the message that opened it) and opens_conversation.
+create or replace temp macro conversation_chains(candidates) as table
+with recursive gaps as (
+    select
+        *,
+        lag(sent_at) over (
+            partition by regime, thread_key, chain order by sent_at, message_id
+        ) as previous_at
+    from query_table(candidates)
+),
+
+bursts as materialized (
+    -- A message 24h or more after the previous one of its chain always opens a conversation,
+    -- so it starts a burst that is independent of everything before it. The burst's first
+    -- conversation covers its first 24 hours; only the later messages of a burst (rare) need
+    -- the chain walk below. All three window functions share one sort.
+    select
+        regime, thread_key, chain, message_id, message_key, sent_at,
+        count(*) filter (where previous_at is null or sent_at >= previous_at + interval 24 hour)
+            over chain_so_far as burst,
+        last_value(
+            case when previous_at is null or sent_at >= previous_at + interval 24 hour
+                then sent_at end
+            ignore nulls
+        ) over chain_so_far as burst_started_at,
+        last_value(
+            case when previous_at is null or sent_at >= previous_at + interval 24 hour
+                then message_key end
+            ignore nulls
+        ) over chain_so_far as burst_opened_by
+    from gaps
+    window chain_so_far as (
+        partition by regime, thread_key, chain
+        order by sent_at, message_id
+        rows between unbounded preceding and current row
+    )
+),
+
+late_messages as materialized (
+    -- messages 24h or more after their burst started: a later conversation holds them
+    select *
+    from bursts
+    where sent_at >= burst_started_at + interval 24 hour
+),
+
+long_bursts as (
+    select distinct regime, thread_key, chain, burst, burst_started_at, burst_opened_by
+    from late_messages
+),
+
+long_burst_moments as materialized (
+    -- each instant of a burst longer than 24h, with the first message sent at that instant
+    select
+        bursts.regime, bursts.thread_key, bursts.chain, bursts.burst, bursts.sent_at,
+        arg_min(bursts.message_key, bursts.message_id) as message_key
+    from bursts
+    semi join long_bursts using (regime, thread_key, chain, burst)
+    group by all
+),
+
+next_openings as materialized (
+    -- if a conversation starts at this moment, the next one starts at next_at
+    select
+        this.regime, this.thread_key, this.chain, this.burst, this.sent_at,
+        later.sent_at as next_at,
+        later.message_key as next_message_key
+    from long_burst_moments as this
+    asof join long_burst_moments as later
+        on this.regime = later.regime
+        and this.thread_key = later.thread_key
+        and this.chain = later.chain
+        and this.burst = later.burst
+        and this.sent_at + interval 24 hour <= later.sent_at
+),
+
+openings (regime, thread_key, chain, burst, started_at, opened_by) as (
+    -- every long burst advances one conversation per step, all at once
+    select regime, thread_key, chain, burst, burst_started_at, burst_opened_by
+    from long_bursts
+    union all
+    select
+        next_openings.regime, next_openings.thread_key, next_openings.chain,
+        next_openings.burst, next_openings.next_at, next_openings.next_message_key
+    from openings
+    join next_openings
+        on openings.regime = next_openings.regime
+        and openings.thread_key = next_openings.thread_key
+        and openings.chain = next_openings.chain
+        and openings.burst = next_openings.burst
+        and openings.started_at = next_openings.sent_at
+),
+
+first_conversations as (
+    -- the burst's first 24 hours: the conversation its first message opened
+    select
+        regime, chain, thread_key, message_key,
+        burst_started_at as conversation_started_at,
+        burst_opened_by as conversation_key,
+        message_key = burst_opened_by as opens_conversation
+    from bursts
+    where sent_at < burst_started_at + interval 24 hour
+),
+
+later_conversations as (
+    -- each later message belongs to the latest conversation opened at or before it
+    select
+        late_messages.regime, late_messages.chain, late_messages.thread_key,
+        late_messages.message_key,
+        openings.started_at as conversation_started_at,
+        openings.opened_by as conversation_key,
+        late_messages.message_key = openings.opened_by as opens_conversation
+    from late_messages
+    asof join openings
+        on late_messages.regime = openings.regime
+        and late_messages.thread_key = openings.thread_key
+        and late_messages.chain = openings.chain
+        and late_messages.burst = openings.burst
+        and late_messages.sent_at >= openings.started_at
+)
+
+select * from first_conversations
+union all
+select * from later_conversations

@@ -1,0 +1,90 @@
+-- conversation_2022 (Meta, 2022-02-01 to 2023-05-31): per 24-hour conversation of a thread.
+-- The first delivered business message in a thread with no open conversation opens one
+-- (user-initiated if a customer service window is open, business-initiated if not) and
+-- carries its charge; later messages in it are free. The first
+-- business.free_conversations_per_month conversations of a business account a month are free;
+-- the conversation opened by the reply to an ad or page-button referral is free.
+-- The conversations themselves come from int_conversations_opened (the chain walk).
+with messages as not materialized (
+    select * from int_pricing_messages
+),
+
+parameters as (
+    select free_conversations_per_month from rebuild_parameters
+),
+
+conversations as (
+    select message_key, conversation_key, opens_conversation
+    from int_conversations_opened
+    where regime = 'conversation_2022'
+),
+
+openers as (
+    -- the message that opened a conversation gives its kind and the rate it is charged at;
+    -- today's rate cards have no user/business-initiated rates: user-initiated is charged as
+    -- service, business-initiated as the category of the template that opened it
+    select
+        conversations.conversation_key,
+        case
+            when messages.is_free_entry_point_reply then 'referral_conversion'
+            when messages.in_window then 'user_initiated'
+            else 'business_initiated'
+        end as conversation_category,
+        case when messages.in_window then 'service'
+            else messages.priced_template_category end as rate_category
+    from conversations
+    join messages using (message_key)
+    where conversations.opens_conversation
+),
+
+covered as (
+    select
+        conversations.message_key,
+        conversations.conversation_key,
+        conversations.opens_conversation,
+        openers.conversation_category,
+        openers.rate_category
+    from conversations
+    join openers using (conversation_key)
+),
+
+final as (
+    select
+        messages.*,
+        'conversation_2022' as regime,
+        covered.conversation_key,
+        coalesce(covered.conversation_category, messages.priced_template_category)
+            as priced_category,
+        coalesce(
+            covered.rate_category,
+            case when messages.in_window then 'service'
+                else messages.priced_template_category end
+        ) as rate_category,
+        coalesce(
+            covered.opens_conversation
+                and covered.conversation_category <> 'referral_conversion',
+            false
+        ) as charge_candidate,
+        case
+            when covered.opens_conversation
+                and covered.conversation_category <> 'referral_conversion'
+                then messages.account_id
+        end as free_tier_owner,
+        parameters.free_conversations_per_month as free_tier_size,
+        case
+            when not messages.delivered then 'not_delivered'
+            when covered.conversation_category = 'referral_conversion' then 'free_entry_point'
+            when not covered.opens_conversation then 'in_open_conversation'
+            else 'chargeable'
+        end as billing_reason,
+        -- Meta marks every message of a conversation billable unless it is free by kind,
+        -- even inside the monthly free tier
+        coalesce(covered.conversation_category <> 'referral_conversion', false)
+            as expected_meta_billable
+    from messages
+    cross join parameters
+    -- integer keys: cheaper to hash and compare than wamid strings
+    left join covered using (message_key)
+)
+
+select * from final

@@ -1,0 +1,301 @@
+"""The regime registry (SPEC 1.4): one list of regimes that every table, check and report reads,
+and billing_reason, given / expect under each regime's rule."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from rows import at, inbound, insert_messages, outbound, template
+from test_pricing_fixtures import add_rates, in_window, price
+
+from analytics import regimes
+from analytics.checks import run_check
+from analytics.db import fetch_all
+from analytics.rebuild import rebuild_warehouse
+
+ERA_2022 = datetime(2022, 6, 6, 9, 0, tzinfo=UTC)
+ERA_2023 = datetime(2024, 3, 4, 9, 0, tzinfo=UTC)
+ERA_2024_11 = datetime(2024, 11, 4, 9, 0, tzinfo=UTC)  # service conversations free
+ERA_2025 = datetime(2025, 9, 1, 9, 0, tzinfo=UTC)
+ERA_2026_10 = datetime(2026, 10, 5, 9, 0, tzinfo=UTC)
+
+
+def reasons(billing: dict, regime: str) -> dict:
+    return {message_id: row[f"billing_reason_{regime}"] for message_id, row in billing.items()}
+
+
+# --- billing_reason under each rule --------------------------------------------------------------
+
+
+def test_session_2019_reasons(con, settings):
+    billing = price(
+        con,
+        settings,
+        [
+            template("outside", at(0)),
+            in_window(template("inside", at(1))),
+            in_window(outbound("text", at(2))),
+            template("failed", at(3), status="failed"),
+        ],
+    )
+    assert reasons(billing, "session_2019") == {
+        "outside": "chargeable",
+        "inside": "inside_customer_service_window",
+        "text": "inside_customer_service_window",
+        "failed": "not_delivered",
+    }
+
+
+def test_conversation_2022_reasons(con, settings):
+    settings = dataclasses.replace(settings, free_conversations_per_month=1)
+    billing = price(
+        con,
+        settings,
+        [
+            inbound("ad-click", at(0, base=ERA_2022), referral_source="ad"),
+            in_window(outbound("ad-reply", at(1, base=ERA_2022))),
+            template("first", at(0, base=ERA_2022), contact="31622222222"),
+            template("same-conversation", at(2, base=ERA_2022), contact="31622222222"),
+            template("second", at(0, base=ERA_2022), contact="31633333333"),
+        ],
+    )
+    assert reasons(billing, "conversation_2022") == {
+        "ad-reply": "free_entry_point",
+        "first": "free_tier",  # the month's first conversation: inside the free 1
+        "same-conversation": "in_open_conversation",
+        "second": "chargeable",
+    }
+
+
+def test_conversation_2023_reasons(con, settings):
+    settings = dataclasses.replace(settings, free_conversations_per_month=0)
+    billing = price(
+        con,
+        settings,
+        [
+            in_window(outbound("service-before-november", at(0, base=ERA_2023))),
+            in_window(outbound("service-later", at(1, base=ERA_2023))),
+            in_window(
+                outbound("service-after-november", at(0, base=ERA_2024_11), contact="3162222")
+            ),
+            template("utility", at(0, base=ERA_2023), category="utility", contact="31633333"),
+        ],
+    )
+    assert reasons(billing, "conversation_2023") == {
+        "service-before-november": "chargeable",
+        "service-later": "in_open_conversation",
+        "service-after-november": "service_free",
+        "utility": "chargeable",
+    }
+
+
+def test_per_message_2025_reasons(con, settings):
+    billing = price(
+        con,
+        settings,
+        [
+            inbound("ad-click", at(0, base=ERA_2025), referral_source="page"),
+            in_window(outbound("entry-reply", at(1, base=ERA_2025))),
+            in_window(template("utility-in", at(0, base=ERA_2025), "utility", contact="316222")),
+            template("utility-out", at(30, base=ERA_2025), "utility", contact="316222"),
+            in_window(outbound("text", at(1, base=ERA_2025), contact="316222")),
+            template("failed", at(2, base=ERA_2025), contact="316222", status="failed"),
+        ],
+    )
+    assert reasons(billing, "per_message_2025") == {
+        "entry-reply": "free_entry_point",
+        "utility-in": "inside_customer_service_window",
+        "utility-out": "chargeable",
+        "text": "service_free",
+        "failed": "not_delivered",
+    }
+
+
+def test_per_message_2026_10_charges_service_beyond_the_free_tier_per_number(con, settings):
+    settings = dataclasses.replace(settings, free_service_messages_per_month=1)
+    billing = price(
+        con,
+        settings,
+        [
+            in_window(outbound("text-1", at(0, base=ERA_2026_10))),
+            in_window(outbound("text-2", at(1, base=ERA_2026_10))),
+            # another business number has its own tier
+            in_window(outbound("other-number", at(2, base=ERA_2026_10), business_number="3120")),
+            in_window(template("utility-in", at(3, base=ERA_2026_10), "utility")),
+        ],
+    )
+    assert {m: (r["regime"], r["billable"], r["billing_reason"]) for m, r in billing.items()} == {
+        "text-1": ("per_message_2026_10", False, "free_tier"),
+        "text-2": ("per_message_2026_10", True, "chargeable"),
+        "other-number": ("per_message_2026_10", False, "free_tier"),
+        "utility-in": ("per_message_2026_10", True, "chargeable"),
+    }
+
+
+def test_service_messages_under_2026_10_are_charged_at_the_utility_rate(con, settings):
+    settings = dataclasses.replace(settings, free_service_messages_per_month=0)
+    add_rates(
+        con,
+        [
+            ("2026-04-01", "Netherlands", "utility", 0.0500),
+            ("2026-04-01", "Netherlands", "service", 0.0100),
+        ],
+    )
+    billing = price(con, settings, [in_window(outbound("text", at(0, base=ERA_2026_10)))])
+    assert billing["text"]["estimated_cost"] == Decimal("0.05")
+    assert billing["text"]["billing_reason"] == "chargeable"
+
+
+# --- the registry --------------------------------------------------------------------------------
+
+
+def test_pricing_regimes_publishes_the_calendar(con, settings):
+    regimes.write_pricing_regimes(con, settings)
+    rows = fetch_all(
+        con,
+        "select regime, in_force_from, in_force_until, enabled, charge_unit from pricing_regimes "
+        "order by position",
+    )
+    assert rows == [
+        ("session_2019", date(1, 1, 1), date(2022, 1, 31), True, "message"),
+        ("conversation_2022", date(2022, 2, 1), date(2023, 5, 31), True, "conversation"),
+        ("conversation_2023", date(2023, 6, 1), date(2025, 6, 30), True, "conversation"),
+        ("per_message_2025", date(2025, 7, 1), date(2026, 9, 30), True, "message"),
+        ("per_message_2026_10", date(2026, 10, 1), None, True, "message"),
+    ]
+    regimes.write_pricing_regimes(
+        con, dataclasses.replace(settings, per_message_2026_10_enabled=False)
+    )
+    assert fetch_all(
+        con,
+        "select regime, in_force_until, enabled from pricing_regimes "
+        "where regime like 'per_message%' order by position",
+    ) == [("per_message_2025", None, True), ("per_message_2026_10", None, False)]
+
+
+NEXT_REGIME = """
+[[regime]]
+name = "per_message_2027"
+label = "Per message, 2027 (a test's regime)"
+in_force_from = 2027-01-01
+confirmed_by_meta = false
+charge_unit = "message"
+pricing_model = "PMP"
+volume_tiers = false
+settings = []
+source = "a test"
+"""
+
+# As per_message_2026_10, but authentication templates are free (a made-up rule).
+NEXT_RULE = """
+with messages as (
+    select * from int_pricing_messages
+)
+select
+    messages.*,
+    'per_message_2027' as regime,
+    null::bigint as conversation_key,
+    priced_template_category as priced_category,
+    priced_template_category as rate_category,
+    delivered and priced_template_category <> 'authentication' as charge_candidate,
+    null::varchar as free_tier_owner,
+    null::bigint as free_tier_size,
+    case when not delivered then 'not_delivered'
+        when priced_template_category = 'authentication' then 'service_free'
+        else 'chargeable' end as billing_reason,
+    null::boolean as expected_meta_billable
+from messages
+"""
+
+
+@pytest.fixture
+def next_regime(tmp_path, monkeypatch) -> Path:
+    """The shipped registry and rules, copied, with one more regime from 2027-01-01."""
+    folder = tmp_path / "registry"
+    shutil.copytree(regimes.REGISTRY_FILE.parent / regimes.RULES_FOLDER, folder / "sql/regimes")
+    registry = folder / "pricing_regimes.toml"
+    registry.write_text(regimes.REGISTRY_FILE.read_text() + NEXT_REGIME)
+    (folder / "sql/regimes/per_message_2027.sql").write_text(NEXT_RULE)
+    monkeypatch.setattr(regimes, "REGISTRY_FILE", registry)
+    return folder
+
+
+def test_a_regime_added_to_the_registry_is_priced_everywhere(con, settings, next_regime):
+    insert_messages(
+        con,
+        [
+            template("code", datetime(2027, 1, 5, 9, 0, tzinfo=UTC), "authentication"),
+            template("offer", datetime(2027, 1, 5, 10, 0, tzinfo=UTC), "marketing"),
+            template("older", datetime(2026, 12, 5, 10, 0, tzinfo=UTC), "authentication"),
+        ],
+    )
+    add_rates(con, [("2026-04-01", "Netherlands", "marketing", 0.1597)])
+    rebuild_warehouse(con, settings)
+    assert fetch_all(
+        con, "select message_id, regime, billable, billing_reason from message_facts order by 1"
+    ) == [
+        ("code", "per_message_2027", False, "service_free"),
+        ("offer", "per_message_2027", True, "chargeable"),
+        ("older", "per_message_2026_10", True, "chargeable"),
+    ]
+    assert fetch_all(
+        con,
+        "select regime, count(*), count_if(in_force) from message_billing group by 1 order by 1",
+    ) == [
+        ("conversation_2022", 3, 0),
+        ("conversation_2023", 3, 0),
+        ("per_message_2025", 3, 0),
+        ("per_message_2026_10", 3, 1),
+        ("per_message_2027", 3, 2),
+        ("session_2019", 3, 0),
+    ]
+    assert fetch_all(
+        con,
+        "select regime, sum(outbound_messages), sum(chargeable_messages) from daily_costs "
+        "where in_force group by 1 order by 1",
+    ) == [("per_message_2026_10", 1, 1), ("per_message_2027", 2, 1)]
+    assert fetch_all(
+        con, "select in_force_until from pricing_regimes where regime = 'per_message_2026_10'"
+    ) == [(date(2026, 12, 31),)]
+    for check in (
+        "pricing_every_regime_prices_every_message",
+        "pricing_billing_reason_follows_verdict",
+        "daily_costs_add_up_to_message_facts",
+        "pricing_cost_matches_verdict",
+    ):
+        assert run_check(con, check) is None, check
+
+
+def test_a_rule_that_leaves_messages_unpriced_fails_a_data_check(con, settings, next_regime):
+    rule = next_regime / "sql/regimes/per_message_2027.sql"
+    # a rule that forgot to decide: its messages get no verdict
+    rule.write_text(
+        NEXT_RULE.replace(
+            "delivered and priced_template_category <> 'authentication' as charge_candidate",
+            "null::boolean as charge_candidate",
+        )
+    )
+    insert_messages(con, [template("code", datetime(2027, 1, 5, 9, 0, tzinfo=UTC))])
+    rebuild_warehouse(con, settings)
+    failure = run_check(con, "pricing_every_regime_prices_every_message")
+    assert failure is not None
+    assert [row[0] for row in failure.sample] == ["per_message_2027"]
+
+
+def test_a_registry_entry_without_its_rule_is_refused(tmp_path):
+    registry = tmp_path / "pricing_regimes.toml"
+    registry.write_text(NEXT_REGIME)
+    with pytest.raises(regimes.RegistryError, match="per_message_2027.sql does not exist"):
+        regimes.load_registry(registry)
+
+
+def test_a_registry_entry_with_an_unknown_field_is_refused(tmp_path):
+    registry = tmp_path / "pricing_regimes.toml"
+    registry.write_text(NEXT_REGIME + 'in_force_to = "2028-01-01"\n')
+    with pytest.raises(regimes.RegistryError, match="unknown field"):
+        regimes.load_registry(registry)
