@@ -110,6 +110,10 @@ facts as (
         facts.cost_known
     from message_facts as facts
     join regimes using (regime)
+    -- only the days Meta's figures cover: without them this reads no message at all
+    semi join covered_days
+        on covered_days.charge_unit = regimes.charge_unit
+        and covered_days.day = timezone('UTC', facts.sent_at)::date
     where facts.delivered
 ),
 

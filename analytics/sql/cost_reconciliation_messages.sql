@@ -21,10 +21,16 @@ contacts as (
     from facts
 ),
 
+prefix_lengths as (
+    select distinct length(prefix) as prefix_length from calling_codes
+),
+
 contact_countries as (
+    -- equality joins on each possible prefix length keep this a hash join at any volume
     select contacts.contact, arg_max(calling_codes.country, length(calling_codes.prefix)) as country
     from contacts
-    join calling_codes on starts_with(contacts.digits, calling_codes.prefix)
+    cross join prefix_lengths
+    join calling_codes on calling_codes.prefix = left(contacts.digits, prefix_lengths.prefix_length)
     group by contacts.contact
 ),
 

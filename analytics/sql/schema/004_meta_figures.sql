@@ -3,7 +3,7 @@
 -- template_category_update webhooks; `templates` is derived from the last two at every load
 -- of either (analytics/ingest/templates.py), one row per category period.
 
-create table meta_pricing_analytics (
+create table if not exists meta_pricing_analytics (
     waba_id           varchar,                -- the response's id (the business account)
     period_start      timestamptz not null,   -- the data point's start (UTC)
     period_end        timestamptz not null,   -- its end: start + 30 minutes, 1 day or 1 month
@@ -20,7 +20,7 @@ create table meta_pricing_analytics (
     loaded_at         timestamptz not null
 );
 
-create table meta_conversation_analytics (
+create table if not exists meta_conversation_analytics (
     waba_id                 varchar,
     period_start            timestamptz not null,
     period_end              timestamptz not null,
@@ -37,7 +37,7 @@ create table meta_conversation_analytics (
     loaded_at               timestamptz not null
 );
 
-create table template_snapshots (
+create table if not exists template_snapshots (
     waba_id            varchar,
     template_id        varchar     not null,
     name               varchar     not null,
@@ -51,7 +51,7 @@ create table template_snapshots (
     loaded_at          timestamptz not null
 );
 
-create table template_category_updates (
+create table if not exists template_category_updates (
     waba_id             varchar,
     template_id         varchar     not null,
     name                varchar,
@@ -67,7 +67,7 @@ create table template_category_updates (
     loaded_at           timestamptz not null
 );
 
-create table templates (
+create table if not exists templates (
     waba_id      varchar,
     template_id  varchar     not null,
     name         varchar     not null,
@@ -81,5 +81,5 @@ create table templates (
 
 -- A message log may name the template by Meta's id and language (SPEC 1.7 matches on them
 -- before the name); loaders that know them fill these, others leave them null.
-alter table messages add column template_id varchar;
-alter table messages add column template_language varchar;
+alter table messages add column if not exists template_id varchar;
+alter table messages add column if not exists template_language varchar;
