@@ -277,11 +277,6 @@ def test_a_card_in_another_currency_is_stored_beside_the_usd_card(con, settings,
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="int_pricing_rates filters rate_cards by rebuild_parameters.business_currency in "
-    "the lead's pricing rewrite (issue 14); remove this mark when it lands",
-)
 def test_only_cards_in_the_business_currency_price_messages(con, settings, tmp_path):
     ingest_paths(con, [RATES, eur_card(tmp_path)], settings)  # EUR loaded last
     argentina = "5491112345678"
