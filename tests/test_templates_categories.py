@@ -78,3 +78,59 @@ def test_id_beats_name_and_language_and_languages_that_disagree_match_nothing(co
         ("by_id", None, "marketing", "template_id"),
         ("by_language", None, "utility", "name_language"),
     ]
+
+
+def test_partitions_built_apart_take_the_same_catalogue_categories(con, settings, tmp_path):
+    from analytics import partitions
+    from analytics.db import connect_memory
+    from analytics.rebuild import rebuild_warehouse
+
+    def given(connection):
+        insert_template_period(
+            connection, "111", "order_update", "en_US", "utility", None, utc(2026, 5, 4)
+        )
+        insert_template_period(
+            connection, "111", "order_update", "en_US", "marketing", utc(2026, 5, 4), None
+        )
+        insert_messages(
+            connection,
+            [
+                template(
+                    f"{contact}-{day}",
+                    utc(2026, 5, day, 12),
+                    category=None,
+                    name="order_update",
+                    contact=contact,
+                )
+                for contact in ("31611111111", "31622222222", "31633333333")
+                for day in (3, 4)
+            ]
+            + [template("declared", utc(2026, 5, 5), category="utility", name="order_update")],
+        )
+
+    given(con)
+    single = connect_memory(settings)
+    given(single)
+    rebuild_warehouse(single, settings)
+    plan = partitions.plan_partitions(
+        settings.with_overrides(rebuild_partitions=3), root=tmp_path / "partitions"
+    )
+    partitions.export_partitions(con, plan)
+    for partition in range(plan.partitions):
+        partitions.build_partition(plan, partition, settings)
+    partitions.finish_rebuild(con, plan, settings)
+    facts = (
+        "select message_id, template_category, template_category_source, priced_category "
+        "from message_facts order by message_id"
+    )
+    assert fetch_all(con, facts) == fetch_all(single, facts)
+    assert {row[1:3] for row in fetch_all(con, facts)} == {
+        ("utility", "catalogue"),
+        ("marketing", "catalogue"),
+        ("utility", "log"),
+    }
+    differences = "select message_id, meta_category from template_category_differences"
+    assert (
+        fetch_all(con, differences) == fetch_all(single, differences) == [("declared", "marketing")]
+    )
+    single.close()
