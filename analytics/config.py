@@ -68,6 +68,14 @@ class Settings:
     lock_timeout_seconds: float = 600.0
     inbox: str = "data/inbox"
     source_time_zone: str = "UTC"
+    # Phone numbers written nationally (a leading 0) take this region's country code: an ISO
+    # 3166 code such as "NL" ("" = none: such numbers are quarantined with the reason).
+    default_country: str = ""
+    # Naive timestamps in a form ISO-8601 does not cover, as strptime codes ("" = none), e.g.
+    # "%d/%m/%Y %H:%M" for Excel's 01/08/2025 10:00; read in source_time_zone.
+    timestamp_format: str = ""
+    # The text encoding of CSV and JSON files, e.g. "utf-8", "windows-1252", "utf-16".
+    encoding: str = "utf-8"
     rate_cards: str = "data/rate_cards"
     column_aliases: dict[str, list[str]] = field(default_factory=lambda: dict(DEFAULT_ALIASES))
     business_time_zone: str = "UTC"
@@ -102,6 +110,9 @@ _FILE_KEYS = {
     ("warehouse", "lock_timeout_seconds"): "lock_timeout_seconds",
     ("inputs", "inbox"): "inbox",
     ("inputs", "source_time_zone"): "source_time_zone",
+    ("inputs", "default_country"): "default_country",
+    ("inputs", "timestamp_format"): "timestamp_format",
+    ("inputs", "encoding"): "encoding",
     ("inputs", "rate_cards"): "rate_cards",
     ("inputs", "column_aliases"): "column_aliases",
     ("business", "time_zone"): "business_time_zone",
@@ -309,6 +320,7 @@ def validated(settings: Settings) -> Settings:
         for v in settings.column_aliases.values()
     ):
         raise ConfigError("inputs.column_aliases must map column names to lists of header names")
+    _check_inputs(settings)
     unknown = set(settings.column_aliases) - set(CANONICAL_COLUMNS)
     if unknown:
         raise ConfigError(
@@ -316,3 +328,32 @@ def validated(settings: Settings) -> Settings:
             f"known: {', '.join(CANONICAL_COLUMNS)}"
         )
     return settings
+
+
+def _check_inputs(settings: Settings) -> None:
+    """inputs.default_country, inputs.timestamp_format and inputs.encoding, or a ConfigError."""
+    import codecs
+
+    import phonenumbers
+
+    country = settings.default_country
+    if not isinstance(country, str) or (
+        country and country.upper() not in phonenumbers.SUPPORTED_REGIONS
+    ):
+        raise ConfigError(
+            f"inputs.default_country = {country!r} must be empty or a two-letter country code "
+            "such as 'NL', 'IN' or 'BR'"
+        )
+    form = settings.timestamp_format
+    if not isinstance(form, str) or (form and "%" not in form):
+        raise ConfigError(
+            f"inputs.timestamp_format = {form!r} must be empty or strptime codes such as "
+            "'%d/%m/%Y %H:%M'"
+        )
+    try:
+        codecs.lookup(str(settings.encoding))
+    except LookupError as error:
+        raise ConfigError(
+            f"inputs.encoding = {settings.encoding!r} is not a known text encoding; for example "
+            "'utf-8', 'windows-1252', 'latin-1' or 'utf-16'"
+        ) from error

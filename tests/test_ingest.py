@@ -57,7 +57,9 @@ def table_counts(con) -> dict[str, int]:
 
 
 def assert_counts_add_up(load) -> None:
-    assert load.rows_read == load.loaded + load.duplicates + load.quarantined + load.skipped
+    assert load.rows_read == (
+        load.loaded + load.duplicates + load.conflicts + load.quarantined + load.skipped
+    )
 
 
 # --- message logs -------------------------------------------------------------------------------
@@ -325,7 +327,7 @@ def test_every_message_log_quarantine_reason_with_line_and_raw(con, settings, tm
     reasons = quarantined(con)
     assert reasons[:7] == [
         (3, "message_id is missing"),
-        (4, "timestamp is not ISO-8601 or Unix seconds"),
+        (4, "timestamp is not ISO-8601, Unix time, RFC 2822 or inputs.timestamp_format"),
         (5, "direction must be inbound or outbound"),
         (6, "contact is not a phone number (digits)"),
         (7, "template_category must be marketing, utility or authentication"),
@@ -603,15 +605,30 @@ def test_other_files_still_load_when_one_is_unreadable(con, settings, tmp_path):
     message_log(inbox, "a.csv", "m1," + GOOD)
     write(inbox, "b.json", '{"entry": [')
     message_log(inbox, "c.csv", "m2," + GOOD)
-    write(inbox, "notes.txt", "not a data file")
+    write(inbox, "notes.txt", "not a data file")  # .txt is read as CSV (or TSV) now
+    write(inbox, "photo.png", "\x89PNG")
 
     result = ingest_paths(con, [inbox], settings)
 
-    assert [Path(load.file).name for load in result.loads] == ["a.csv", "c.csv"]
-    assert len(result.errors) == 1 and "b.json" in result.errors[0]
+    assert [(Path(load.file).name, load.outcome) for load in result.loads] == [
+        ("photo.png", "skipped"),
+        ("a.csv", "loaded"),
+        ("c.csv", "loaded"),
+    ]
+    assert "not a format carewindow reads" in result.loads[0].detail
+    assert len(result.errors) == 2 and "b.json" in result.errors[0]
+    assert "notes.txt" in result.errors[1]
     assert [row[0] for row in stored_messages(con)] == ["m1", "m2"]
-    assert fetch_value(con, "select count(*) from load_log") == 2
-    assert "1 file(s) failed" in result.summary()
+    # every file has its load_log row: 2 loaded, 2 failed with their errors, 1 skipped
+    assert fetch_all(con, "select outcome, count(*) from load_log group by all order by all") == [
+        ("failed", 2),
+        ("loaded", 2),
+        ("skipped", 1),
+    ]
+    assert fetch_value(con, "select detail from load_log where file like '%b.json'").startswith(
+        str(inbox / "b.json")
+    )
+    assert "2 file(s) failed" in result.summary()
 
 
 def test_a_path_that_does_not_exist_is_an_error(con, settings, tmp_path):
@@ -690,7 +707,7 @@ def test_opt_in_ledger_bad_rows_and_duplicates(con, settings, tmp_path):
         (3, "contact is missing"),
         (4, "contact is not a phone number (digits)"),
         (5, "timestamp is missing"),
-        (6, "timestamp is not ISO-8601 or Unix seconds"),
+        (6, "timestamp is not ISO-8601, Unix time, RFC 2822 or inputs.timestamp_format"),
         (7, "event is missing"),
         (8, "event must be opt_in or opt_out"),
         (9, "scope must be all or marketing"),
@@ -932,7 +949,7 @@ def test_detect_kind_reads_semicolon_headers(tmp_path):
     assert detect_kind(path) == "opt_in_ledger"
 
 
-def test_a_row_longer_than_the_reader_allows_is_quarantined(con, settings, tmp_path):
+def test_a_row_longer_than_the_reader_allows_is_loaded(con, settings, tmp_path):
     huge = "x" * 3_000_000
     path = message_log(
         tmp_path,
@@ -942,8 +959,41 @@ def test_a_row_longer_than_the_reader_allows_is_quarantined(con, settings, tmp_p
         "m3," + GOOD,
     )
     load = ingest_file(con, path, settings)
-    assert (load.rows_read, load.loaded, load.quarantined) == (3, 2, 1)
-    assert fetch_value(con, "select line from quarantine") == 3
+    assert (load.rows_read, load.loaded, load.quarantined) == (3, 3, 0)
+    assert fetch_value(
+        con, "select length(template_name) from messages where message_id = 'm2'"
+    ) == (3_000_000)
+
+
+def test_a_50_mb_line_is_loaded_or_quarantined_never_lost(con, settings, tmp_path):
+    # given a CSV with an extra text column holding 50 MB in one good and one bad row
+    body = "y" * 50_000_000
+    header = "message_id,timestamp,direction,business_number,contact,type,body"
+    row = "{},2025-01-15T10:00:00Z,inbound,31201234567,31612345678,text,{}"
+    path = write(
+        tmp_path,
+        "long.csv",
+        "\n".join(
+            [
+                header,
+                row.format("m1", "hi"),
+                row.format("m2", body),
+                row.format("m3", "hi").replace("inbound", "sideways") + body,
+                row.format("m4", "hi"),
+            ]
+        )
+        + "\n",
+    )
+
+    load = ingest_file(con, path, settings)
+
+    # expect: 4 rows read, the long good one loaded, the long bad one quarantined (line 4)
+    assert (load.rows_read, load.loaded, load.quarantined) == (4, 3, 1)
+    assert_counts_add_up(load)
+    assert [row[0] for row in stored_messages(con)] == ["m1", "m2", "m4"]
+    line, reason, raw = fetch_all(con, "select line, reason, raw from quarantine")[0]
+    assert (line, reason) == (4, "direction must be inbound or outbound")
+    assert len(raw) < 2_000_000  # the quarantine keeps the row's start, and says so
 
 
 def test_a_full_disk_is_not_blamed_on_the_input_file(con, settings, tmp_path, monkeypatch):

@@ -9,6 +9,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import phonenumbers
 import pyarrow as pa
 import pyarrow.parquet as pq
 from hypothesis import HealthCheck, Phase, given
@@ -73,9 +74,22 @@ def _noisy_case(draw, word: str) -> str:
 def timestamps(draw) -> tuple[str, datetime]:
     """A timestamp as text in one of the accepted forms, and the instant it means."""
     moment = draw(instants)
-    form = draw(st.sampled_from(["offset", "z", "unix", "naive", "space"]))
+    form = draw(st.sampled_from(["offset", "z", "unix", "naive", "space", "ms", "us", "rfc2822"]))
     if form == "unix":
         return str(int(moment.timestamp())), moment
+    if form == "ms":  # 13 digits, the most common export form
+        millis = draw(st.integers(0, 999))
+        return str(int(moment.timestamp()) * 1000 + millis), moment + timedelta(milliseconds=millis)
+    if form == "us":  # 16 digits
+        micros = draw(st.integers(0, 999_999))
+        return str(int(moment.timestamp()) * 1_000_000 + micros), moment + timedelta(
+            microseconds=micros
+        )
+    if form == "rfc2822":  # Twilio's date_created
+        hours = draw(st.integers(-12, 14))
+        local = moment + timedelta(hours=hours)
+        sign = "+" if hours >= 0 else "-"
+        return f"{local:%a, %d %b %Y %H:%M:%S} {sign}{abs(hours):02d}00", moment
     if form == "naive":
         return moment.strftime("%Y-%m-%d %H:%M:%S"), moment
     if form == "z":
@@ -87,14 +101,50 @@ def timestamps(draw) -> tuple[str, datetime]:
     return f"{local:%Y-%m-%d}{separator}{local:%H:%M:%S}{sign}{abs(hours):02d}:00", moment
 
 
+# Regions whose numbers are written with a national trunk 0 (`+31 (0)6 ...`), and others.
+TRUNK_REGIONS = ("NL", "DE", "GB", "FR", "IN", "ZA")
+OTHER_REGIONS = ("US", "BR", "MX", "ES", "IT", "SG", "AE", "ID")
+
+
 @st.composite
-def phone_numbers(draw) -> tuple[str, str]:
-    """A phone number as people write it, and its digits."""
-    digits = draw(st.text(alphabet="0123456789", min_size=5, max_size=15))
+def phone_numbers(draw, national_region: str | None = None) -> tuple[str, str]:
+    """A real phone number written as people write it, and its E.164 digits. With
+    national_region, numbers of that region may be written nationally (a leading 0)."""
+    region = draw(st.sampled_from(TRUNK_REGIONS + OTHER_REGIONS))
+    example = phonenumbers.example_number_for_type(
+        region, phonenumbers.PhoneNumberType.MOBILE
+    ) or phonenumbers.example_number(region)
+    national = str(example.national_number)
+    # vary the last digits: the number stays as long as its country's numbers
+    tail = draw(st.text(alphabet="0123456789", min_size=3, max_size=3))
+    national = national[:-3] + tail
+    number = phonenumbers.parse(f"+{example.country_code}{national}")
+    digits = f"{number.country_code}{national}"
+    forms = ["digits", "international", "double_zero", "whatsapp", "punctuated", "spaced"]
+    if region in TRUNK_REGIONS and region != "IN":
+        forms.append("trunk")
+    if region == national_region:
+        forms.append("national")
+    form = draw(st.sampled_from(forms))
+    if form == "digits":
+        return digits, digits
+    if form == "international":
+        return phonenumbers.format_number(
+            number, phonenumbers.PhoneNumberFormat.INTERNATIONAL
+        ), digits
+    if form == "double_zero":
+        return "00" + digits, digits
+    if form == "whatsapp":
+        return "whatsapp:+" + digits, digits
+    if form == "trunk":
+        return f"+{number.country_code} (0){national[:1]} {national[1:]}", digits
+    if form == "national":
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL), digits
     written = ""
     for digit in digits:
-        written += draw(st.sampled_from(["", "", "", " ", "-", "(", ")", "."])) + digit
-    return draw(st.sampled_from(["", "+", " +"])) + written, digits
+        written += draw(st.sampled_from(["", "", "", " ", "-", "."])) + digit
+    prefix = draw(st.sampled_from(["+", " +", ""])) if form == "punctuated" else ""
+    return prefix + written.strip(" -."), digits
 
 
 @st.composite
@@ -202,7 +252,9 @@ def _load(con, path: Path, settings, kind: str | None = None):
         assert str(path) in str(error)
         assert _table_counts(con) == before
         return None
-    assert load.rows_read == load.loaded + load.duplicates + load.quarantined + load.skipped
+    assert load.rows_read == (
+        load.loaded + load.duplicates + load.conflicts + load.quarantined + load.skipped
+    )
     if load.outcome == "already_loaded":
         assert _table_counts(con) == before
         return load

@@ -154,6 +154,8 @@ _VALUE_POSITION = re.compile(
 _INTERNAL_LITERALS = {
     "self.rejects": "the name of DuckDB's rejects table, built from the integer load id",
     "self.reject_scans": "the name of DuckDB's rejects scan table, built from the load id",
+    "stage.rejects": "the staging's rejects table name, built from the integer load id",
+    "stage.reject_scans": "the staging's rejects scan table name, built from the load id",
 }
 
 

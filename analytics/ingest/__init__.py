@@ -7,7 +7,8 @@ A file already loaded (same content) is not read again; a file that cannot be re
 raises IngestError naming it and leaves the warehouse as it was.
 
 One module per job: files (which files, what kind), staging (reading and quarantine),
-message_logs, webhooks, ledgers, rate_cards, load_log, and loading (one file's transaction).
+message_logs, phones (E.164), webhooks, providers (Twilio, Gupshup, Infobip), ledgers,
+rate_cards, load_log, retry (--retry-quarantine), and loading (one file's transaction).
 Each loader takes a LoadContext.
 """
 
@@ -18,6 +19,7 @@ from analytics.ingest.load_log import FileLoad, IngestResult
 from analytics.ingest.loading import LOADERS, ingest_file, ingest_paths
 from analytics.ingest.message_logs import REQUIRED_MESSAGE_COLUMNS, WEBHOOK_ONLY_COLUMNS
 from analytics.ingest.rate_cards import RATE_CARD_COLUMNS
+from analytics.ingest.retry import retry_quarantine
 
 __all__ = [
     "DATA_SUFFIXES",
@@ -36,4 +38,5 @@ __all__ = [
     "file_sha256",
     "ingest_file",
     "ingest_paths",
+    "retry_quarantine",
 ]

@@ -24,7 +24,7 @@ class LoadContext:
     """One attempt at loading one file, inside its transaction."""
 
     con: duckdb.DuckDBPyConnection
-    stage: Staging
+    stage: Staging | None  # None when rows come from the quarantine (retry), not a file
     load: FileLoad
     load_id: int
     file: str

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
+import gzip
 import hashlib
 import json
+import os
 import re
+import tempfile
+import zlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
+
+import duckdb
 
 from analytics.ingest.context import IngestError
 from analytics.ingest.meta_rate_cards import meta_card_format
@@ -17,35 +25,86 @@ KINDS = (
     "webhook",
     "opt_in_ledger",
     "rate_card",
+    "twilio",
+    "gupshup",
+    "infobip",
+    # Meta's own figures and template catalogue (issue 15)
     "pricing_analytics",
     "conversation_analytics",
     "message_templates",
 )
-# Inside a folder only these are taken; a file named on its own is always taken.
-DATA_SUFFIXES = (".csv", ".parquet", ".json", ".jsonl", ".ndjson")
+# The formats carewindow reads, by the name's last suffix (before .gz or .zst).
+TEXT_SUFFIXES = (".csv", ".tsv", ".txt", ".json", ".jsonl", ".ndjson")
+COMPRESSED_SUFFIXES = (".gz", ".zst")
+# Inside a folder these are taken; every other file there is named with the reason it is not
+# loaded. A file named on its own is always tried.
+DATA_SUFFIXES = (*TEXT_SUFFIXES, ".parquet", *COMPRESSED_SUFFIXES)
 _HEAD_BYTES = 65536
+_GZIP_MAGIC = b"\x1f\x8b"
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+# DuckDB's CSV reader drops a line longer than its max_line_size without a word, so every read
+# sets it above the file's longest line, measured while the file is hashed (see open_input).
+DEFAULT_MAX_LINE_SIZE = 2 * 1024 * 1024
+_SCAN_CHUNK = 1024 * 1024  # lines inside one chunk are shorter than DEFAULT_MAX_LINE_SIZE
+# A .zst file cannot be scanned here (no zstd decoder in Python's standard library): its lines
+# may be up to this long.
+ZSTD_MAX_LINE_SIZE = 64 * 1024 * 1024
 
 
-def discover_files(paths: Iterable[str | Path]) -> list[Path]:
-    """The files named, and the data files inside the folders named (recursively, not hidden)."""
+def buffer_size(max_line_size: int) -> int:
+    """DuckDB's CSV buffer for a max_line_size: its default (16 times) for ordinary lines, and
+    twice the longest line past that, so that a 50 MB line does not take 800 MB."""
+    return 16 * max_line_size if max_line_size <= DEFAULT_MAX_LINE_SIZE else 2 * max_line_size
+
+
+def find_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """The files to load (named, or inside the folders named, recursively, not hidden), and the
+    files inside those folders that will not be loaded, each with the reason."""
     found: list[Path] = []
+    refused: list[tuple[Path, str]] = []
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            found.extend(
-                sorted(
-                    child
-                    for child in path.rglob("*")
-                    if child.is_file()
-                    and child.suffix.lower() in DATA_SUFFIXES
-                    and not any(part.startswith(".") for part in child.relative_to(path).parts)
-                )
-            )
+            for child in sorted(path.rglob("*")):
+                if not child.is_file() or any(
+                    part.startswith(".") for part in child.relative_to(path).parts
+                ):
+                    continue
+                reason = unloadable_reason(child)
+                if reason:
+                    refused.append((child, reason))
+                else:
+                    found.append(child)
         elif path.is_file():
             found.append(path)
         else:
             raise IngestError(f"{path}: no such file or folder")
-    return found
+    return found, refused
+
+
+def discover_files(paths: Iterable[str | Path]) -> list[Path]:
+    """The files named, and the data files inside the folders named (recursively, not hidden)."""
+    return find_files(paths)[0]
+
+
+def unloadable_reason(path: Path) -> str | None:
+    """Why a file found in a folder is not loaded, or None when its name says a data format."""
+    suffixes = [suffix.lower() for suffix in path.suffixes]
+    if suffixes and suffixes[-1] in COMPRESSED_SUFFIXES:
+        inner = suffixes[-2] if len(suffixes) > 1 else ""
+        if inner in TEXT_SUFFIXES:
+            return None
+        return (
+            f"not loaded: a compressed {inner or 'file'} is not a format carewindow reads "
+            "(compress CSV, TSV, JSON or JSON Lines files; Parquet compresses itself)"
+        )
+    if suffixes and suffixes[-1] in DATA_SUFFIXES:
+        return None
+    return (
+        f"not loaded: {'a ' + suffixes[-1] + ' file' if suffixes else 'a file without a suffix'}"
+        " is not a format carewindow reads (CSV, TSV, Parquet, JSON, JSON Lines, also .gz or "
+        ".zst); export it as one of these, or name the file to try it anyway"
+    )
 
 
 def file_sha256(path: Path) -> str:
@@ -54,6 +113,169 @@ def file_sha256(path: Path) -> str:
         while chunk := handle.read(1 << 22):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def compression_of(path: Path) -> str:
+    """'gzip', 'zstd' or 'none', from the file's first bytes."""
+    with path.open("rb") as handle:
+        magic = handle.read(4)
+    if magic.startswith(_GZIP_MAGIC):
+        return "gzip"
+    if magic.startswith(_ZSTD_MAGIC):
+        return "zstd"
+    return "none"
+
+
+def _zstd_head(path: Path, size: int) -> bytes:
+    """The first lines of a .zst file, decompressed by DuckDB."""
+    con = duckdb.connect()
+    try:
+        rows = con.execute(
+            "select text from read_csv(?, columns = {'text': 'VARCHAR'}, header = false, "
+            "delim = chr(1), quote = '', escape = '', auto_detect = false, "
+            "compression = 'zstd', max_line_size = ?, buffer_size = ?, ignore_errors = true) "
+            "limit 200",
+            [str(path), ZSTD_MAX_LINE_SIZE, buffer_size(ZSTD_MAX_LINE_SIZE)],
+        ).fetchall()
+    except duckdb.Error as error:
+        raise IngestError(
+            f"{path}: not a readable zstd file ({str(error).splitlines()[0]}); check that it is "
+            "complete"
+        ) from error
+    finally:
+        con.close()
+    return "\n".join(row[0] or "" for row in rows).encode("utf-8")[:size]
+
+
+def head_bytes(path: Path, size: int = _HEAD_BYTES) -> bytes:
+    """The first `size` bytes of the file's content, decompressed when it is compressed."""
+    kind = compression_of(path)
+    if kind == "gzip":
+        try:
+            with gzip.open(path, "rb") as handle:
+                return handle.read(size)
+        except (OSError, EOFError, zlib.error) as error:
+            raise IngestError(
+                f"{path}: not a readable gzip file ({error}); check that it is complete"
+            ) from error
+    if kind == "zstd":
+        return _zstd_head(path, size)
+    with path.open("rb") as handle:
+        return handle.read(size)
+
+
+def _is_utf8(encoding: str) -> bool:
+    return codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
+
+
+@dataclass
+class InputFile:
+    """A file to load: its name, what DuckDB reads, and what was measured while hashing it."""
+
+    path: Path  # the file as named: load_log, quarantine and messages name it
+    readable: Path  # what DuckDB reads: the file, or a UTF-8 copy of a file in another encoding
+    compression: str  # none | gzip | zstd (of `readable`)
+    digest: str
+    max_line_size: int
+    # the lines in the file (empty ones too), or None when not counted (zstd)
+    text_lines: int | None
+    transcoded: bool = False
+
+    def close(self) -> None:
+        if self.transcoded:
+            self.readable.unlink(missing_ok=True)
+
+
+def _scan(chunks: Iterable[bytes]) -> tuple[int, int]:
+    """(the longest line that spans chunks: lines within one chunk are shorter than a chunk;
+    the number of lines, counting a last line without a newline) of a stream of chunks."""
+    longest = run = lines = 0
+    ended_with_newline = True
+    for chunk in chunks:
+        if not chunk:
+            continue
+        first = chunk.find(b"\n")
+        if first < 0:
+            run += len(chunk)
+        else:
+            longest = max(longest, run + first)
+            run = len(chunk) - chunk.rfind(b"\n") - 1
+        lines += chunk.count(b"\n")
+        ended_with_newline = chunk.endswith(b"\n")
+    if not ended_with_newline:
+        lines += 1
+    return max(longest, run), lines
+
+
+def _chunks(handle) -> Iterable[bytes]:
+    while chunk := handle.read(_SCAN_CHUNK):
+        yield chunk
+
+
+def open_input(path: Path, encoding: str, temp_directory: str) -> InputFile:
+    """Hash the file and measure its lines; a file in another encoding than UTF-8 is read
+    through a UTF-8 copy (in temp_directory), removed by InputFile.close()."""
+    digest = hashlib.sha256()
+
+    def hashed(handle):
+        for chunk in _chunks(handle):
+            digest.update(chunk)
+            yield chunk
+
+    compression = compression_of(path)
+    with path.open("rb") as handle:
+        if compression == "none":
+            longest, lines = _scan(hashed(handle))
+        else:
+            for _ in hashed(handle):
+                pass
+            longest, lines = 0, None
+    if compression == "gzip":
+        try:
+            with gzip.open(path, "rb") as handle:
+                longest, lines = _scan(_chunks(handle))
+        except (OSError, EOFError, zlib.error) as error:
+            raise IngestError(
+                f"{path}: not a readable gzip file ({error}); check that it is complete; "
+                "nothing from it was loaded"
+            ) from error
+    readable, transcoded = path, False
+    if not _is_utf8(encoding) and not head_bytes(path, 4).startswith(b"PAR1"):
+        readable = _utf8_copy(path, compression, encoding, temp_directory)
+        transcoded, compression = True, "none"
+        with readable.open("rb") as handle:
+            longest, lines = _scan(_chunks(handle))
+    if compression == "zstd":
+        max_line_size = ZSTD_MAX_LINE_SIZE
+    else:
+        max_line_size = max(DEFAULT_MAX_LINE_SIZE, longest + _SCAN_CHUNK)
+    return InputFile(
+        path, readable, compression, digest.hexdigest(), max_line_size, lines, transcoded
+    )
+
+
+def _utf8_copy(path: Path, compression: str, encoding: str, temp_directory: str) -> Path:
+    """A UTF-8 copy of a text file in `encoding` (bytes it cannot decode become U+FFFD)."""
+    if compression == "zstd":
+        raise IngestError(
+            f"{path}: a .zst file in {encoding} cannot be read; decompress it (zstd -d) or save "
+            "it as UTF-8, then load it again"
+        )
+    Path(temp_directory).mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix="carewindow-utf8-", suffix=".txt", dir=temp_directory)
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    opener = gzip.open if compression == "gzip" else open
+    try:
+        with opener(path, "rb") as source, os.fdopen(handle, "wb") as target:
+            for chunk in _chunks(source):
+                target.write(decoder.decode(chunk).encode("utf-8"))
+            target.write(decoder.decode(b"", final=True).encode("utf-8"))
+    except (OSError, EOFError, zlib.error) as error:
+        Path(name).unlink(missing_ok=True)
+        raise IngestError(
+            f"{path}: cannot be read ({error}); nothing from it was loaded"
+        ) from error
+    return Path(name)
 
 
 def normalized(name: str) -> str:
@@ -66,8 +288,7 @@ def quoted(identifier: str) -> str:
 
 def detect_kind(path: Path) -> str:
     """What a file holds, from its content: one of KINDS."""
-    with path.open("rb") as handle:
-        head = handle.read(_HEAD_BYTES)
+    head = head_bytes(path)
     if not head.strip():
         raise IngestError(f"{path}: the file is empty")
     if head.startswith(b"PAR1"):
@@ -77,12 +298,12 @@ def detect_kind(path: Path) -> str:
         compact = re.sub(r"\s", "", text)
         if '"entry":' in compact and ('"changes":' in compact or '"object":' in compact):
             return "webhook"
-        if graph_api := graph_api_kind(compact):
-            return graph_api
-        return "message_log"
+        return graph_api_kind(compact) or _provider_json(compact) or "message_log"
     if meta_card_format(path) is not None:  # Meta's rate-card files, by their title or header
         return "rate_card"
     header = {normalized(name) for name in csv_header(path)[1]}
+    if {"sid", "accountsid", "from", "to", "direction"} <= header:
+        return "twilio"
     # a rate card may leave its date to --effective-from
     if {"effectivefrom", "rate"} <= header or {"market", "category", "currency", "rate"} <= header:
         return "rate_card"
@@ -104,10 +325,23 @@ def graph_api_kind(compact: str) -> str | None:
     return None
 
 
+def _provider_json(compact: str) -> str | None:
+    """Which provider's JSON a file's first bytes (without spaces) look like, if any."""
+    if '"account_sid":' in compact and '"sid":"' in compact and '"from":"' in compact:
+        return "twilio"
+    if '"app":' in compact and '"version":2' in compact and '"payload":' in compact:
+        return "gupshup"
+    if '"results":[' in compact and (
+        '"integrationType":"WHATSAPP"' in compact
+        or ('"messageId":' in compact and ('"doneAt":' in compact or '"seenAt":' in compact))
+    ):
+        return "infobip"
+    return None
+
+
 def csv_header(path: Path) -> tuple[str, list[str]]:
     """The delimiter (the most frequent of , ; tab |) and column names of a CSV file's header."""
-    with path.open("rb") as handle:
-        first_line = handle.readline(_HEAD_BYTES)
+    first_line = head_bytes(path).split(b"\n", 1)[0]
     text = first_line.decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r\n")
     counts = {delimiter: text.count(delimiter) for delimiter in (",", ";", "\t", "|")}
     delimiter = max(counts, key=counts.get) if any(counts.values()) else ","
@@ -120,8 +354,7 @@ def csv_header(path: Path) -> tuple[str, list[str]]:
 
 def file_format(path: Path) -> str:
     """parquet, json (a JSON document or JSON Lines) or csv, from the file's first bytes."""
-    with path.open("rb") as handle:
-        head = handle.read(_HEAD_BYTES)
+    head = head_bytes(path)
     if head.startswith(b"PAR1"):
         return "parquet"
     text = head.decode("utf-8", errors="replace").lstrip("\ufeff").lstrip()
@@ -130,14 +363,24 @@ def file_format(path: Path) -> str:
 
 def is_json_lines(path: Path) -> bool:
     """JSON Lines when the first non-blank line is a whole JSON value and more follows."""
-    with path.open("rb") as handle:
-        for raw_line in handle:
-            if raw_line.strip():
-                try:
-                    json.loads(raw_line)
-                except ValueError:
-                    return False
-                return any(rest.strip() for rest in handle)
+    compression = compression_of(path)
+    if compression == "zstd":
+        lines = iter(head_bytes(path, 1 << 24).splitlines(keepends=True))
+        return _json_lines_from(lines)
+    opener = gzip.open if compression == "gzip" else open
+    with opener(path, "rb") as handle:
+        return _json_lines_from(handle)
+
+
+def _json_lines_from(lines: Iterable[bytes]) -> bool:
+    lines = iter(lines)
+    for raw_line in lines:
+        if raw_line.strip():
+            try:
+                json.loads(raw_line)
+            except ValueError:
+                return False
+            return any(rest.strip() for rest in lines)
     return False
 
 

@@ -11,7 +11,7 @@ revises a day that was not over yet) is replaced by the later export's.
 from __future__ import annotations
 
 from analytics.db import fetch_all, fetch_value, sql_text
-from analytics.ingest.context import IngestError, LoadContext
+from analytics.ingest.context import LoadContext
 from analytics.ingest.files import is_json_lines
 from analytics.ingest.staging import quarantine
 
@@ -64,12 +64,10 @@ def stage_pages(ctx: LoadContext) -> None:
             "select line, j as page, left(text, 10000) as raw from json_lines"
         )
         return
-    document = fetch_value(con, "select try(content::json) from read_text(?)", [str(path)])
-    if document is None:
-        raise IngestError(
-            f"{path}: not valid JSON (truncated or damaged?); nothing from it was loaded. "
-            "Export the Graph API response again"
-        )
+    # imported here: the webhook loader imports the template loader, which imports this module
+    from analytics.ingest.webhooks import read_document
+
+    document = read_document(ctx)  # a compressed file too
     con.execute(
         """
         create or replace temp table incoming_pages as
@@ -91,7 +89,7 @@ def quarantine_bad_pages(ctx: LoadContext, field: str) -> None:
     quarantine(
         ctx,
         """
-        select line, raw,
+        select line, raw, null::varchar as staged,
             case
                 when page is null then 'not valid JSON'
                 when json_type(page) <> 'OBJECT' then 'not a Graph API response body'
@@ -129,7 +127,11 @@ def load_analytics(ctx: LoadContext) -> None:
     if empty_pages:
         ctx.stage.detail.append(f"skipped: {empty_pages} x page without data points")
     bad_pages = load.quarantined - pages_rejected
-    quarantine(ctx, "select line, raw, reason from incoming_points where reason is not null")
+    quarantine(
+        ctx,
+        "select line, raw, reason, null::varchar as staged "
+        "from incoming_points where reason is not null",
+    )
     repeated_in_file(ctx, keys, figures)
     merge_points(ctx, table, keys, figures)
     load.rows_read = (
@@ -163,7 +165,7 @@ def repeated_in_file(ctx: LoadContext, keys: tuple[str, ...], figures: tuple[str
     quarantine(
         ctx,
         f"""
-        select r.line, r.raw,
+        select r.line, r.raw, null::varchar as staged,
             'repeats the data point of line ' || r.first_line || ' with other figures' as reason
         from ranked_points as r
         join ranked_points as f on f.copy = 1 and {_same(keys, "f", "r")}

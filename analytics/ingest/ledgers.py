@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from analytics.db import fetch_value, sql_text
 from analytics.ingest.context import LoadContext
-from analytics.ingest.staging import quarantine
+from analytics.ingest.phones import build_phone_lookup
+from analytics.ingest.staging import parsing_parameters, quarantine
 
 LEDGER_COLUMNS = ("contact", "timestamp", "event", "scope", "business_number", "source")
 # The bad rows of a CSV ledger as quarantine rows (see merge_ledger).
 _CSV_BAD_ROWS = (
-    "select i.line, to_json(i)::varchar as raw, p.reason "
+    "select i.line, to_json(i)::varchar as raw, p.reason, to_json(i)::varchar as staged "
     "from parsed_ledger as p join incoming_ledger as i using (line) where p.reason is not null"
 )
 
@@ -17,12 +18,22 @@ _CSV_BAD_ROWS = (
 def merge_ledger(ctx: LoadContext, bad_rows_sql: str) -> None:
     """Check temp table `incoming_ledger`, quarantine its bad rows (`bad_rows_sql`: line, raw,
     reason, from `parsed_ledger`), and store the new events."""
-    con, load = ctx.con, ctx.load
-    con.execute(
-        "create or replace temp table parsed_ledger as " + sql_text("ingest/opt_in_rows"),
-        {"source_time_zone": ctx.settings.source_time_zone},
-    )
+    parse_ledger(ctx)
     quarantine(ctx, bad_rows_sql)
+    store_ledger(ctx)
+
+
+def parse_ledger(ctx: LoadContext) -> None:
+    """Temp table `parsed_ledger`: the rows of `incoming_ledger`, typed and checked."""
+    ctx.con.execute(
+        "create or replace temp table parsed_ledger as " + sql_text("ingest/opt_in_rows"),
+        parsing_parameters(ctx.settings),
+    )
+
+
+def store_ledger(ctx: LoadContext) -> None:
+    """Store the good events of `parsed_ledger` not stored yet; count new ones and duplicates."""
+    con, load = ctx.con, ctx.load
     good_rows = fetch_value(con, "select count(*) from parsed_ledger where reason is null")
     inserted = (
         fetch_value(
@@ -43,5 +54,10 @@ def load_ledger(ctx: LoadContext) -> None:
     ctx.stage.quarantine_rejects(ctx)
     ctx.load.rows_read = (
         fetch_value(ctx.con, "select count(*) from incoming_ledger") + ctx.load.quarantined
+    )
+    build_phone_lookup(
+        ctx.con,
+        [("incoming_ledger", "contact"), ("incoming_ledger", "business_number")],
+        ctx.settings,
     )
     merge_ledger(ctx, _CSV_BAD_ROWS)

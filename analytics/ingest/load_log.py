@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 import duckdb
 
@@ -14,10 +14,11 @@ from analytics.db import fetch_value
 class FileLoad:
     file: str
     kind: str
-    outcome: str  # loaded | already_loaded
+    outcome: str  # loaded | already_loaded | skipped (no data file) | failed
     rows_read: int = 0
     loaded: int = 0
     duplicates: int = 0
+    conflicts: int = 0
     quarantined: int = 0
     skipped: int = 0
     detail: str = ""
@@ -38,14 +39,18 @@ class IngestResult:
 
     def summary(self) -> str:
         new = self.files_loaded
-        again = len(self.loads) - new
+        again = sum(1 for load in self.loads if load.outcome == "already_loaded")
+        skipped = sum(1 for load in self.loads if load.outcome == "skipped")
         text = (
             f"ingested {new} file(s): {self.total('rows_read'):,} rows read, "
             f"{self.total('loaded'):,} loaded, {self.total('duplicates'):,} duplicates, "
-            f"{self.total('quarantined'):,} quarantined, {self.total('skipped'):,} skipped"
+            + (f"{self.total('conflicts'):,} conflicts, " if self.total("conflicts") else "")
+            + f"{self.total('quarantined'):,} quarantined, {self.total('skipped'):,} skipped"
         )
         if again:
             text += f"; {again} already loaded"
+        if skipped:
+            text += f"; {skipped} file(s) not loaded (no data format)"
         if self.errors:
             text += f"; {len(self.errors)} file(s) failed"
         return text
@@ -71,9 +76,11 @@ def record_load(
     digest: str,
     started: datetime,
 ) -> None:
-    """The load_log row of a file just loaded."""
+    """The load_log row of a file just loaded (or failed: outcome 'failed', detail the error)."""
     con.execute(
-        "insert into load_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
+        "insert into load_log (load_id, file, file_sha256, kind, outcome, rows_read, loaded, "
+        "duplicates, conflicts, quarantined, skipped, detail, started_at, finished_at) "
+        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
         [
             load_id,
             load.file,
@@ -83,9 +90,20 @@ def record_load(
             load.rows_read,
             load.loaded,
             load.duplicates,
+            load.conflicts,
             load.quarantined,
             load.skipped,
             load.detail or None,
             started,
         ],
+    )
+
+
+def record_failure(
+    con: duckdb.DuckDBPyConnection, file: str, kind: str, digest: str, error: str
+) -> None:
+    """The load_log row of a file that could not be loaded: nothing from it is stored."""
+    started = datetime.now(UTC)
+    record_load(
+        con, next_load_id(con), FileLoad(file, kind, "failed", detail=error), digest, started
     )

@@ -11,7 +11,15 @@ import duckdb
 from analytics.config import Settings
 from analytics.db import sql_text
 from analytics.ingest.context import IngestError, LoadContext
-from analytics.ingest.files import KINDS, detect_kind, discover_files, file_format, file_sha256
+from analytics.ingest.files import (
+    KINDS,
+    InputFile,
+    detect_kind,
+    file_format,
+    file_sha256,
+    find_files,
+    open_input,
+)
 from analytics.ingest.graph_api import load_analytics
 from analytics.ingest.ledgers import load_ledger
 from analytics.ingest.load_log import (
@@ -19,9 +27,12 @@ from analytics.ingest.load_log import (
     IngestResult,
     earlier_load,
     next_load_id,
+    record_failure,
     record_load,
 )
 from analytics.ingest.message_logs import RepeatedMessages, insert_message_log, load_message_log
+from analytics.ingest.phones import empty_phone_lookup
+from analytics.ingest.providers import LOADERS as PROVIDER_LOADERS
 from analytics.ingest.rate_cards import load_rate_card
 from analytics.ingest.staging import Staging, read_error
 from analytics.ingest.templates import load_message_templates
@@ -34,6 +45,7 @@ LOADERS: dict[str, Loader] = {
     "webhook": load_webhooks,
     "opt_in_ledger": load_ledger,
     "rate_card": load_rate_card,
+    **PROVIDER_LOADERS,
     # Meta's own figures and template catalogue (issue 15)
     "pricing_analytics": load_analytics,
     "conversation_analytics": load_analytics,
@@ -55,45 +67,50 @@ def ingest_file(
     path = Path(path)
     if kind is not None and kind not in KINDS:
         raise IngestError(f"--kind {kind!r} is not one of {', '.join(KINDS)}")
-    kind = kind or detect_kind(path)
-    file = str(path)
-    digest = file_sha256(path)
-    earlier = earlier_load(con, digest)
-    if earlier is not None:
-        return FileLoad(file, kind, "already_loaded", detail=f"same content as {earlier}")
-    # A message log in CSV or Parquet first tries the one-pass load of new messages; a file
-    # that repeats messages is loaded again, merging.
-    fast = kind in FAST_LOADERS and file_format(path) != "json"
+    source = open_input(path, settings.encoding, settings.temp_directory)
     try:
-        return _load_file(
-            con, path, kind, digest, settings, FAST_LOADERS[kind] if fast else None, effective_from
-        )
-    except RepeatedMessages:
-        return _load_file(con, path, kind, digest, settings, None, effective_from)
+        kind = kind or detect_kind(source.readable)
+        earlier = earlier_load(con, source.digest)
+        if earlier is not None:
+            return FileLoad(str(path), kind, "already_loaded", detail=f"same content as {earlier}")
+        # A message log in CSV or Parquet first tries the one-pass load of new messages; a
+        # file that repeats messages is loaded again, merging.
+        fast = kind in FAST_LOADERS and file_format(source.readable) != "json"
+        try:
+            return _load_file(
+                con, source, kind, settings, FAST_LOADERS[kind] if fast else None, effective_from
+            )
+        except RepeatedMessages:
+            return _load_file(con, source, kind, settings, None, effective_from)
+    finally:
+        source.close()
 
 
 def _load_file(
     con: duckdb.DuckDBPyConnection,
-    path: Path,
+    source: InputFile,
     kind: str,
-    digest: str,
     settings: Settings,
     loader: Loader | None,
     effective_from: date | None = None,
 ) -> FileLoad:
     """One attempt at loading a file, in one transaction that is rolled back on any error."""
+    path = source.path
     started = datetime.now(UTC)
     load = FileLoad(str(path), kind, "loaded")
     con.execute("begin transaction")
-    con.execute(sql_text("ingest/macros"))
-    load_id = next_load_id(con)
-    stage = Staging(con, path, load_id)
-    ctx = LoadContext(con, stage, load, load_id, str(path), started, settings, effective_from)
     try:
+        con.execute(sql_text("ingest/macros"))
+        empty_phone_lookup(con)
+        load_id = next_load_id(con)
+        stage = Staging(con, source, load_id)
+        ctx = LoadContext(con, stage, load, load_id, str(path), started, settings, effective_from)
         (loader or LOADERS[kind])(ctx)
         stage.drop()
+        if source.transcoded:
+            stage.detail.append(f"read as {settings.encoding}")
         load.detail = "; ".join(stage.detail)
-        record_load(con, load_id, load, digest, started)
+        record_load(con, load_id, load, source.digest, started)
         con.execute("commit")
     except (IngestError, RepeatedMessages):
         con.execute("rollback")
@@ -115,14 +132,46 @@ def ingest_paths(
     on_file: Callable[[int, int, Path], None] | None = None,
     effective_from: date | None = None,
 ) -> IngestResult:
-    """Load every file named or found in the folders named; a bad file does not stop the others."""
+    """Load every file named or found in the folders named; a bad file does not stop the others.
+
+    A file that cannot be loaded is named in IngestResult.errors with the reason and gets a
+    load_log row with outcome 'failed'. A file in a folder whose name says no data format is
+    not read: it is listed in IngestResult.loads with outcome 'skipped' and the reason, and
+    gets a load_log row saying so.
+    """
     result = IngestResult()
-    files = discover_files(paths)
+    files, refused = find_files(paths)
+    for path, reason in refused:
+        skipped = FileLoad(str(path), "unknown", "skipped", detail=reason)
+        result.loads.append(skipped)
+        record_load(con, next_load_id(con), skipped, _digest(path), datetime.now(UTC))
     for number, path in enumerate(files, start=1):
         if on_file:
             on_file(number, len(files), path)
         try:
             result.loads.append(ingest_file(con, path, settings, kind, effective_from))
         except IngestError as error:
-            result.errors.append(str(error))
+            _failed(con, result, path, kind or _kind_or_unknown(path), str(error))
     return result
+
+
+def _kind_or_unknown(path: Path) -> str:
+    try:
+        return detect_kind(path)
+    except (IngestError, OSError, UnicodeDecodeError, duckdb.Error):
+        return "unknown"
+
+
+def _failed(
+    con: duckdb.DuckDBPyConnection, result: IngestResult, path: Path, kind: str, error: str
+) -> None:
+    """Name the file in the result's errors and give it a load_log row (outcome 'failed')."""
+    result.errors.append(error)
+    record_failure(con, str(path), kind, _digest(path), error)
+
+
+def _digest(path: Path) -> str:
+    try:
+        return file_sha256(path)
+    except OSError:
+        return ""

@@ -1,23 +1,22 @@
 """Message logs (CSV, Parquet, JSON Lines): read, checked, and merged into `messages`.
 
 A CSV or Parquet log of new messages takes the fast path: read, checked and inserted in one
-streaming statement (insert_message_log). A file that repeats messages, a JSON Lines log and
-the messages taken out of webhooks are staged (`parsed_messages`) and merged (merge_messages).
+streaming statement (insert_message_log). Rows that pass need nothing else; the few that do not
+(bad rows, phone numbers to normalise) are read again and staged. A file that repeats messages,
+a JSON Lines log and the messages of webhooks are staged (`incoming`) and merged
+(stage_and_merge), which also finds conflicting copies of a message.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Any
-
-import duckdb
 
 from analytics.config import CANONICAL_COLUMNS, Settings
 from analytics.db import fetch_all, fetch_value, sql_text
 from analytics.ingest.context import LoadContext
 from analytics.ingest.files import column_mapping, file_format, quoted, require
-from analytics.ingest.staging import Staging, quarantine
+from analytics.ingest.phones import build_phone_lookup
+from analytics.ingest.staging import Staging, parsing_parameters, quarantine
 
 REQUIRED_MESSAGE_COLUMNS = (
     "message_id",
@@ -63,90 +62,69 @@ class MessageLogSource:
             else stage.csv_columns()
         )
         self.mapping = column_mapping(
-            file_columns, list(CANONICAL_COLUMNS), settings.column_aliases, path
+            file_columns, list(CANONICAL_COLUMNS), settings.column_aliases, stage.name
         )
-        require(self.mapping, REQUIRED_MESSAGE_COLUMNS, path, "message log", file_columns)
+        require(self.mapping, REQUIRED_MESSAGE_COLUMNS, stage.name, "message log", file_columns)
         self.ignored = sorted(set(file_columns) - set(self.mapping.values()) - {""})
         self.parameters = stage.parameters if self.file_format == "csv" else {"path": str(path)}
-        self.csv_stage = stage if self.file_format == "csv" else None
 
-    def rows(self, numbered: bool, store_rejects: bool = True) -> str:
-        """The file's rows (parameters: self.parameters). Only the first, unnumbered read keeps
-        the rows the CSV reader rejects; a numbered re-read must not store them twice."""
+    def rows(self, numbered: bool, rejects: str | None = None) -> str:
+        """The file's rows (parameters: self.parameters). The first read stores the rows the
+        CSV reader rejects; a read after it passes a scratch table (Staging.scratch_rejects)."""
         select = self.stage.source_select(
             self.mapping,
             CANONICAL_COLUMNS,
             self.file_format,
             numbered,
             WEBHOOK_ONLY_COLUMNS,
-            store_rejects=store_rejects and not numbered,
+            rejects=rejects,
         )
         return f"select *, 'message_log' as origin from ({select})"
 
-    def quarantine_bad_rows(self, ctx: LoadContext, bad: int | None = None) -> None:
-        """Quarantine the file's bad rows, read again numbered (see quarantine_messages)."""
-        quarantine_messages(ctx, self.rows(numbered=True), self.parameters, self.csv_stage, bad=bad)
+    def ignored_detail(self) -> None:
+        if self.ignored:
+            self.stage.detail.append(f"ignored columns: {', '.join(self.ignored)}")
 
 
-def parse_messages(
-    con: duckdb.DuckDBPyConnection,
-    source_select: str,
-    parameters: Mapping[str, Any],
-    settings: Settings,
-) -> None:
+def parse_messages(ctx: LoadContext, source_select: str = "select * from incoming") -> None:
     """Temp table `parsed_messages`: the rows of source_select, typed and checked in one pass."""
-    con.execute(
+    ctx.con.execute(
         f"create or replace temp table parsed_messages as with incoming as ({source_select}) "
         f"select * from ({sql_text('ingest/message_log_rows')})",
-        {**parameters, "source_time_zone": settings.source_time_zone},
+        parsing_parameters(ctx.settings),
     )
 
 
-def quarantine_messages(
-    ctx: LoadContext,
-    numbered_select: str,
-    parameters: Mapping[str, Any],
-    csv_stage: Staging | None = None,
-    bad: int | None = None,
-) -> None:
-    """Quarantine the bad rows of a message log with their lines and raw content.
+# The bad rows of `parsed_messages` as quarantine rows, the raw content being the row as read.
+_BAD_ROWS = (
+    "select i.line, to_json(i)::varchar as raw, p.reason, to_json(i)::varchar as staged "
+    "from parsed_messages as p join incoming as i using (line) where p.reason is not null"
+)
 
-    The fast pass has no line numbers, so a file with bad rows is read once more, numbered.
-    `bad` is how many there are, when known; else `parsed_messages` says.
-    """
-    con = ctx.con
-    if bad is None:
-        bad = fetch_value(con, "select count(*) from parsed_messages where reason is not null")
-    if not bad:
-        return
-    con.execute("set preserve_insertion_order = true")  # line numbers follow the file
-    try:
-        con.execute(f"create or replace temp table numbered_rows as {numbered_select}", parameters)
-    finally:
-        con.execute("set preserve_insertion_order = false")
-    if csv_stage is not None:
-        csv_stage.renumber("numbered_rows")
-    con.execute(
-        "create or replace temp table numbered_checks as with incoming as "
-        f"(select * from numbered_rows) select line, reason from "
-        f"({sql_text('ingest/message_log_rows')}) where reason is not null",
-        {"source_time_zone": ctx.settings.source_time_zone},
+
+def stage_and_merge(ctx: LoadContext, bad_rows_sql: str = _BAD_ROWS) -> None:
+    """Check temp table `incoming` (line, canonical text columns, origin): normalise its phone
+    numbers, quarantine its bad rows (`bad_rows_sql`: line, raw, reason, staged) and merge the
+    good ones into messages."""
+    build_phone_lookup(
+        ctx.con, [("incoming", "business_number"), ("incoming", "contact")], ctx.settings
     )
-    quarantine(
-        ctx,
-        "select c.line, to_json(i)::varchar as raw, c.reason "
-        "from numbered_checks as c join numbered_rows as i using (line)",
-    )
-    con.execute("drop table numbered_rows")
-    con.execute("drop table numbered_checks")
+    parse_messages(ctx)
+    quarantine(ctx, bad_rows_sql)
+    merge_messages(ctx)
+
+
+def load_message_log(ctx: LoadContext) -> None:
+    """The merging path: the whole file staged (`incoming`), checked, merged with what is stored."""
+    stage_message_log(ctx)
+    stage_and_merge(ctx)
 
 
 def stage_message_log(ctx: LoadContext) -> None:
-    """Temp table `parsed_messages` for a message log; its bad rows already quarantined."""
+    """Temp table `incoming` (numbered rows) of a message log; unreadable lines quarantined
+    and rows_read counted."""
     con, stage, load, settings = ctx.con, ctx.stage, ctx.load, ctx.settings
-    path = stage.path
-    columns = list(CANONICAL_COLUMNS)
-    if file_format(path) == "json":
+    if file_format(stage.path) == "json":
         stage.stage_json_lines()
         keys = [
             row[0]
@@ -156,8 +134,9 @@ def stage_message_log(ctx: LoadContext) -> None:
                 "where json_type(j) = 'OBJECT'",
             )
         ]
-        mapping = column_mapping(keys, columns, settings.column_aliases, path)
-        require(mapping, REQUIRED_MESSAGE_COLUMNS, path, "message log", keys)
+        columns = list(CANONICAL_COLUMNS)
+        mapping = column_mapping(keys, columns, settings.column_aliases, stage.name)
+        require(mapping, REQUIRED_MESSAGE_COLUMNS, stage.name, "message log", keys)
         select = ", ".join(
             (
                 f"json_extract_string(j, ?) as {quoted(c)}"
@@ -175,28 +154,31 @@ def stage_message_log(ctx: LoadContext) -> None:
         quarantine(
             ctx,
             "select line, text as raw, case when j is null then 'not valid JSON' "
-            "else 'line is not a JSON object' end as reason from json_lines "
+            "else 'line is not a JSON object' end as reason, null as staged from json_lines "
             "where j is null or json_type(j) <> 'OBJECT'",
         )
-        stage.quarantine_rejects(ctx)
-        parse_messages(con, "select * from incoming", {}, settings)
-        quarantine_messages(ctx, "select * from incoming", {})
+        rejected = stage.quarantine_rejects(ctx)
+        load.rows_read = fetch_value(con, "select count(*) from json_lines") + rejected
         ignored = sorted(set(keys) - set(mapping.values()))
-    else:
-        source = MessageLogSource(stage, settings)
-        parse_messages(con, source.rows(numbered=False), source.parameters, settings)
-        stage.quarantine_rejects(ctx)
-        source.quarantine_bad_rows(ctx)
-        ignored = source.ignored
-    load.rows_read = load.quarantined + fetch_value(
-        con, "select count(*) from parsed_messages where reason is null"
-    )
-    if ignored:
-        stage.detail.append(f"ignored columns: {', '.join(ignored)}")
+        if ignored:
+            stage.detail.append(f"ignored columns: {', '.join(ignored)}")
+        return
+    source = MessageLogSource(stage, settings)
+    with stage.in_file_order():
+        con.execute(
+            f"create or replace temp table incoming as {source.rows(numbered=True)}",
+            source.parameters,
+        )
+    if source.file_format == "csv":
+        stage.renumber("incoming")
+    rejected = stage.quarantine_rejects(ctx)
+    load.rows_read = fetch_value(con, "select count(*) from incoming") + rejected
+    source.ignored_detail()
 
 
 def merge_messages(ctx: LoadContext) -> None:
-    """Merge the good rows of `parsed_messages` into messages; count new rows and duplicates."""
+    """Merge the good rows of `parsed_messages` into messages; count new rows, duplicates and
+    conflicting copies (listed in message_conflicts)."""
     con, load = ctx.con, ctx.load
     good_rows = fetch_value(con, "select count(*) from parsed_messages where reason is null")
     repeated = fetch_value(
@@ -213,6 +195,7 @@ def merge_messages(ctx: LoadContext) -> None:
         """,
     )
     parameters = {"source_file": ctx.file, "loaded_at": ctx.loaded_at}
+    conflicts = 0
     if repeated == 0:
         # The common case, a file of new messages: no grouping, no update.
         inserted = fetch_value(con, sql_text("ingest/insert_new_messages"), parameters) or 0
@@ -220,17 +203,26 @@ def merge_messages(ctx: LoadContext) -> None:
         con.execute(
             "create or replace temp table message_batch as " + sql_text("ingest/message_batch")
         )
-        con.execute(sql_text("ingest/merge_messages_update"))
+        con.execute(
+            "create or replace temp table conflicting_copies as "
+            + sql_text("ingest/conflicting_copies"),
+            {"source_file": ctx.file},
+        )
+        con.execute(sql_text("ingest/merge_messages_update"), {"source_file": ctx.file})
         inserted = fetch_value(con, sql_text("ingest/merge_messages_insert"), parameters) or 0
+        conflicts = (
+            fetch_value(
+                con,
+                sql_text("ingest/record_conflicts"),
+                {"load_id": ctx.load_id, "source_file": ctx.file},
+            )
+            or 0
+        )
         con.execute("drop table message_batch")
+        con.execute("drop table conflicting_copies")
     load.loaded += inserted
-    load.duplicates += good_rows - inserted
-
-
-def load_message_log(ctx: LoadContext) -> None:
-    """The merging path: staged, checked, then merged with what is stored."""
-    stage_message_log(ctx)
-    merge_messages(ctx)
+    load.conflicts += conflicts
+    load.duplicates += good_rows - inserted - conflicts
 
 
 def insert_message_log(ctx: LoadContext) -> None:
@@ -239,41 +231,110 @@ def insert_message_log(ctx: LoadContext) -> None:
     The common case, a file of messages never seen before, needs no staging table: rows are
     read, checked and written in one streaming statement. Raises RepeatedMessages when a
     message turns out to be stored already or repeated in the file; the caller rolls back and
-    loads the file through the merging path instead.
+    loads the file through the merging path instead. Rows the pass leaves (bad rows, phone
+    numbers not written as E.164 digits) are read again, staged and merged.
     """
     con, stage, load = ctx.con, ctx.stage, ctx.load
     source = MessageLogSource(stage, ctx.settings)
     parameters = {
         **source.parameters,
-        "source_time_zone": ctx.settings.source_time_zone,
+        **parsing_parameters(ctx.settings),
         "source_file": ctx.file,
         "loaded_at": ctx.loaded_at,
     }
-    inserted = (
-        fetch_value(
-            con,
-            f"with incoming as ({source.rows(numbered=False)}), "
-            f"parsed_messages as ({sql_text('ingest/message_log_rows')}) "
-            + sql_text("ingest/insert_new_messages"),
-            parameters,
+    with stage.in_file_order():
+        inserted = (
+            fetch_value(
+                con,
+                f"with incoming as ({source.rows(numbered=True)}), "
+                f"parsed_messages as ({sql_text('ingest/message_log_rows')}) "
+                + sql_text("ingest/insert_new_messages"),
+                parameters,
+            )
+            or 0
         )
-        or 0
-    )
-    rejected = stage.quarantine_rejects(ctx)
-    read = fetch_value(
-        con,
-        f"select count(*) from ({source.rows(numbered=False, store_rejects=False)})",
-        source.parameters,
-    )
-    load.rows_read = rejected + read
-    if read > inserted:
-        source.quarantine_bad_rows(ctx, bad=read - inserted)
     if fetch_value(
         con,
         sql_text("ingest/repeated_messages"),
         {"source_file": ctx.file, "loaded_at": ctx.loaded_at},
     ):
         raise RepeatedMessages
+    rejected = stage.quarantine_rejects(ctx)
+    if source.file_format == "csv" and rejected:
+        _renumber_inserted(ctx)
+    read = _rows_read(ctx, source, inserted, rejected)
+    load.rows_read = read + rejected
     load.loaded = inserted
-    if source.ignored:
-        stage.detail.append(f"ignored columns: {', '.join(source.ignored)}")
+    if read > inserted:
+        _stage_leftovers(ctx, source)
+    source.ignored_detail()
+
+
+def _rows_read(ctx: LoadContext, source: MessageLogSource, inserted: int, rejected: int) -> int:
+    """How many rows the CSV reader gave. When the file's text lines (counted while hashing it)
+    match what was inserted and rejected, every row was taken; else the file is counted."""
+    lines = ctx.stage.source.text_lines
+    if source.file_format == "csv" and lines is not None and lines - 1 == inserted + rejected:
+        return inserted
+    scratch = ctx.stage.scratch_rejects()
+    # count(*) alone would read no column, so DuckDB would not check their text (UTF-8) and
+    # count rows the first pass rejected: hash the columns that pass read
+    columns = ", ".join(quoted(c) for c in source.mapping)
+    return fetch_value(
+        ctx.con,
+        f"select count(hash({columns})) from ({source.rows(numbered=False, rejects=scratch)})",
+        source.parameters,
+    )
+
+
+def _renumber_inserted(ctx: LoadContext) -> None:
+    """Shift the lines of the rows just inserted past the rows the CSV reader rejected."""
+    rejects = ctx.stage.rejects
+    ctx.con.execute(
+        f"""
+        update messages as m
+        set source_line = m.source_line + s.rejected_before
+        from (
+            with rejected as (
+                select line, row_number() over (order by line) as rejected_before
+                from (select distinct line from {rejects})
+            ),
+            shifts as (
+                select line - rejected_before + 1 as from_line,
+                    max(rejected_before) as rejected_before
+                from rejected group by all
+            ),
+            mine as (
+                select message_id, direction, source_line from messages
+                where source_file = $source_file and loaded_at = $loaded_at::timestamptz
+            )
+            select n.message_id, n.direction, s.rejected_before
+            from mine as n asof join shifts as s on n.source_line >= s.from_line
+        ) as s
+        where m.message_id = s.message_id and m.direction = s.direction
+        """,
+        {"source_file": ctx.file, "loaded_at": ctx.loaded_at},
+    )
+
+
+def _stage_leftovers(ctx: LoadContext, source: MessageLogSource) -> None:
+    """Stage the rows the one pass did not insert as `incoming`, and merge them."""
+    con, stage = ctx.con, ctx.stage
+    scratch = stage.scratch_rejects()
+    with stage.in_file_order():
+        con.execute(
+            "create or replace temp table numbered_rows as "
+            + source.rows(numbered=True, rejects=scratch),
+            source.parameters,
+        )
+    if source.file_format == "csv":
+        stage.renumber("numbered_rows")
+    con.execute(
+        "create or replace temp table incoming as with incoming as "
+        "(select * from numbered_rows), left_rows as ("
+        f"select line from ({sql_text('ingest/message_log_rows')}) where reason is not null) "
+        "select n.* from numbered_rows as n semi join left_rows using (line)",
+        parsing_parameters(ctx.settings),
+    )
+    con.execute("drop table numbered_rows")
+    stage_and_merge(ctx)

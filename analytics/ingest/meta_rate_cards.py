@@ -86,6 +86,8 @@ def stage_meta_card(
             f"select row_number() over () as record, [{cells}] as cells "
             f"from read_csv($path, auto_detect = false, header = false, columns = {{{columns}}}, "
             "delim = $delim, quote = '\"', escape = '\"', null_padding = true, parallel = false, "
+            "compression = $compression, max_line_size = $max_line_size, "
+            "buffer_size = $buffer_size, "
             f"ignore_errors = true, store_rejects = true, rejects_table = '{stage.rejects}', "
             f"rejects_scan = '{stage.reject_scans}')",
             stage.parameters,
@@ -101,7 +103,7 @@ def stage_meta_card(
     card_date = effective_from or title_date
     if card_date is None:
         raise IngestError(
-            f"{stage.path}: Meta's rate card names no effective date in its title line "
+            f"{stage.name}: Meta's rate card names no effective date in its title line "
             f"({title!r}); pass --effective-from YYYY-MM-DD (the first day its rates apply); "
             "nothing from it was loaded"
         )
@@ -118,7 +120,7 @@ def stage_meta_card(
     )
     if not fetch_value(con, "select count(*) from incoming_rates"):
         raise IngestError(
-            f"{stage.path}: looks like Meta's rate card but has no header row "
+            f"{stage.name}: looks like Meta's rate card but has no header row "
             "(Market, Currency, ...) followed by markets; check that it is the file as Meta "
             "publishes it; nothing from it was loaded"
         )

@@ -59,7 +59,7 @@ def store_rates(ctx: LoadContext, default_card: str, effective_from: date | None
     )
     quarantine(
         ctx,
-        "select line, raw, reason from parsed_rates where reason is not null",
+        "select line, raw, reason, null as staged from parsed_rates where reason is not null",
     )
     good_rows = fetch_value(con, "select count(*) from parsed_rates where reason is null")
     differing = fetch_value(con, sql_text("ingest/rate_card_differences"))

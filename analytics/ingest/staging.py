@@ -2,29 +2,62 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import contextlib
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from analytics.config import Settings
 from analytics.db import fetch_value
 from analytics.ingest.context import IngestError, LoadContext
-from analytics.ingest.files import column_mapping, csv_header, quoted, require
+from analytics.ingest.files import (
+    InputFile,
+    buffer_size,
+    column_mapping,
+    csv_header,
+    quoted,
+    require,
+)
+
+
+def parsing_parameters(settings: Settings) -> dict[str, str]:
+    """The settings message_log_rows.sql and opt_in_rows.sql read."""
+    return {
+        "source_time_zone": settings.source_time_zone,
+        # an empty format cannot be bound; ISO-8601 is read before the format anyway
+        "timestamp_format": settings.timestamp_format or "%Y-%m-%d %H:%M:%S",
+    }
+
+
+# The most of a row's raw text the quarantine keeps (a 50 MB line keeps its first megabyte).
+_RAW_LIMIT = 1_000_000
 
 
 def quarantine(ctx: LoadContext, rows_sql: str, parameters: Mapping[str, Any] | None = None) -> int:
-    """Set aside the rows of `rows_sql` (columns line, raw, reason) in `quarantine`; count them.
+    """Set aside the rows of `rows_sql` (columns line, raw, reason, staged) in `quarantine`;
+    count them. `staged` is the row as read into canonical columns (JSON), which
+    --retry-quarantine parses again, or null when the row could not be read at all.
 
     The one place rows enter the quarantine table. `rows_sql` binds named parameters only.
     """
     count = (
         fetch_value(
             ctx.con,
-            "insert into quarantine (load_id, file, kind, line, raw, reason, quarantined_at) "
-            "select $load_id, $file, $kind, bad.line, bad.raw, bad.reason, now() "
+            "insert into quarantine by name select $load_id as load_id, $file as file, "
+            "$kind as kind, bad.line, case when length(bad.raw) > $raw_limit "
+            "then left(bad.raw, $raw_limit) || ' ... (' || (length(bad.raw) - $raw_limit) "
+            "|| ' more characters)' else bad.raw end as raw, bad.reason, bad.staged, "
+            "now() as quarantined_at "
             f"from ({rows_sql}) as bad",
-            {**(parameters or {}), "load_id": ctx.load_id, "file": ctx.file, "kind": ctx.kind},
+            {
+                **(parameters or {}),
+                "load_id": ctx.load_id,
+                "file": ctx.file,
+                "kind": ctx.kind,
+                "raw_limit": _RAW_LIMIT,
+            },
         )
         or 0
     )
@@ -35,30 +68,43 @@ def quarantine(ctx: LoadContext, rows_sql: str, parameters: Mapping[str, Any] | 
 class Staging:
     """Reads one file into temporary text tables, inside the load's transaction."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, load_id: int):
+    def __init__(self, con: duckdb.DuckDBPyConnection, source: InputFile, load_id: int):
         self.con = con
-        self.path = path
+        self.source = source
+        self.path = source.readable  # what DuckDB reads
+        self.name = source.path  # what messages name
         self.rejects = f"csv_rejects_{load_id}"
-        self.reject_scans = f"csv_reject_scans_{load_id}"
+        self.reject_scans = f"{self.rejects}_scan"
+        self.scratch = 0
         self.detail: list[str] = []
-        delimiter, self.header = csv_header(path)
-        self.parameters = {"path": str(path), "delim": delimiter}
+        delimiter, self.header = csv_header(self.path)
+        self.parameters = {
+            "path": str(self.path),
+            "delim": delimiter,
+            "compression": source.compression,
+            "max_line_size": source.max_line_size,
+            "buffer_size": buffer_size(source.max_line_size),
+        }
 
-    def _csv_source(self, store_rejects: bool = True) -> str:
+    def scratch_rejects(self) -> str:
+        """A new rejects table for a read after the first; dropped with the others."""
+        self.scratch += 1
+        return f"{self.rejects}_again{self.scratch}"
+
+    def _csv_source(self, rejects: str | None = None) -> str:
         # Nothing is sniffed: DuckDB's sniffer gives up on a sample holding a row with too
         # many columns, reads quotes as text when the sample has none, and may take '#' for a
-        # comment. The header gives the columns, read by position as c0, c1, ...
-        rejects = (
-            f", store_rejects = true, rejects_table = '{self.rejects}', "
-            f"rejects_scan = '{self.reject_scans}'"
-            if store_rejects
-            else ""
-        )
+        # comment. The header gives the columns, read by position as c0, c1, ... Rejected rows
+        # are always stored: without that DuckDB passes rows of invalid UTF-8 on as if good.
+        rejects = rejects or self.rejects
         columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(max(len(self.header), 1)))
         return (
             f"read_csv($path, auto_detect = false, header = true, columns = {{{columns}}}, "
-            "delim = $delim, quote = '\"', escape = '\"', ignore_errors = true"
-            f"{rejects})"
+            "delim = $delim, quote = '\"', escape = '\"', ignore_errors = true, "
+            "compression = $compression, max_line_size = $max_line_size, "
+            "buffer_size = $buffer_size, "
+            f"store_rejects = true, rejects_table = '{rejects}', "
+            f"rejects_scan = '{rejects}_scan')"
         )
 
     def _csv_column(self, name: str) -> str:
@@ -71,12 +117,12 @@ class Staging:
         file_format: str,
         numbered: bool,
         extra_nulls: Iterable[str] = (),
-        store_rejects: bool = True,
+        rejects: str | None = None,
     ) -> str:
         """A SELECT (parameter $path) giving the file's rows as canonical text columns.
 
-        Numbering lines keeps the scan in file order, which costs about half the read speed,
-        so the fast pass leaves it out and only a file with bad rows is read again numbered.
+        A CSV file's rows are numbered in the order read, so a numbered SELECT must run inside
+        in_file_order(); Parquet files number their rows themselves.
         """
 
         def column(name: str) -> str:
@@ -92,11 +138,21 @@ class Staging:
         )
         nulls = "".join(f", null::varchar as {quoted(c)}" for c in extra_nulls)
         if file_format == "parquet":
-            source, first_line = "read_parquet($path)", 1
+            source = "read_parquet($path, file_row_number = true)"
+            line = "file_row_number + 1" if numbered else "null::bigint"
         else:
-            source, first_line = self._csv_source(store_rejects), 2
-        line = f"row_number() over () + {first_line - 1}" if numbered else "null::bigint"
+            source = self._csv_source(rejects)
+            line = "row_number() over () + 1" if numbered else "null::bigint"
         return f"select {line} as line, {select}{nulls} from {source}"
+
+    @contextlib.contextmanager
+    def in_file_order(self) -> Iterator[None]:
+        """Scan in file order, so that rows numbered as read carry their lines."""
+        self.con.execute("set preserve_insertion_order = true")
+        try:
+            yield
+        finally:
+            self.con.execute("set preserve_insertion_order = false")
 
     def csv_columns(self) -> list[str]:
         return list(self.header)
@@ -132,15 +188,12 @@ class Staging:
         self, table: str, mapping: dict[str, str], columns: Iterable[str], file_format: str
     ) -> None:
         """Create temp table `table` (line, canonical text columns) from a CSV or Parquet file."""
-        self.con.execute("set preserve_insertion_order = true")  # line numbers follow the file
-        try:
+        with self.in_file_order():
             self.con.execute(
                 f"create or replace temp table {table} as "
                 + self.source_select(mapping, columns, file_format, numbered=True),
                 self.parameters if file_format == "csv" else {"path": str(self.path)},
             )
-        finally:
-            self.con.execute("set preserve_insertion_order = false")
         if file_format == "csv":
             self.renumber(table)
 
@@ -149,8 +202,8 @@ class Staging:
     ) -> None:
         """Temp table `table` from a CSV file of a fixed set of columns (ledgers, rate cards)."""
         file_columns = self.csv_columns()
-        mapping = column_mapping(file_columns, columns, {}, self.path)
-        require(mapping, required, self.path, kind, file_columns)
+        mapping = column_mapping(file_columns, columns, {}, self.name)
+        require(mapping, required, self.name, kind, file_columns)
         self.stage_table(table, mapping, columns, "csv")
         ignored = sorted(set(file_columns) - set(mapping.values()) - {""})
         if ignored:
@@ -158,20 +211,24 @@ class Staging:
 
     def stage_json_lines(self) -> None:
         """Temp table `json_lines` (line, text, json): one row per non-blank line of the file."""
-        self.con.execute("set preserve_insertion_order = true")  # line numbers follow the file
-        try:
+        with self.in_file_order():
             self.con.execute(
                 "create or replace temp table json_lines as "
                 "select line, text, try(text::json) as j from ("
-                "  select row_number() over () as line, text from read_csv(?, "
+                "  select row_number() over () as line, text from read_csv($path, "
                 "    columns = {'text': 'VARCHAR'}, header = false, delim = chr(1), quote = '',"
                 "    escape = '', auto_detect = false, ignore_errors = true, store_rejects = true,"
+                "    compression = $compression, max_line_size = $max_line_size,"
+                "    buffer_size = $buffer_size,"
                 f"    rejects_table = '{self.rejects}', rejects_scan = '{self.reject_scans}')"
                 ") where text is not null and trim(text) <> ''",
-                [str(self.path)],
+                {
+                    "path": str(self.path),
+                    "compression": self.source.compression,
+                    "max_line_size": self.source.max_line_size,
+                    "buffer_size": buffer_size(self.source.max_line_size),
+                },
             )
-        finally:
-            self.con.execute("set preserve_insertion_order = false")
         self.renumber("json_lines")
 
     def reject_rows(self) -> int:
@@ -190,13 +247,19 @@ class Staging:
             return 0
         return quarantine(
             ctx,
-            "select line, any_value(csv_line) as raw, "
-            "'unreadable row: ' || string_agg(distinct error_message, '; ') as reason "
+            "select line, any_value(csv_line) as raw, 'unreadable row: ' || "
+            "string_agg(distinct case when error_type in ('INVALID ENCODING', 'INVALID_ENCODING') "
+            "then 'not valid UTF-8 text; set inputs.encoding to the file''s encoding "
+            "(e.g. windows-1252)' "
+            "else error_message end, '; ') as reason, null as staged "
             f"from {self.rejects} group by line",
         )
 
     def drop(self) -> None:
-        for table in (self.rejects, self.reject_scans):
+        tables = [self.rejects, self.reject_scans]
+        for number in range(1, self.scratch + 1):
+            tables += [f"{self.rejects}_again{number}", f"{self.rejects}_again{number}_scan"]
+        for table in tables:
             self.con.execute(f"drop table if exists {table}")
 
 

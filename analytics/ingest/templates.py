@@ -34,7 +34,7 @@ def load_message_templates(ctx: LoadContext) -> None:
     bad_pages = quarantine(
         ctx,
         """
-        select line, raw,
+        select line, raw, null::varchar as staged,
             case
                 when page is null then 'not valid JSON'
                 when (page -> 'error') is not null then 'Graph API error: '
@@ -56,7 +56,11 @@ def load_message_templates(ctx: LoadContext) -> None:
     load.skipped += empty_pages
     if empty_pages:
         ctx.stage.detail.append(f"skipped: {empty_pages} x page without templates")
-    quarantine(ctx, "select line, raw, reason from incoming_templates where reason is not null")
+    quarantine(
+        ctx,
+        "select line, raw, reason, null::varchar as staged "
+        "from incoming_templates where reason is not null",
+    )
     # a template listed twice (overlapping pages): once, unless the copies disagree
     con.execute(
         """
@@ -72,7 +76,7 @@ def load_message_templates(ctx: LoadContext) -> None:
     quarantine(
         ctx,
         """
-        select r.line, r.raw,
+        select r.line, r.raw, null::varchar as staged,
             'lists template ' || r.template_id || ' again (line ' || r.first_line
             || ') with another name, language or category' as reason
         from ranked_templates as r
@@ -126,7 +130,9 @@ def load_template_category_updates(ctx: LoadContext) -> int:
     if not found:
         return 0
     quarantine(
-        ctx, "select line, raw, reason from incoming_category_updates where reason is not null"
+        ctx,
+        "select line, raw, reason, null::varchar as staged "
+        "from incoming_category_updates where reason is not null",
     )
     good = fetch_value(con, "select count(*) from incoming_category_updates where reason is null")
     inserted = (

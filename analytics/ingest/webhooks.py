@@ -2,25 +2,43 @@
 
 from __future__ import annotations
 
+import duckdb
+
 from analytics.config import CANONICAL_COLUMNS
 from analytics.db import fetch_all, fetch_value, sql_text
 from analytics.ingest.context import IngestError, LoadContext
 from analytics.ingest.files import is_json_lines, quoted
 from analytics.ingest.ledgers import merge_ledger
 from analytics.ingest.message_logs import WEBHOOK_ONLY_COLUMNS, merge_messages, parse_messages
+from analytics.ingest.phones import build_phone_lookup
 from analytics.ingest.staging import quarantine
 from analytics.ingest.templates import load_template_category_updates
 
+# Every column an event has; an events query leaves out those it does not fill.
+_EVENT_COLUMNS = (
+    "select null::bigint as line, null::varchar as label, null::varchar as event_kind, "
+    "null::bigint[] as position, null::varchar as raw, "
+    + ", ".join(
+        f"null::varchar as {quoted(c)}" for c in (*CANONICAL_COLUMNS, *WEBHOOK_ONLY_COLUMNS)
+    )
+    + ", null::varchar as origin, null::varchar as skip_reason, null::varchar as reason "
+    "where false"
+)
+
 # The events of `webhook_events` whose parsed rows (line = event_id) are bad, as quarantine rows.
 _BAD_EVENTS = (
-    "select w.line, coalesce(w.label || ': ', '') || w.raw as raw, p.reason "
-    "from {parsed} as p join webhook_events as w on w.event_id = p.line "
-    "where p.reason is not null"
+    "select w.line, coalesce(w.label || ': ', '') || w.raw as raw, p.reason, "
+    "to_json(i)::varchar as staged "
+    "from {parsed} as p join {incoming} as i using (line) "
+    "join webhook_events as w on w.event_id = p.line where p.reason is not null"
 )
 
 
-def stage_bodies(ctx: LoadContext) -> None:
-    """Temp table `incoming_bodies` (line, label, body_text): one row per body in the file."""
+def stage_bodies(ctx: LoadContext, body_key: str = "entry") -> None:
+    """Temp table `incoming_bodies` (line, label, body_text): one row per body in the file.
+
+    A JSON document is one body when it has `body_key`, a list of bodies when it is an array,
+    else an object of named bodies (as in pywa's test data): line = the body's place."""
     con, path = ctx.con, ctx.stage.path
     if is_json_lines(path):
         ctx.stage.stage_json_lines()
@@ -29,41 +47,75 @@ def stage_bodies(ctx: LoadContext) -> None:
             "select line, null::varchar as label, text as body_text from json_lines"
         )
         return
-    document = fetch_value(con, "select try(content::json) from read_text(?)", [str(path)])
-    if document is None:
-        raise IngestError(
-            f"{path}: not valid JSON (truncated or damaged?); nothing from it was loaded"
-        )
+    document = read_document(ctx)
     con.execute(
         """
         create or replace temp table incoming_bodies as
-        with document as (select ?::json as j)
+        with document as (select $document::json as j)
         select 1::bigint as line, null::varchar as label, j::varchar as body_text
-        from document where json_type(j) = 'OBJECT' and (j -> 'entry') is not null
+        from document where json_type(j) = 'OBJECT' and (j -> $key) is not null
         union all
         select generate_subscripts(j -> '$[*]', 1)::bigint as line, null as label,
             unnest(j -> '$[*]')::varchar as body_text
         from document where json_type(j) = 'ARRAY'
         union all
-        -- a JSON object of named bodies, as in pywa's test data: line = the body's place
         select keys.line, keys.key as label,
             (j -> ('$.' || to_json(keys.key)))::varchar as body_text
         from document, unnest(json_keys(j)) with ordinality as keys(key, line)
-        where json_type(j) = 'OBJECT' and (j -> 'entry') is null
+        where json_type(j) = 'OBJECT' and (j -> $key) is null
         """,
-        [document],
+        {"document": document, "key": body_key},
     )
 
 
-def stage_webhooks(ctx: LoadContext) -> None:
-    """Temp tables `incoming` (messages, statuses, calls) and `incoming_ledger` (preferences)."""
+def read_document(ctx: LoadContext) -> str:
+    """The JSON document a (possibly compressed) file holds; several values become an array."""
+    if ctx.stage.source.compression == "none":
+        document = fetch_value(
+            ctx.con, "select try(content::json) from read_text(?)", [str(ctx.stage.path)]
+        )
+        if document is None:
+            raise IngestError(
+                f"{ctx.stage.name}: not valid JSON (truncated or damaged?); nothing from it was "
+                "loaded"
+            )
+        return document
+    try:
+        values = [
+            row[0]
+            for row in fetch_all(
+                ctx.con,
+                "select json from read_json_objects($path, format = 'unstructured', "
+                "compression = $compression, maximum_object_size = $size)",
+                {
+                    "path": str(ctx.stage.path),
+                    "compression": ctx.stage.source.compression,
+                    # a compressed document is rarely 50 times its size
+                    "size": min(max(16 << 20, 50 * ctx.stage.path.stat().st_size), 1 << 30),
+                },
+            )
+        ]
+    except duckdb.Error as error:
+        raise IngestError(
+            f"{ctx.stage.name}: not valid JSON (truncated or damaged?); nothing from it was loaded"
+        ) from error
+    if not values:
+        raise IngestError(f"{ctx.stage.name}: the file holds no JSON value; nothing was loaded")
+    return values[0] if len(values) == 1 else "[" + ",".join(values) + "]"
+
+
+def stage_events(ctx: LoadContext, events_sql: str) -> None:
+    """Temp table `webhook_events` from `events_sql` (analytics/sql/ingest/: one row per event,
+    in a message log's text shape, or a body or change holding none, with a skip or quarantine
+    reason), then `incoming` (messages, statuses, calls) and `incoming_ledger` (preferences)."""
     con = ctx.con
-    stage_bodies(ctx)
     con.execute(
         "create or replace temp table webhook_events as "
         "select row_number() over (order by line, position) as event_id, * from ("
-        + sql_text("ingest/webhook_events")
-        + ")"
+        + _EVENT_COLUMNS
+        + " union all by name select * from ("
+        + sql_text(events_sql)
+        + "))"
     )
     message_columns = ", ".join(quoted(c) for c in (*CANONICAL_COLUMNS, *WEBHOOK_ONLY_COLUMNS))
     con.execute(
@@ -90,12 +142,19 @@ def stage_webhooks(ctx: LoadContext) -> None:
 
 
 def load_webhooks(ctx: LoadContext) -> None:
+    """WhatsApp Cloud API webhook bodies (also as forwarded by 360dialog and other providers)."""
+    stage_bodies(ctx)
+    stage_events(ctx, "ingest/webhook_events")
+    load_events(ctx)
+
+
+def load_events(ctx: LoadContext) -> None:
+    """Quarantine, skip, count and merge the events of `webhook_events` (see stage_events)."""
     con, load, stage = ctx.con, ctx.load, ctx.stage
-    stage_webhooks(ctx)
     rejected = stage.quarantine_rejects(ctx)
     quarantine(
         ctx,
-        "select line, coalesce(label || ': ', '') || raw as raw, reason "
+        "select line, coalesce(label || ': ', '') || raw as raw, reason, null as staged "
         "from webhook_events where reason is not null",
     )
     skipped = fetch_all(
@@ -107,8 +166,18 @@ def load_webhooks(ctx: LoadContext) -> None:
     if skipped:
         stage.detail.append("skipped: " + "; ".join(f"{n} x {r}" for r, n in skipped))
     load.rows_read = fetch_value(con, "select count(*) from webhook_events") + rejected
-    parse_messages(con, "select * from incoming", {}, ctx.settings)
-    quarantine(ctx, _BAD_EVENTS.format(parsed="parsed_messages"))
+    build_phone_lookup(
+        con,
+        [
+            ("incoming", "business_number"),
+            ("incoming", "contact"),
+            ("incoming_ledger", "business_number"),
+            ("incoming_ledger", "contact"),
+        ],
+        ctx.settings,
+    )
+    parse_messages(ctx)
+    quarantine(ctx, _BAD_EVENTS.format(parsed="parsed_messages", incoming="incoming"))
     merge_messages(ctx)
-    merge_ledger(ctx, _BAD_EVENTS.format(parsed="parsed_ledger"))
+    merge_ledger(ctx, _BAD_EVENTS.format(parsed="parsed_ledger", incoming="incoming_ledger"))
     load_template_category_updates(ctx)  # the changes of field template_category_update

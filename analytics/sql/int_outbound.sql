@@ -220,8 +220,11 @@ final as (
         opt_ins.last_inbound_at,
         opt_ins.opt_in_active,
         -- one flag at most, the first that applies; inside a window nothing needs an opt-in
+        -- type 'unknown': a provider's status alone cannot say whether it was a template, so
+        -- it is never flagged (SPEC 2.4); data quality counts it
         case
             when opt_ins.in_window then null
+            when opt_ins.type = 'unknown' then null
             when opt_ins.kind = 'session' then 'session_outside_window'
             when not opt_ins.opt_in_active then 'template_without_opt_in'
         end as violation,

@@ -15,28 +15,41 @@ create or replace temp macro trimmed(text) as
 create or replace temp macro code_word(text, canonical) as
     case when list_contains(canonical, text) then text else lower(trimmed(text)) end;
 
--- An instant from text: Unix seconds, ISO-8601 with an offset or Z, or a naive local time read
--- in the source time zone. Null when the text is none of these.
-create or replace temp macro instant_from_text(text, source_time_zone) as
+-- An instant from text: ISO-8601 with an offset or Z; Unix seconds, milliseconds (13-15
+-- digits), microseconds (16-18) or nanoseconds (19); RFC 2822 ('Tue, 01 Apr 2025 10:00:00
+-- +0000', Twilio's form); or a naive local time, ISO-8601 or in `timestamp_format` (strptime
+-- codes), read in the source time zone. Null when the text is none of these.
+create or replace temp macro instant_from_text(text, source_time_zone, timestamp_format) as
     case
         -- the common export format, '2025-04-09T08:44:14Z'
         when ends_with(text, 'Z') then try_cast(text as timestamptz)
         when regexp_full_match(text, '[0-9]{1,12}(\.[0-9]+)?')
             then try(to_timestamp(text::double))
+        when regexp_full_match(text, '[0-9]{13,19}') then try(
+            to_timestamp(0) + case
+                when length(text) <= 15 then to_milliseconds(text::bigint)
+                when length(text) <= 18 then to_microseconds(text::bigint)
+                else to_microseconds((text::hugeint // 1000)::bigint)
+            end
+        )
         when regexp_matches(
             text, '[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?\s*(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$'
         )
-            then try_cast(text as timestamptz)
-        else try(timezone(source_time_zone, try_cast(text as timestamp)))
+            then coalesce(try_cast(text as timestamptz), try_strptime(
+                regexp_replace(text, '\s+', ' ', 'g'),
+                ['%a, %d %b %Y %H:%M:%S %z', '%d %b %Y %H:%M:%S %z', '%a, %d %b %Y %H:%M %z']
+            ))
+        when regexp_matches(text, '[0-9]{2}:[0-9]{2}(:[0-9]{2})?\s+(GMT|UT|UTC)$')
+            then try_strptime(
+                regexp_replace(regexp_replace(text, '\s+', ' ', 'g'), ' (GMT|UT|UTC)$', ' +0000'),
+                ['%a, %d %b %Y %H:%M:%S %z', '%d %b %Y %H:%M:%S %z']
+            )
+        else try(timezone(source_time_zone, coalesce(
+            try_cast(text as timestamp), try_strptime(text, timestamp_format)
+        )))
     end;
 
--- Whether text is a phone number as WhatsApp writes it: 5 to 20 digits, nothing else.
-create or replace temp macro is_phone_digits(text) as regexp_full_match(text, '[0-9]{5,20}');
-
--- A phone number as digits: '+31 (6) 1234-5678' -> '31612345678'. Clean digits, the common
--- case, skip the costlier regexp_replace.
-create or replace temp macro phone_digits(text) as
-    case
-        when is_phone_digits(text) then text
-        else nullif(regexp_replace(trim(text), '[\s+().-]', '', 'g'), '')
-    end;
+-- Whether text is already a phone number in E.164 digits, as WhatsApp writes it: 5 to 20
+-- digits, the first not 0. Anything else is looked up in `phone_numbers` (analytics/ingest/
+-- phones.py), which holds the distinct other spellings of the file, normalised.
+create or replace temp macro is_phone_digits(text) as regexp_full_match(text, '[1-9][0-9]{4,19}');

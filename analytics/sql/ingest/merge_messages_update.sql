@@ -3,7 +3,8 @@
 -- message log or inbound webhook row before a status alone, a known type before 'unknown',
 -- then the earliest send time (and the smallest facts on a tie). A status-only message is first
 -- seen at its earliest status. The furthest status wins; Meta's pricing comes from the latest
--- status that carried it.
+-- status that carried it. source_file and source_line follow the facts: they name the copy the
+-- stored facts come from.
 update messages as m
 set
     sent_at = case
@@ -17,6 +18,8 @@ set
     template_category = u.chosen.template_category,
     referral_source = u.chosen.referral_source,
     origin = u.chosen.origin,
+    source_file = case when u.chosen.from_batch then $source_file else m.source_file end,
+    source_line = case when u.chosen.from_batch then u.source_line else m.source_line end,
     waba_id = coalesce(u.chosen.waba_id, m.waba_id, u.waba_id),
     phone_number_id = coalesce(u.chosen.phone_number_id, m.phone_number_id, u.phone_number_id),
     status = case
@@ -48,18 +51,20 @@ from (
         s.sent_at as stored_sent_at,
         least(
             {
-                status_only: s.origin = 'webhook_status', unknown_type: s.type = 'unknown',
+                status_only: ends_with(s.origin, '_status'), unknown_type: s.type = 'unknown',
                 sent_at: s.sent_at, business_number: s.business_number, contact: s.contact,
                 type: s.type, template_name: s.template_name,
                 template_category: s.template_category, referral_source: s.referral_source,
-                waba_id: s.waba_id, phone_number_id: s.phone_number_id, origin: s.origin
+                waba_id: s.waba_id, phone_number_id: s.phone_number_id, origin: s.origin,
+                from_batch: false
             },
             {
-                status_only: b.origin = 'webhook_status', unknown_type: b.type = 'unknown',
+                status_only: ends_with(b.origin, '_status'), unknown_type: b.type = 'unknown',
                 sent_at: b.sent_at, business_number: b.business_number, contact: b.contact,
                 type: b.type, template_name: b.template_name,
                 template_category: b.template_category, referral_source: b.referral_source,
-                waba_id: b.waba_id, phone_number_id: b.phone_number_id, origin: b.origin
+                waba_id: b.waba_id, phone_number_id: b.phone_number_id, origin: b.origin,
+                from_batch: true
             }
         ) as chosen
     from message_batch as b

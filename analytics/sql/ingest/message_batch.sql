@@ -20,7 +20,7 @@ grouped as (
         -- the preferred row, as when merging with stored messages (merge_messages_update):
         -- not a status alone, a known type, the earliest send time, the smallest facts
         min({
-            status_only: origin = 'webhook_status', unknown_type: "type" = 'unknown',
+            status_only: ends_with(origin, '_status'), unknown_type: "type" = 'unknown',
             sent_at: sent_at, business_number: business_number, contact: contact,
             type: "type", template_name: template_name, template_category: template_category,
             referral_source: referral_source, waba_id: waba_id,
@@ -46,7 +46,7 @@ grouped as (
 select
     message_id,
     direction,
-    case when first_row.origin = 'webhook_status' then earliest_sent_at
+    case when ends_with(first_row.origin, '_status') then earliest_sent_at
         else first_row.sent_at end as sent_at,
     first_row.business_number,
     first_row.contact,

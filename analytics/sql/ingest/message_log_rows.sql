@@ -1,8 +1,18 @@
 -- Message rows read as text (temp table `incoming`: a message log, or messages, statuses and
 -- calls taken out of webhook bodies), cleaned, typed and checked.
 -- A good row has reason = null; a bad one keeps its line and says what is wrong with it.
+-- Phone numbers not written as E.164 digits are looked up in `phone_numbers` (raw, digits,
+-- reason), the file's distinct other spellings normalised by analytics/ingest/phones.py.
 with source as (
-    select * from incoming
+    select
+        i.*,
+        b.digits as business_number_found,
+        b.reason as business_number_problem,
+        c.digits as contact_found,
+        c.reason as contact_problem
+    from incoming as i
+    left join phone_numbers as b on b.raw = i.business_number
+    left join phone_numbers as c on c.raw = i.contact
 ),
 
 cleaned as (
@@ -16,9 +26,13 @@ cleaned as (
         -- a clean number is checked once here; only the others are cleaned and checked again
         is_phone_digits(business_number) as business_number_clean,
         case when business_number_clean then business_number
-            else phone_digits(business_number) end as business_number_digits,
+            else business_number_found end as business_number_digits,
+        trimmed(business_number) is null as business_number_missing,
+        business_number_problem,
         is_phone_digits(contact) as contact_clean,
-        case when contact_clean then contact else phone_digits(contact) end as contact_digits,
+        case when contact_clean then contact else contact_found end as contact_digits,
+        trimmed(contact) is null as contact_missing,
+        contact_problem,
         code_word("type", ['text', 'image', 'audio', 'video', 'document', 'sticker',
             'location', 'contacts', 'interactive', 'button', 'reaction', 'template', 'call',
             'unknown']) as type,
@@ -43,7 +57,7 @@ cleaned as (
 parsed as (
     select
         *,
-        instant_from_text(timestamp_text, $source_time_zone) as sent_at,
+        instant_from_text(timestamp_text, $source_time_zone, $timestamp_format) as sent_at,
         case
             when direction_text in ('inbound', 'in', 'incoming', 'received') then 'inbound'
             when direction_text in ('outbound', 'out', 'outgoing', 'sent') then 'outbound'
@@ -64,8 +78,8 @@ checked as (
                 and sent_at between timestamptz '2009-01-01 00:00:00+00'
                     and timestamptz '2100-01-01 00:00:00+00'
                 and direction is not null
-                and (business_number_clean or is_phone_digits(business_number_digits))
-                and (contact_clean or is_phone_digits(contact_digits))
+                and business_number_digits is not null
+                and contact_digits is not null
                 and type is not null
                 and (type <> 'template' or template_category is null
                     or template_category in ('marketing', 'utility', 'authentication'))
@@ -76,19 +90,19 @@ checked as (
                 then null
             when message_id is null then 'message_id is missing'
             when timestamp_text is null then 'timestamp is missing'
-            when sent_at is null then 'timestamp is not ISO-8601 or Unix seconds'
+            when sent_at is null then 'timestamp is not ISO-8601, Unix time, RFC 2822 or '
+                || 'inputs.timestamp_format'
             when sent_at < timestamptz '2009-01-01 00:00:00+00'
                 or sent_at > timestamptz '2100-01-01 00:00:00+00'
                 then 'timestamp is outside 2009-2100'
             when direction_text is null then 'direction is missing'
             when direction is null then 'direction must be inbound or outbound'
-            when business_number_digits is null then 'business_number is missing'
-            when case when business_number_clean then false
-                else not is_phone_digits(business_number_digits) end
-                then 'business_number is not a phone number (digits)'
-            when contact_digits is null then 'contact is missing'
-            when case when contact_clean then false else not is_phone_digits(contact_digits) end
-                then 'contact is not a phone number (digits)'
+            when business_number_missing then 'business_number is missing'
+            when business_number_digits is null then 'business_number '
+                || coalesce(business_number_problem, 'is not a phone number')
+            when contact_missing then 'contact is missing'
+            when contact_digits is null then 'contact '
+                || coalesce(contact_problem, 'is not a phone number')
             when type is null then 'type is missing'
             when type = 'template' and template_category is not null
                 and template_category not in ('marketing', 'utility', 'authentication')
@@ -115,8 +129,10 @@ select
     case when type = 'template' then template_category end as template_category,
     case when direction = 'outbound' then status end as status,
     case
-        when regexp_full_match(status_timestamp, '[0-9]{1,12}(\.[0-9]+)?')
+        when regexp_full_match(status_timestamp, '[0-9]{1,12}')
             then try(to_timestamp(status_timestamp::double))
+        when status_timestamp is not null
+            then instant_from_text(status_timestamp, $source_time_zone, $timestamp_format)
     end as status_at,
     case when direction = 'inbound' then referral_source end as referral_source,
     waba_id,

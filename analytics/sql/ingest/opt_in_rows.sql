@@ -1,16 +1,31 @@
 -- Opt-in ledger rows read as text (temp table `incoming_ledger`), cleaned, typed and checked.
+-- Phone numbers not written as E.164 digits are looked up in `phone_numbers` (see
+-- message_log_rows.sql).
 with source as (
-    select * from incoming_ledger
+    select
+        i.*,
+        c.digits as contact_found,
+        c.reason as contact_problem,
+        b.digits as business_number_found,
+        b.reason as business_number_problem
+    from incoming_ledger as i
+    left join phone_numbers as c on c.raw = i.contact
+    left join phone_numbers as b on b.raw = i.business_number
 ),
 
 cleaned as (
     select
         line,
-        phone_digits(contact) as contact,
+        case when is_phone_digits(contact) then contact else contact_found end as contact,
+        trimmed(contact) is null as contact_missing,
+        contact_problem,
         nullif(trim("timestamp"), '') as timestamp_text,
         replace(replace(lower(nullif(trim(event), '')), '-', '_'), ' ', '_') as event_text,
         coalesce(lower(nullif(trim(scope), '')), 'all') as scope,
-        phone_digits(business_number) as business_number,
+        case when is_phone_digits(business_number) then business_number
+            else business_number_found end as business_number,
+        trimmed(business_number) is null as business_number_missing,
+        business_number_problem,
         nullif(trim(source), '') as source
     from source
 ),
@@ -18,7 +33,7 @@ cleaned as (
 parsed as (
     select
         *,
-        instant_from_text(timestamp_text, $source_time_zone) as event_at,
+        instant_from_text(timestamp_text, $source_time_zone, $timestamp_format) as event_at,
         case
             when event_text in ('opt_in', 'optin', 'subscribe') then 'opt_in'
             when event_text in ('opt_out', 'optout', 'unsubscribe') then 'opt_out'
@@ -35,18 +50,18 @@ select
     business_number,
     source,
     case
-        when contact is null then 'contact is missing'
-        when not regexp_full_match(contact, '[0-9]{5,20}')
-            then 'contact is not a phone number (digits)'
+        when contact_missing then 'contact is missing'
+        when contact is null then 'contact ' || coalesce(contact_problem, 'is not a phone number')
         when timestamp_text is null then 'timestamp is missing'
-        when event_at is null then 'timestamp is not ISO-8601 or Unix seconds'
+        when event_at is null
+            then 'timestamp is not ISO-8601, Unix time, RFC 2822 or inputs.timestamp_format'
         when event_at < timestamptz '2009-01-01 00:00:00+00'
             or event_at > timestamptz '2100-01-01 00:00:00+00'
             then 'timestamp is outside 2009-2100'
         when event_text is null then 'event is missing'
         when event is null then 'event must be opt_in or opt_out'
         when scope not in ('all', 'marketing') then 'scope must be all or marketing'
-        when business_number is not null and not regexp_full_match(business_number, '[0-9]{5,20}')
-            then 'business_number is not a phone number (digits)'
+        when not business_number_missing and business_number is null
+            then 'business_number ' || coalesce(business_number_problem, 'is not a phone number')
     end as reason
 from parsed
