@@ -67,7 +67,7 @@ PARTITION_QUERIES = {
 }
 
 # Small tables every partition reads whole.
-LOOKUP_TABLES = ("rate_cards",)
+LOOKUP_TABLES = ("rate_cards", "templates")  # templates: int_template_categories (issue 15)
 
 # Partition K numbers its integer message keys from K * 2**40: disjoint ranges, as long as no
 # partition holds a trillion messages, and keys stay within a bigint for 8 million partitions.

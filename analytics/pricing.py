@@ -16,6 +16,8 @@ from analytics.steps import Step
 PRICING_STEPS: tuple[Step, ...] = (
     Step("int_market_contacts", "temp"),
     Step("int_free_entry_points", "temp"),
+    # issue 15: the template catalogue's category of each template send at its send time
+    Step("int_template_categories", "temp"),
     Step("int_pricing_messages", "temp"),
     Step("int_conversations_opened", "temp"),
     Step("int_conversations_service", "temp"),

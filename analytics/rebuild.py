@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from analytics import pricing
+from analytics import meta_figures, pricing
 from analytics.catalog import describe_warehouse
 from analytics.config import Settings
 from analytics.db import fetch_value
@@ -40,6 +40,7 @@ STEPS: tuple[Step, ...] = (
     Step("daily_summary", "table", scope="account"),
     Step("daily_costs", "table", scope="account"),  # what reports read instead of every message
     *pricing.PRICING_REPORT_STEPS,  # pricing_reconciliation
+    *meta_figures.RECONCILIATION_STEPS,  # Meta's own figures beside the estimate (issue 15)
 )
 
 # From this many loaded messages on, intermediate tables go to a scratch database file instead of
@@ -52,6 +53,7 @@ SCRATCH_DATABASE = "rebuild_scratch"
 # Python preparations that write small lookup tables before the SQL steps run.
 PREPARATIONS: tuple[Callable[[duckdb.DuckDBPyConnection, Settings], None], ...] = (
     pricing.prepare_pricing_inputs,
+    meta_figures.write_calling_codes,  # issue 15
 )
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from analytics.config import ConfigError, Settings, load_settings
+from analytics.ingest.files import KINDS
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -123,9 +124,7 @@ def main(ctx: click.Context, config: str | None) -> None:
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
     "--kind",
-    type=click.Choice(
-        ["message_log", "webhook", "opt_in_ledger", "rate_card", "twilio", "gupshup", "infobip"]
-    ),
+    type=click.Choice(KINDS),
     help="Treat every file as this kind instead of recognising it from its content.",
 )
 @click.option(
@@ -149,7 +148,7 @@ def ingest(
     retry_quarantine: bool,
     db: str | None,
 ) -> None:
-    """Load message logs, webhook bodies, opt-in ledgers and rate cards (files or folders).
+    """Load message logs, webhooks, ledgers, rate cards and Meta's exports (files or folders).
 
     Each file is recognised from its content and loaded whole or not at all; bad rows go to
     the quarantine table with a reason. Loading a file again changes nothing.

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from reports import figures, sections
+from reports import figures, meta_figures, sections
 from reports.fix_first import fix_first
 from reports.formatting import (
     money,
@@ -64,6 +64,7 @@ class ReportContent:
     reconciliation: dict[str, Any]
     data_quality: dict[str, Any]
     charts: list[Chart] = field(default_factory=list)
+    meta_figures: dict[str, Any] = field(default_factory=dict)
 
 
 def _change(
@@ -311,6 +312,7 @@ def report_content(period: Period, aggregates: ReportAggregates) -> ReportConten
         data_quality=sections.data_quality(
             period.key, aggregates, int(now.get("cost_unknown_messages", 0))
         ),
+        meta_figures=meta_figures.section(period.key, period.kind, aggregates.meta_figures),
     )
     content.charts = [
         chart
@@ -338,6 +340,9 @@ def index_row(period: Period, aggregates: ReportAggregates) -> dict[str, Any]:
             int(now.get("cost_unknown_messages", 0)),
         )
         or "–",
+        "meta_cost_difference": meta_figures.index_difference(
+            period.key, period.kind, aggregates.meta_figures
+        ),
     }
 
 

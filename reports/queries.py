@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from reports import meta_figures
 from reports.masking import masked_contact, masked_numbers_in_text
 
 # The tables and views reports read; without them there is nothing to report yet.
@@ -70,6 +71,8 @@ class ReportAggregates:
     missing_categories: pd.DataFrame
     quarantine: list[dict[str, Any]]
     load_status: dict[str, Any]
+    # Meta's own figures beside the estimate (reports/meta_figures.py)
+    meta_figures: dict[str, Any] = field(default_factory=dict)
 
 
 def query_text(name: str) -> str:
@@ -170,6 +173,7 @@ def report_aggregates(
         missing_categories=frame(con, "missing_categories", values),
         quarantine=quarantine_summary(con, visible_digits),
         load_status=load_status(con, time_zone),
+        meta_figures=meta_figures.aggregates(con, time_zone, first_day),
     )
 
 

@@ -20,7 +20,19 @@ import duckdb
 from analytics.ingest.context import IngestError
 from analytics.ingest.meta_rate_cards import meta_card_format
 
-KINDS = ("message_log", "webhook", "opt_in_ledger", "rate_card", "twilio", "gupshup", "infobip")
+KINDS = (
+    "message_log",
+    "webhook",
+    "opt_in_ledger",
+    "rate_card",
+    "twilio",
+    "gupshup",
+    "infobip",
+    # Meta's own figures and template catalogue (issue 15)
+    "pricing_analytics",
+    "conversation_analytics",
+    "message_templates",
+)
 # The formats carewindow reads, by the name's last suffix (before .gz or .zst).
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt", ".json", ".jsonl", ".ndjson")
 COMPRESSED_SUFFIXES = (".gz", ".zst")
@@ -275,7 +287,7 @@ def quoted(identifier: str) -> str:
 
 
 def detect_kind(path: Path) -> str:
-    """What a file holds, from its content: message_log, webhook, opt_in_ledger or rate_card."""
+    """What a file holds, from its content: one of KINDS."""
     head = head_bytes(path)
     if not head.strip():
         raise IngestError(f"{path}: the file is empty")
@@ -286,7 +298,7 @@ def detect_kind(path: Path) -> str:
         compact = re.sub(r"\s", "", text)
         if '"entry":' in compact and ('"changes":' in compact or '"object":' in compact):
             return "webhook"
-        return _provider_json(compact) or "message_log"
+        return graph_api_kind(compact) or _provider_json(compact) or "message_log"
     if meta_card_format(path) is not None:  # Meta's rate-card files, by their title or header
         return "rate_card"
     header = {normalized(name) for name in csv_header(path)[1]}
@@ -298,6 +310,19 @@ def detect_kind(path: Path) -> str:
     if "event" in header and "direction" not in header:
         return "opt_in_ledger"
     return "message_log"
+
+
+def graph_api_kind(compact: str) -> str | None:
+    """The Graph API response a JSON file's first bytes (whitespace removed) show, if any."""
+    for field in ("pricing_analytics", "conversation_analytics"):
+        if f'"{field}":{{' in compact:
+            return field
+    if '"message_templates":{' in compact or (
+        '"data":[{' in compact
+        and all(f'"{key}":' in compact for key in ("name", "language", "category", "id"))
+    ):
+        return "message_templates"
+    return None
 
 
 def _provider_json(compact: str) -> str | None:

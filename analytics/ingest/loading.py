@@ -20,6 +20,7 @@ from analytics.ingest.files import (
     find_files,
     open_input,
 )
+from analytics.ingest.graph_api import load_analytics
 from analytics.ingest.ledgers import load_ledger
 from analytics.ingest.load_log import (
     FileLoad,
@@ -34,6 +35,7 @@ from analytics.ingest.phones import empty_phone_lookup
 from analytics.ingest.providers import LOADERS as PROVIDER_LOADERS
 from analytics.ingest.rate_cards import load_rate_card
 from analytics.ingest.staging import Staging, read_error
+from analytics.ingest.templates import load_message_templates
 from analytics.ingest.webhooks import load_webhooks
 
 Loader = Callable[[LoadContext], None]
@@ -44,6 +46,10 @@ LOADERS: dict[str, Loader] = {
     "opt_in_ledger": load_ledger,
     "rate_card": load_rate_card,
     **PROVIDER_LOADERS,
+    # Meta's own figures and template catalogue (issue 15)
+    "pricing_analytics": load_analytics,
+    "conversation_analytics": load_analytics,
+    "message_templates": load_message_templates,
 }
 # One-pass loaders tried first; they raise RepeatedMessages when the file needs merging.
 FAST_LOADERS: dict[str, Loader] = {"message_log": insert_message_log}

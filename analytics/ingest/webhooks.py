@@ -12,6 +12,7 @@ from analytics.ingest.ledgers import merge_ledger
 from analytics.ingest.message_logs import WEBHOOK_ONLY_COLUMNS, merge_messages, parse_messages
 from analytics.ingest.phones import build_phone_lookup
 from analytics.ingest.staging import quarantine
+from analytics.ingest.templates import load_template_category_updates
 
 # Every column an event has; an events query leaves out those it does not fill.
 _EVENT_COLUMNS = (
@@ -179,3 +180,4 @@ def load_events(ctx: LoadContext) -> None:
     quarantine(ctx, _BAD_EVENTS.format(parsed="parsed_messages", incoming="incoming"))
     merge_messages(ctx)
     merge_ledger(ctx, _BAD_EVENTS.format(parsed="parsed_ledger", incoming="incoming_ledger"))
+    load_template_category_updates(ctx)  # the changes of field template_category_update

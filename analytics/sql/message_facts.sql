@@ -20,7 +20,15 @@ final as (
         outbound.sent_at,
         outbound.kind,
         outbound.template_name,
-        outbound.template_category,
+        -- issue 15: the log's category, else the template catalogue's at send time
+        coalesce(outbound.template_category, template_categories.catalogue_category)
+            as template_category,
+        case
+            when outbound.kind <> 'template' then null
+            when outbound.template_category is not null then 'log'
+            when template_categories.catalogue_category is not null then 'catalogue'
+            else 'missing'
+        end as template_category_source,
         outbound.status,
         outbound.window_id,
         outbound.in_window,
@@ -53,6 +61,8 @@ final as (
     from outbound
     -- priced here rather than in a separate table: every temp table is a full write
     join in_force using (message_key)
+    left join (select message_key, catalogue_category from int_template_categories)
+        as template_categories using (message_key)  -- issue 15
 )
 
 select * from final

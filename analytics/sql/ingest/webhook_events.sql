@@ -171,7 +171,8 @@ empty_changes as (
         'webhook field ' || coalesce(field, '(none)') || ' carries no message, status, call '
         || 'or user preference' as skip_reason
     from change_values
-    where event_count = 0
+    -- template category changes are loaded apart (analytics/ingest/templates.py)
+    where event_count = 0 and field is distinct from 'template_category_update'
 ),
 
 unreadable_bodies as (
