@@ -414,9 +414,25 @@ def require(
 ) -> None:
     """An IngestError naming the required columns the file lacks, if any."""
     missing = [column for column in required if column not in mapping]
-    if missing:
+    if not missing:
+        return
+    header = ", ".join(file_columns)
+    if any(not character.isprintable() or character == "\ufffd" for character in header):
+        # the bytes of a binary file (or another encoding) are no help in a message
         raise IngestError(
-            f"{path}: not a {kind.replace('_', ' ')}: required column(s) {', '.join(missing)} "
-            f"not found among {', '.join(file_columns) or 'no columns'}. Map other header names in "
-            "inputs.column_aliases of carewindow.toml, or pass --kind if the kind was guessed wrong"
+            f"{path}: not a {kind.replace('_', ' ')}: its first line is not text (a binary file, "
+            "or text in another encoding). Check the file, or set inputs.encoding"
         )
+    if len(header) > 200:
+        header = header[:199] + "…"
+    # only a message log's headers map through inputs.column_aliases
+    advice = (
+        "Map other header names in inputs.column_aliases of carewindow.toml"
+        if kind == "message_log"
+        else "Rename the columns as the README's Inputs section lists them"
+    )
+    raise IngestError(
+        f"{path}: not a {kind.replace('_', ' ')}: required column(s) {', '.join(missing)} "
+        f"not found among {header or 'no columns'}. {advice}, or pass --kind if the kind was "
+        "guessed wrong"
+    )
