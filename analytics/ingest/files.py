@@ -403,7 +403,8 @@ def column_mapping(
         if canonical in mapping:
             raise IngestError(
                 f"{path}: columns {mapping[canonical]!r} and {column!r} both map to "
-                f"{canonical!r}; rename one or change inputs.column_aliases"
+                f"{canonical!r}; rename one"
+                + (" or change inputs.column_aliases" if aliases else "")
             )
         mapping[canonical] = column
     return mapping

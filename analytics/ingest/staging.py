@@ -266,6 +266,10 @@ class Staging:
 def read_error(path: Path, error: Exception) -> IngestError:
     """The IngestError for a file DuckDB or the OS could not read."""
     message = str(error).splitlines()[0] if str(error) else type(error).__name__
+    # DuckDB quotes the offending bytes: keep the message one printable line of some length
+    message = "".join(c if c.isprintable() and c != "\ufffd" else "?" for c in message)
+    if len(message) > 200:
+        message = message[:199] + "…"
     if "No space left on device" in str(error) or isinstance(error, duckdb.FatalException):
         # The warehouse's own storage failed, not the input file: say so.
         return IngestError(
