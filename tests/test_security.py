@@ -156,6 +156,7 @@ _INTERNAL_LITERALS = {
     "self.reject_scans": "the name of DuckDB's rejects scan table, built from the load id",
     "stage.rejects": "the staging's rejects table name, built from the integer load id",
     "stage.reject_scans": "the staging's rejects scan table name, built from the load id",
+    "rejects": "a rejects table name of the staging (self.rejects or a numbered copy of it)",
 }
 
 

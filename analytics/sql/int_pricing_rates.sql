@@ -54,7 +54,12 @@ final as (
         arg_max(cards.currency, cards.loaded_at) as currency,
         arg_max(
             coalesce(cards.card, 'rate card effective ' || cards.effective_from::varchar)
-                || case when coalesce(cards.illustrative, false) then ' (illustrative)' else '' end,
+                || case
+                    when coalesce(cards.illustrative, false)
+                        and coalesce(cards.card, '') not ilike '%illustrative%'
+                        then ' (illustrative)'
+                    else ''
+                end,
             cards.loaded_at
         ) as rate_card
     from in_force
