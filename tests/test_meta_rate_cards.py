@@ -291,12 +291,6 @@ def test_only_cards_in_the_business_currency_price_messages(con, settings, tmp_p
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="checks/pricing_rate_cards_unambiguous groups rates without their currency, so a "
-    "card in a second currency reads as a conflicting rate; add currency to its group by "
-    "(lead's file) and remove this mark",
-)
 def test_cards_in_two_currencies_pass_the_data_checks(con, settings, tmp_path):
     ingest_paths(con, [RATES, eur_card(tmp_path)], settings)
     insert_messages(

@@ -1,5 +1,6 @@
--- One rate per market, category, effective date and volume tier; otherwise the cost is a guess.
-select effective_from, market, category, tier_from, count(*) as rates
+-- One rate per currency, market, category, effective date and volume tier; otherwise the cost
+-- is a guess. Cards in several currencies stand side by side (business.currency picks one).
+select effective_from, currency, market, category, tier_from, count(*) as rates
 from rate_cards
-group by effective_from, market, category, tier_from
-having count(distinct (currency, rate)) > 1
+group by effective_from, currency, market, category, tier_from
+having count(distinct rate) > 1
