@@ -166,7 +166,7 @@ def benchmark(
 
     db_path = workdir / f"warehouse-{messages}.duckdb"
     paths = WarehousePaths.for_db(db_path)
-    for path in (paths.work, paths.published, Path(f"{paths.work}.wal")):
+    for path in (paths.work, paths.published, Path(f"{paths.work}.wal"), paths.source):
         path.unlink(missing_ok=True)
     con = connect_file(paths.work, settings)
 
@@ -248,7 +248,7 @@ def benchmark(
     if not keep_warehouse:
         # Each run loads the CSV afresh, so the warehouse (twice: published and working copy,
         # about 30 GB at 100 million messages) would only take the disk the next size needs.
-        for path in (paths.work, paths.published, Path(f"{paths.work}.wal")):
+        for path in (paths.work, paths.published, Path(f"{paths.work}.wal"), paths.source):
             path.unlink(missing_ok=True)
     figures.peak_memory_gib = _peak_rss_gib()
     return figures
