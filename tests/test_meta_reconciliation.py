@@ -467,7 +467,7 @@ def test_the_monthly_section_totals_the_month_and_says_what_each_difference_like
         11,
         4,
     )
-    assert total["cost_difference_text"] == "+$0.1258"
+    assert total["cost_difference_text"] == "+$0.13"
     likely = {
         (row["country"], row["pricing_category"], row["pricing_type"]): row["likely"]
         for row in section["differences"]
@@ -503,7 +503,7 @@ def test_the_monthly_section_totals_the_month_and_says_what_each_difference_like
     }
     # the largest cost difference first
     assert section["differences"][0]["country"] == "IN"
-    assert meta_figures.index_difference("2026-05", "month", found) == "+$0.1258"
+    assert meta_figures.index_difference("2026-05", "month", found) == "+$0.13"
     assert meta_figures.section("2026-05-04", "day", found)["shown"] is False
 
 

@@ -81,7 +81,7 @@ def test_the_monthly_report_shows_metas_totals_and_largest_differences(con, sett
     text = text_of(section)
     assert "Meta's figures beside the estimate" in text
     assert 'data-cost-difference="0.070000"' in section
-    assert "Messages (per-message pricing) 4 6 +2 $0.3200 $0.3900 +$0.0700" in text
+    assert "Messages (per-message pricing) 4 6 +2 $0.32 $0.39 +$0.07" in text
     # the one differing cell, and what it likely means
     assert 'data-country="IN" data-category="authentication_international"' in section
     assert "Meta prices these as authentication international" in text
@@ -94,4 +94,4 @@ def test_the_index_shows_the_months_difference(con, settings, tmp_path):
     built(con, settings, tmp_path)
     index = (tmp_path / "reports" / "index.html").read_text(encoding="utf-8")
     assert "Meta − estimate" in index
-    assert re.search(r"data-meta-difference>\s*\+\$0\.0700", index)
+    assert re.search(r"data-meta-difference>\s*\+\$0\.07", index)
