@@ -500,11 +500,14 @@ def build_report_warehouse(con: duckdb.DuckDBPyConnection) -> None:
     materialize(con, Step("message_billing", "table", scope="account"))
     materialize(con, Step("daily_costs", "table", scope="account"))
     con.executemany(
-        "insert into quarantine values (?, ?, ?, ?, ?, ?, timestamptz '2025-03-05 02:00:00+00')",
+        "insert into quarantine (load_id, file, line, kind, raw, reason, quarantined_at) "
+        "values (?, ?, ?, ?, ?, ?, timestamptz '2025-03-05 02:00:00+00')",
         [list(row) for row in QUARANTINE],
     )
     con.executemany(
-        "insert into load_log values (?, ?, 'sha', ?, 'loaded', ?, ?, 0, ?, 0, null,"
+        "insert into load_log (load_id, file, file_sha256, kind, outcome, rows_read, loaded, "
+        "duplicates, quarantined, skipped, detail, started_at, finished_at) "
+        "values (?, ?, 'sha', ?, 'loaded', ?, ?, 0, ?, 0, null,"
         " timestamptz '2025-03-05 02:00:00+00', timestamptz '2025-03-05 02:00:05+00')",
         [
             [1, "/data/inbox/log-2025-03-03.csv", "message_log", 40, 38, 2],

@@ -90,15 +90,12 @@ def _retry_file(
 def _stage(con: duckdb.DuckDBPyConnection, table: str, columns, key: str) -> None:
     """Temp table `table` (line = the quarantine row's id, columns as text) of the retried rows
     whose staged JSON has `key`."""
-    select = ", ".join(f"j ->> {_json_key(c)} as {quoted(c)}" for c in columns)
+    select = ", ".join(f"j ->> ? as {quoted(c)}" for c in columns)
     con.execute(
         f"create or replace temp table {table} as select qid as line, {select} "
-        f"from retry_rows where (j -> {_json_key(key)}) is not null"
+        "from retry_rows where (j -> ?) is not null",
+        [*columns, key],
     )
-
-
-def _json_key(column: str) -> str:
-    return "'" + column.replace("'", "''") + "'"
 
 
 def _settle(ctx: LoadContext, parsed: str) -> None:
