@@ -4,6 +4,12 @@ DuckDB allows one writing process per file, or many read-only ones. So the pipel
 writes the file analysts open: it works on a private copy beside it (`<name>.work.duckdb`) under
 an exclusive lock, and when a command succeeds it publishes a finished copy of the whole
 warehouse by atomic rename. Readers keep the file they opened; new readers see the new one.
+
+The published file is the truth. Beside the working copy a marker (`<name>.work.duckdb.source`)
+records which published file it was made from or last published as (inode, size and
+modification time, or "absent"). A working copy whose marker no longer matches the published
+file (deleted, replaced, restored from a backup) is discarded and made again from the
+published file, or from nothing.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import re
 import shutil
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +51,7 @@ class WarehousePaths:
     lock: Path
     publishing: Path
     copying: Path
+    source: Path
 
     @classmethod
     def for_db(cls, db_path: str | os.PathLike) -> WarehousePaths:
@@ -56,7 +63,13 @@ class WarehousePaths:
             lock=published.with_name(f"{published.name}.lock"),
             publishing=published.with_name(f"{published.name}.publishing"),
             copying=published.with_name(f"{stem}.work.duckdb.copying"),
+            source=published.with_name(f"{stem}.work.duckdb.source"),
         )
+
+    @property
+    def work_files(self) -> tuple[Path, ...]:
+        """The working copy and what DuckDB keeps beside it."""
+        return (self.work, Path(f"{self.work}.wal"))
 
 
 SQL_DIR = Path(__file__).parent / "sql"
@@ -70,15 +83,6 @@ def sql_text(name: str) -> str:
 def sql_names(folder: str) -> list[str]:
     """The .sql files of a folder under analytics/sql, in name order, without the suffix."""
     return sorted(f"{folder}/{path.stem}" for path in (SQL_DIR / folder).glob("*.sql"))
-
-
-def run_sql(
-    con: duckdb.DuckDBPyConnection,
-    name: str,
-    parameters: Mapping[str, Any] | Sequence[Any] | None = None,
-) -> list[tuple]:
-    """Execute one SQL file (one statement) with bound parameters and return its rows."""
-    return fetch_all(con, sql_text(name), parameters)
 
 
 def fetch_all(
@@ -103,7 +107,7 @@ def fetch_value(
 
 
 def configure(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-    """Session settings: UTC display, memory limit, spill folder, progress bar on a terminal."""
+    """Session settings: UTC display, memory limit, spill folder, no bare progress bar."""
     Path(settings.temp_directory).mkdir(parents=True, exist_ok=True)
     con.execute("set TimeZone = 'UTC'")
     con.execute("set memory_limit = ?", [settings.memory_limit])
@@ -113,8 +117,8 @@ def configure(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     con.execute("set preserve_insertion_order = false")
     if settings.threads:
         con.execute("set threads = ?", [settings.threads])
-    # DuckDB's own progress bar prints for long queries, only when someone is watching.
-    con.execute("set enable_progress_bar = ?", [sys.stderr.isatty()])
+    # DuckDB's own bar names no file or step: the commands print their own progress instead.
+    con.execute("set enable_progress_bar = false")
 
 
 def connect_memory(settings: Settings | None = None) -> duckdb.DuckDBPyConnection:
@@ -125,14 +129,19 @@ def connect_memory(settings: Settings | None = None) -> duckdb.DuckDBPyConnectio
     return con
 
 
+def missing_warehouse(path: str | os.PathLike) -> WarehouseError:
+    """The error for a command that reads a warehouse given a path where there is none."""
+    return WarehouseError(
+        f"no warehouse at {path}: check the path (--db, warehouse.path in carewindow.toml), or "
+        f"load data first with `carewindow ingest FILES --db {path}` or run `carewindow demo`"
+    )
+
+
 def connect_read_only(db_path: str | os.PathLike) -> duckdb.DuckDBPyConnection:
     """A read-only connection to the published warehouse, as analysts and reports use it."""
     path = Path(db_path)
     if not path.exists():
-        raise WarehouseError(
-            f"no warehouse at {path}; load data first with `carewindow ingest FILES --db {path}` "
-            "or run `carewindow demo`"
-        )
+        raise missing_warehouse(path)
     con = duckdb.connect(str(path), read_only=True)
     con.execute("set TimeZone = 'UTC'")
     return con
@@ -162,8 +171,14 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
 
 
 @contextlib.contextmanager
-def writer_lock(paths: WarehousePaths, timeout_seconds: float) -> Iterator[None]:
-    """Hold the warehouse's writer lock; wait up to timeout_seconds, then raise WarehouseBusy."""
+def writer_lock(
+    paths: WarehousePaths, timeout_seconds: float, notify: Callable[[str], None] | None = None
+) -> Iterator[None]:
+    """Hold the warehouse's writer lock; wait up to timeout_seconds, then raise WarehouseBusy.
+
+    A wait is told once to `notify` (a flow's logger, say), by default on a terminal only.
+    """
+    notify = notify or _tell_terminal
     paths.lock.parent.mkdir(parents=True, exist_ok=True)
     handle = open(paths.lock, "a+")  # noqa: SIM115 - held for the whole block
     try:
@@ -181,10 +196,12 @@ def writer_lock(paths: WarehousePaths, timeout_seconds: float) -> Iterator[None]
                         f"the warehouse {paths.published} is busy: {holder} is writing it. "
                         "Wait for it to finish, or raise warehouse.lock_timeout_seconds."
                     ) from None
-                if not told and sys.stderr.isatty():
-                    print(
-                        f"waiting for another carewindow run on {paths.published} ...",
-                        file=sys.stderr,
+                if not told:
+                    handle.seek(0)
+                    holder = handle.read().strip() or "another process"
+                    notify(
+                        f"waiting for another carewindow run on {paths.published} ({holder}), "
+                        f"up to {timeout_seconds:g} s for its writer lock"
                     )
                     told = True
                 time.sleep(0.2)
@@ -192,6 +209,8 @@ def writer_lock(paths: WarehousePaths, timeout_seconds: float) -> Iterator[None]
         handle.truncate()
         handle.write(f"pid {os.getpid()} since {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
         handle.flush()
+        if told:
+            notify(f"got the writer lock of {paths.published}")
         yield
     finally:
         handle.close()
@@ -206,6 +225,53 @@ def connect_file(path: Path, settings: Settings) -> duckdb.DuckDBPyConnection:
     configure(con, settings)
     migrate(con)
     return con
+
+
+def _tell_terminal(message: str) -> None:
+    if sys.stderr.isatty():
+        print(message, file=sys.stderr)
+
+
+def published_identity(path: Path) -> str:
+    """Which file is at `path` now: its inode, size and modification time, or "absent"."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return "absent"
+    return f"inode {stat.st_ino} size {stat.st_size} mtime_ns {stat.st_mtime_ns}"
+
+
+def _record_source(paths: WarehousePaths) -> None:
+    """Note which published file the working copy now matches (written whole or not at all)."""
+    pending = paths.source.with_name(f"{paths.source.name}.new")
+    pending.write_text(published_identity(paths.published) + "\n", encoding="utf-8")
+    os.replace(pending, paths.source)
+
+
+def _recorded_source(paths: WarehousePaths) -> str | None:
+    try:
+        return paths.source.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+
+
+def _discard_stale_work(paths: WarehousePaths, notify: Callable[[str], None]) -> None:
+    """Drop a working copy made from another published file than the one there now."""
+    if not paths.work.exists():
+        return
+    now = published_identity(paths.published)
+    if _recorded_source(paths) == now:
+        return
+    for path in paths.work_files:
+        path.unlink(missing_ok=True)
+    paths.source.unlink(missing_ok=True)
+    notify(
+        f"discarded the working copy {paths.work}: it no longer matches the published "
+        f"warehouse {paths.published} ("
+        + ("deleted" if now == "absent" else "replaced or restored")
+        + "); starting again from "
+        + ("nothing" if now == "absent" else "the published file")
+    )
 
 
 def _copy_published_to_work(paths: WarehousePaths) -> None:
@@ -223,11 +289,16 @@ def _copy_published_to_work(paths: WarehousePaths) -> None:
         raise
 
 
-def _open_work_file(paths: WarehousePaths, settings: Settings) -> duckdb.DuckDBPyConnection:
+def _open_work_file(
+    paths: WarehousePaths, settings: Settings, notify: Callable[[str], None]
+) -> duckdb.DuckDBPyConnection:
     paths.work.parent.mkdir(parents=True, exist_ok=True)
-    if not paths.work.exists() and paths.published.exists():
+    _discard_stale_work(paths, notify)
+    if not paths.work.exists():
         # The working copy is private and can be rebuilt from the last published state.
-        _copy_published_to_work(paths)
+        if paths.published.exists():
+            _copy_published_to_work(paths)
+        _record_source(paths)
     try:
         return connect_file(paths.work, settings)
     except duckdb.Error as error:
@@ -254,6 +325,9 @@ def publish(con: duckdb.DuckDBPyConnection, paths: WarehousePaths) -> None:
             copy.flush()
             os.fsync(copy.fileno())
         os.replace(target, paths.published)
+        # Killed before this line, the next command finds the marker stale and copies the
+        # published file again: the same content, so nothing is lost.
+        _record_source(paths)
     except OSError as error:
         target.unlink(missing_ok=True)
         _raise_disk_full(error, paths, where=target)
@@ -331,11 +405,17 @@ def _raise_disk_full(
 
 @contextlib.contextmanager
 def open_for_writing(
-    settings: Settings, publish_on_success: bool = True
+    settings: Settings,
+    publish_on_success: bool = True,
+    create: bool = True,
+    notify: Callable[[str], None] | None = None,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A writable connection to the warehouse, published when the block succeeds.
 
-    With db_path ':memory:' there is nothing to lock or publish.
+    With create=False a warehouse that was never published is an error, and nothing is
+    created (commands that only read or rebuild one). `notify` hears lock waits and a
+    discarded working copy (default: the terminal, if any). With db_path ':memory:' there is
+    nothing to lock or publish.
     """
     if settings.db_path == MEMORY:
         con = connect_memory(settings)
@@ -345,12 +425,15 @@ def open_for_writing(
             con.close()
         return
     paths = WarehousePaths.for_db(settings.db_path)
-    with writer_lock(paths, settings.lock_timeout_seconds):
+    if not create and not paths.published.exists():
+        raise missing_warehouse(paths.published)
+    notify = notify or _tell_terminal
+    with writer_lock(paths, settings.lock_timeout_seconds, notify):
         # A run killed while copying or publishing leaves a partial copy; it only takes space.
         paths.publishing.unlink(missing_ok=True)
         paths.copying.unlink(missing_ok=True)
         try:
-            con = _open_work_file(paths, settings)
+            con = _open_work_file(paths, settings, notify)
         except (duckdb.Error, OSError) as error:
             _raise_disk_full(error, paths)
             raise
@@ -376,5 +459,5 @@ def open_for_writing(
                 # What the failed work wrote still takes room in the working copy, and the copy
                 # only repeats the published file: drop it, so the next run starts from that
                 # with the space free.
-                for path in (paths.work, Path(f"{paths.work}.wal")):
+                for path in paths.work_files:
                     path.unlink(missing_ok=True)

@@ -16,7 +16,19 @@ from analytics.db import fetch_value, sql_text
 # service conversations became free on the other one; the webhooks' verdicts follow them.
 PER_MESSAGE_PRICING_FROM = datetime(2025, 7, 1, tzinfo=UTC)
 SERVICE_CONVERSATIONS_FREE_FROM = datetime(2024, 11, 1, tzinfo=UTC)
+# From this date Meta charges utility templates inside the customer service window too.
+UTILITY_IN_WINDOW_CHARGED_FROM = datetime(2026, 10, 1, tzinfo=UTC)
 WEBHOOK_SHARE = 0.10
+
+# The default period, and the demo's: a fixed end date, so the same seed gives the same data
+# on any day, recent enough to show today's pricing (per_message_2026_10 from 2026-10-01). It
+# starts mid-January 2025, so the first month is partial, and covers conversation_2023 (to
+# 2025-06-30) and both per-message regimes.
+DEFAULT_START = date(2025, 1, 16)
+# The period's last day. Traffic thins out over its last days: each customer's last episode
+# keeps clear of the end (the demo's data runs through 27 November 2026).
+DEFAULT_END = date(2026, 11, 30)
+DEFAULT_DAYS = (DEFAULT_END - DEFAULT_START).days + 1
 
 # A customer has about 23 messages (4-9 episodes of 1-7 messages); the first guess at the
 # number of customers aims a little high, and the rare short guess is doubled.
@@ -54,8 +66,8 @@ def generate_dataset(
     out_dir: Path,
     messages: int,
     seed: int = 42,
-    start: date = date(2024, 10, 1),
-    days: int = 365,
+    start: date = DEFAULT_START,
+    days: int = DEFAULT_DAYS,
     webhooks: bool = True,
 ) -> GeneratedDataset:
     """Write messages.csv, opt_in_ledger.csv, status_webhooks.jsonl; same seed, same bytes."""
@@ -143,6 +155,10 @@ def _write_parameters(
         "generator_per_message_pricing_from": (PER_MESSAGE_PRICING_FROM, "timestamptz"),
         "generator_service_conversations_free_from": (
             SERVICE_CONVERSATIONS_FREE_FROM,
+            "timestamptz",
+        ),
+        "generator_utility_in_window_charged_from": (
+            UTILITY_IN_WINDOW_CHARGED_FROM,
             "timestamptz",
         ),
     }

@@ -8,11 +8,23 @@ from pathlib import Path
 from analytics.ingest import DATA_SUFFIXES
 
 
+class InboxMissing(FileNotFoundError):
+    """The inbox folder is not there: a run would load nothing and look fine."""
+
+
 def inbox_files(inbox: Path) -> list[Path]:
-    """Data files inside the inbox; links or names leading outside it are left out, with a word."""
+    """Data files inside the inbox; links or names leading outside it are left out, with a word.
+
+    A missing inbox (or a file in its place) raises InboxMissing: a mistyped path must not look
+    like a quiet night.
+    """
     root = inbox.resolve()
     if not root.is_dir():
-        return []
+        what = "is not a folder" if root.exists() else "does not exist"
+        raise InboxMissing(
+            f"the inbox {inbox} {what}: create it (mkdir -p {inbox}) or point --inbox "
+            "(inputs.inbox in carewindow.toml) at the folder new files arrive in"
+        )
     found = []
     for path in sorted(inbox.rglob("*")):
         relative = path.relative_to(inbox)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import re
 import shutil
+import socket
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -293,3 +294,34 @@ def remove_partition_files(plan: PartitionPlan) -> None:
     # The folder of all runs goes too once empty; a run killed midway leaves its own behind.
     with contextlib.suppress(OSError):
         Path(plan.root).parent.rmdir()
+
+
+class SchedulerUnreachable(RuntimeError):
+    """The Dask scheduler named in rebuild.cluster does not answer."""
+
+
+def check_scheduler(address: str, timeout_seconds: float = 5.0) -> None:
+    """Fail fast, naming the address, when nothing listens at a tcp:// or tls:// scheduler.
+
+    Other protocols (inproc://, ucx://) are left to Dask.
+    """
+    match = re.fullmatch(r"(?:(tcp|tls)://)?\[?([^\]/]+?)\]?:(\d+)/?", address.strip())
+    if match is None:
+        if "://" in address and not address.startswith(("tcp://", "tls://")):
+            return
+        raise SchedulerUnreachable(
+            f"the Dask scheduler address {address!r} is not host:port (e.g. "
+            "tcp://10.0.0.5:8786): fix --cluster (rebuild.cluster in carewindow.toml), or pass "
+            '--cluster "" for local workers'
+        )
+    host, port = match.group(2), int(match.group(3))
+    try:
+        with socket.create_connection((host, port), timeout=timeout_seconds):
+            pass
+    except OSError as error:
+        reason = error.strerror or str(error) or type(error).__name__
+        raise SchedulerUnreachable(
+            f"cannot reach the Dask scheduler at {address} ({reason}): start it there "
+            "(`dask scheduler`), fix --cluster (rebuild.cluster in carewindow.toml), or rebuild "
+            'without a cluster (--partitions 0, or --cluster "" for local workers)'
+        ) from error

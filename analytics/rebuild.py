@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 
 from analytics import pricing
+from analytics.catalog import describe_warehouse
 from analytics.config import Settings
 from analytics.db import fetch_value
 from analytics.steps import Step
@@ -301,6 +302,7 @@ def run_step(
 
 def count_results(con: duckdb.DuckDBPyConnection, result: RebuildResult) -> None:
     """The headline counts of a finished rebuild."""
+    describe_warehouse(con)  # every rebuild path ends here; create or replace dropped comments
     result.outbound_messages = fetch_value(con, "select count(*) from message_facts")
     result.care_windows = fetch_value(con, "select count(*) from care_windows")
     result.violations = fetch_value(con, "select count(*) from violations")

@@ -1,13 +1,34 @@
-"""The record of each pipeline run in the warehouse (`pipeline_runs`), for analysts and ops."""
+"""The record of each pipeline run in the warehouse (`pipeline_runs`), for analysts and ops.
+
+A run's outcome is one of:
+- `running`: under way (or killed; the next writer marks it `failed`, "interrupted");
+- `succeeded`: everything it was asked to do was done;
+- `partial`: every file that could be loaded was loaded, rebuilt and reported, but the files
+  named in `detail` failed to load (each has a `load_log` row with its error); the command
+  exits non-zero and its Prefect flow run ends Failed;
+- `failed`: the run stopped; `detail` says why.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import re
 import uuid
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 
 import duckdb
 
 from analytics.db import fetch_value
+
+DETAIL_LIMIT = 2000
+_UNPRINTABLE = re.compile(r"[^\t\x20-\x7e\u00a0-\ufffc]+")
+
+
+def one_line(text: object, limit: int = DETAIL_LIMIT) -> str:
+    """Text as one printable line of at most `limit` characters (errors can quote binary bytes)."""
+    flat = " ".join(_UNPRINTABLE.sub("?", str(text)).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 @dataclass
@@ -19,6 +40,70 @@ class RunCounts:
     billable_messages: int | None = None
     reports_dir: str | None = None
     detail: str | None = None
+
+
+@dataclass
+class Run:
+    """A run under way: what its body found, recorded when the block ends."""
+
+    run_id: str
+    command: str
+    counts: RunCounts = field(default_factory=RunCounts)
+    file_errors: list[str] = field(default_factory=list)
+
+    @property
+    def outcome(self) -> str:
+        return "partial" if self.file_errors else "succeeded"
+
+    def detail(self) -> str | None:
+        if not self.file_errors:
+            return self.counts.detail
+        return one_line(
+            f"{len(self.file_errors)} file(s) failed to load: " + "; ".join(self.file_errors)
+        )
+
+
+class FilesFailed(RuntimeError):
+    """A run did everything else, but some files failed to load: the run must not look fine."""
+
+    def __init__(self, run_id: str, file_errors: list[str], summary: object = None):
+        self.run_id = run_id
+        self.file_errors = list(file_errors)
+        self.summary = summary
+        RuntimeError.__init__(
+            self,
+            one_line(
+                f"run {run_id}: {len(file_errors)} file(s) failed to load, everything else was "
+                "loaded, rebuilt and reported: " + "; ".join(file_errors) + ". Fix or remove "
+                "those files and run again (loaded files are not loaded twice)",
+                limit=4000,
+            ),
+        )
+
+    def __reduce__(self):
+        # Prefect stores a flow run's result by pickling it: rebuild from the same arguments.
+        return (type(self), (self.run_id, self.file_errors, self.summary))
+
+
+@contextlib.contextmanager
+def recorded_run(
+    con: duckdb.DuckDBPyConnection, command: str, run_id: str | None = None
+) -> Iterator[Run]:
+    """Record a run in `pipeline_runs`: 'running' now, its outcome and counts when the block ends.
+
+    The body fills `run.counts` and `run.file_errors`; an exception records 'failed' with the
+    error and goes on.
+    """
+    run = Run(start_run(con, command, run_id), command)
+    try:
+        yield run
+    except BaseException as error:
+        # After a fatal DuckDB error the connection is gone: the original error matters more.
+        with contextlib.suppress(duckdb.Error):
+            detail = one_line(error) or type(error).__name__
+            finish_run(con, run.run_id, "failed", replace(run.counts, detail=detail))
+        raise
+    finish_run(con, run.run_id, run.outcome, replace(run.counts, detail=run.detail()))
 
 
 def start_run(con: duckdb.DuckDBPyConnection, command: str, run_id: str | None = None) -> str:
@@ -44,7 +129,7 @@ def start_run(con: duckdb.DuckDBPyConnection, command: str, run_id: str | None =
 def finish_run(
     con: duckdb.DuckDBPyConnection, run_id: str, outcome: str, counts: RunCounts | None = None
 ) -> None:
-    """Record how a run ended: succeeded or failed, with its counts."""
+    """Record how a run ended (succeeded, partial or failed), with its counts."""
     counts = counts or RunCounts()
     con.execute(
         """

@@ -6,7 +6,7 @@ import os
 import shutil
 import sys
 import time
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -29,17 +29,20 @@ def _settings(ctx: click.Context, **overrides: object) -> Settings:
 
 
 def _progress(message: str) -> None:
-    """Progress for a person at a terminal; nothing in logs."""
-    if sys.stderr.isatty():
-        click.echo(message, err=True)
+    """Progress for a person at a terminal, naming the file or step; nothing in logs."""
+    from flows.progress import on_terminal
+
+    on_terminal(message)
 
 
 def _fail(
     error: Exception, settings: Settings | None = None, writing_reports: bool = False
 ) -> click.ClickException:
     """The error as one clear line for the person at the terminal: no traceback."""
+    from analytics.runs import one_line
+
     if not isinstance(error, OSError) or settings is None:
-        return click.ClickException(str(error))
+        return click.ClickException(one_line(error, 1000) or type(error).__name__)
     path = Path(error.filename) if error.filename else None
     reports = Path(settings.reports_out)
     if writing_reports or (path and path.resolve().is_relative_to(reports.resolve())):
@@ -55,10 +58,34 @@ def _fail(
             "and that its disk has free space, then run the command again."
         )
     return click.ClickException(
-        f"{error.strerror}. carewindow writes beside the warehouse "
+        f"{error.strerror or one_line(error, 300) or type(error).__name__}. carewindow writes "
+        "beside the warehouse "
         f"({Path(settings.db_path).parent}), in its spill folder ({settings.temp_directory}) "
         f"and in the reports folder ({reports}): free space or fix permissions there, then "
         "run the command again."
+    )
+
+
+def _cannot_write(folder: Path, error: OSError, option: str = "--out") -> click.ClickException:
+    reason = error.strerror or str(error)
+    where = f" ({error.filename})" if error.filename else ""
+    return click.ClickException(
+        f"cannot write to {folder}: {reason}{where}. Make it writable and free space on its "
+        f"disk, or choose another folder with {option}"
+    )
+
+
+def _partial_run(error: Exception) -> None:
+    """Print what a run that lost files did, the files, and exit 1."""
+    from flows.nightly import NightlySummary
+
+    if getattr(error, "summary", None):
+        click.echo(NightlySummary(**error.summary).line())
+    for line in error.file_errors:
+        click.echo(f"error: {line}", err=True)
+    raise click.ClickException(
+        f"{len(error.file_errors)} file(s) failed to load; everything else was loaded, rebuilt "
+        "and reported. Fix or remove those files and run again"
     )
 
 
@@ -137,14 +164,14 @@ def ingest(
     from analytics import ingest as ingest_module
     from analytics import runs
     from analytics.db import open_for_writing
+    from flows.nightly import load_line
 
     settings = _settings(ctx, db_path=db)
     if not paths and not retry_quarantine:
         raise click.UsageError("name files or folders to load, or pass --retry-quarantine")
     started = time.perf_counter()
     try:
-        with open_for_writing(settings) as con:
-            run_id = runs.start_run(con, "ingest")
+        with open_for_writing(settings) as con, runs.recorded_run(con, "ingest") as run:
             result = ingest_module.ingest_paths(
                 con,
                 paths,
@@ -156,28 +183,18 @@ def ingest(
             if retry_quarantine:
                 retried = ingest_module.retry_quarantine(con, settings)
                 result.loads.extend(retried.loads)
-            runs.finish_run(
-                con,
-                run_id,
-                "failed" if result.errors else "succeeded",
-                runs.RunCounts(
-                    files_loaded=result.files_loaded,
-                    rows_loaded=result.total("loaded"),
-                    rows_quarantined=result.total("quarantined"),
-                    detail="; ".join(result.errors) or None,
-                ),
+            run.file_errors = [runs.one_line(error, 500) for error in result.errors]
+            run.counts = runs.RunCounts(
+                files_loaded=result.files_loaded,
+                rows_loaded=result.total("loaded"),
+                rows_quarantined=result.total("quarantined"),
             )
     except (ingest_module.IngestError, RuntimeError, duckdb.Error, OSError) as error:
         raise _fail(error, settings) from error
     for load in result.loads:
-        click.echo(
-            f"{load.file}: {load.kind}, {load.outcome}, {load.rows_read:,} read, "
-            f"{load.loaded:,} loaded, {load.duplicates:,} duplicates, "
-            f"{load.quarantined:,} quarantined, {load.skipped:,} skipped"
-            + (f" ({load.detail})" if load.detail else "")
-        )
+        click.echo(load_line(load))
     for error in result.errors:
-        click.echo(f"error: {error}", err=True)
+        click.echo(f"error: {runs.one_line(error, 500)}", err=True)
     seconds = time.perf_counter() - started
     click.echo(f"{result.summary()} into {settings.db_path} in {seconds:.1f}s")
     if result.errors:
@@ -229,9 +246,12 @@ def generate(messages: int, seed: int, out: Path, start, days: int, webhooks: bo
     from analytics.generate import generate_dataset
 
     started = time.perf_counter()
-    dataset = generate_dataset(
-        out, messages, seed=seed, start=start.date(), days=days, webhooks=webhooks
-    )
+    try:
+        dataset = generate_dataset(
+            out, messages, seed=seed, start=start.date(), days=days, webhooks=webhooks
+        )
+    except OSError as error:
+        raise _cannot_write(out, error) from error
     seconds = time.perf_counter() - started
     click.echo(
         f"generated {dataset.messages:,} messages for {dataset.customers:,} customers, "
@@ -279,21 +299,16 @@ def rebuild(
     rebuild_tables = rebuild_for(settings)
     started = time.perf_counter()
     try:
-        with open_for_writing(settings) as con:
-            run_id = runs.start_run(con, "rebuild")
-            try:
-                result = rebuild_tables(con, settings, on_step=lambda s: _progress(f"  {s}"))
-                checks.assert_data_checks(con)
-            except Exception as error:
-                runs.finish_run(con, run_id, "failed", runs.RunCounts(detail=str(error)[:2000]))
-                raise
-            runs.finish_run(
-                con,
-                run_id,
-                "succeeded",
-                runs.RunCounts(
-                    violations=result.violations, billable_messages=runs.billable_messages(con)
-                ),
+        if settings.rebuild_partitions > 0:
+            _require_prefect()
+        with (
+            open_for_writing(settings, create=False) as con,
+            runs.recorded_run(con, "rebuild") as run,
+        ):
+            result = rebuild_tables(con, settings, on_step=lambda s: _progress(f"  {s}"))
+            checks.assert_data_checks(con)
+            run.counts = runs.RunCounts(
+                violations=result.violations, billable_messages=runs.billable_messages(con)
             )
     except Exception as error:
         raise _fail(error, settings) from error
@@ -367,6 +382,13 @@ def report(ctx: click.Context, db: str | None, out: str | None) -> None:
     )
 
 
+def _require_prefect() -> None:
+    """Stop with one line when PREFECT_API_URL names a server that does not answer."""
+    from flows.prefect_api import require_reachable_api
+
+    require_reachable_api()
+
+
 def _run_nightly(settings: Settings, config: str | None) -> dict:
     from flows.nightly import nightly
 
@@ -392,11 +414,15 @@ def run(ctx: click.Context, db: str | None, inbox: str | None, reports: str | No
     Example:
         carewindow run --db data/warehouse.duckdb --inbox data/inbox --reports data/reports
     """
+    from analytics.runs import FilesFailed
     from flows.nightly import NightlySummary
 
     settings = _settings(ctx, db_path=db, inbox=inbox, reports_out=reports)
     try:
+        _require_prefect()
         summary = _run_nightly(settings, ctx.obj.get("config"))
+    except FilesFailed as error:
+        _partial_run(error)
     except Exception as error:
         raise _fail(error, settings) from error
     click.echo(NightlySummary(**summary).line())
@@ -414,17 +440,13 @@ def serve(ctx: click.Context, db: str | None, cron: str | None, timezone: str | 
     Example:
         PREFECT_API_URL=http://127.0.0.1:4200/api carewindow serve --cron "0 2 * * *"
     """
-    from prefect import serve as prefect_serve
-
-    from flows.deployment import nightly_deployment
+    from flows.serving import serve_until_stopped
 
     settings = _settings(ctx, db_path=db, schedule_cron=cron, schedule_time_zone=timezone)
-    deployment = nightly_deployment(settings, ctx.obj.get("config"))
-    click.echo(
-        f"serving deployment nightly/nightly on '{settings.schedule_cron}' "
-        f"({settings.schedule_time_zone}); stop with Ctrl-C"
-    )
-    prefect_serve(deployment)
+    try:
+        serve_until_stopped(settings, ctx.obj.get("config"), echo=click.echo)
+    except Exception as error:
+        raise _fail(error) from error
 
 
 @main.command()
@@ -456,11 +478,14 @@ def demo(ctx: click.Context, messages: int, seed: int, directory: Path) -> None:
 
     inbox = directory / "inbox"
     rate_cards = directory / "inbox" / "rate_cards"
-    rate_cards.mkdir(parents=True, exist_ok=True)
-    for card in EXAMPLE_RATE_CARDS.glob("*.csv"):
-        shutil.copyfile(card, rate_cards / card.name)
     _progress(f"generating {messages:,} messages ...")
-    dataset = generate_dataset(inbox, messages, seed=seed, start=date(2024, 10, 1), days=365)
+    try:
+        rate_cards.mkdir(parents=True, exist_ok=True)
+        for card in EXAMPLE_RATE_CARDS.glob("*.csv"):
+            shutil.copyfile(card, rate_cards / card.name)
+        dataset = generate_dataset(inbox, messages, seed=seed)  # to 30 November 2026, fixed
+    except OSError as error:
+        raise _cannot_write(directory, error, "--dir") from error
     settings = _settings(
         ctx,
         db_path=str(directory / "warehouse.duckdb"),
@@ -468,8 +493,13 @@ def demo(ctx: click.Context, messages: int, seed: int, directory: Path) -> None:
         reports_out=str(directory / "reports"),
     )
     _progress("running the nightly flow ...")
+    from analytics.runs import FilesFailed
+
     try:
+        _require_prefect()
         summary = _run_nightly(settings, ctx.obj.get("config"))
+    except FilesFailed as error:
+        _partial_run(error)
     except Exception as error:
         raise _fail(error) from error
     click.echo(f"demo: {dataset.messages:,} synthetic messages; warehouse {settings.db_path}")

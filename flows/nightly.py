@@ -14,10 +14,13 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 import duckdb  # noqa: E402
 from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
+from prefect.runtime import flow_run  # noqa: E402
+from prefect.states import Failed, State  # noqa: E402
 
 from analytics import checks, inbox, ingest, rebuild, runs  # noqa: E402
 from analytics.config import Settings, load_settings  # noqa: E402
 from analytics.db import open_for_writing  # noqa: E402
+from flows.progress import on_terminal  # noqa: E402
 from reports.render import render_reports  # noqa: E402
 
 
@@ -32,18 +35,40 @@ class NightlySummary:
     violations: int
     billable_messages: int
     report_index: str | None
+    files_failed: int = 0
 
     def line(self) -> str:
+        failed = f", {self.files_failed} FAILED" if self.files_failed else ""
         return (
             f"run {self.run_id}: {self.files_loaded} new file(s) of {self.files_found} in the "
-            f"inbox, {self.rows_loaded:,} rows loaded, {self.rows_quarantined:,} quarantined; "
-            f"{self.outbound_messages:,} outbound messages, {self.violations:,} violations, "
-            f"{self.billable_messages:,} chargeable; report: {self.report_index or 'not rendered'}"
+            f"inbox{failed}, {self.rows_loaded:,} rows loaded, {self.rows_quarantined:,} "
+            f"quarantined; {self.outbound_messages:,} outbound messages, {self.violations:,} "
+            f"violations, {self.billable_messages:,} chargeable; report: "
+            f"{self.report_index or 'not rendered'}"
         )
 
 
+def load_line(load: ingest.FileLoad) -> str:
+    """One file's counts, as the flow's log and `carewindow ingest` show them."""
+    return (
+        f"{load.file}: {load.kind}, {load.outcome}, {load.rows_read:,} read, "
+        f"{load.loaded:,} loaded, {load.duplicates:,} duplicates, "
+        + (f"{load.conflicts:,} conflicts, " if hasattr(load, "conflicts") else "")
+        + f"{load.quarantined:,} quarantined, {load.skipped:,} skipped"
+        + (f" ({load.detail})" if load.detail else "")
+    )
+
+
 # Tasks get the open warehouse connection, which is not hashable: caching is off for them.
-@task(retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+# A missing inbox is the operator's to fix: retrying it would only delay the error.
+@task(
+    retries=2,
+    retry_delay_seconds=5,
+    cache_policy=NO_CACHE,
+    retry_condition_fn=lambda task, run, state: (
+        not isinstance(state.result(raise_on_failure=False), inbox.InboxMissing)
+    ),
+)
 def find_inbox_files(inbox_dir: str, rate_cards_dir: str | None = None) -> list[str]:
     """The data files in the inbox and the rate-card folder that stay inside them."""
     rate_cards = Path(rate_cards_dir) if rate_cards_dir else None
@@ -55,16 +80,30 @@ def load_files(
     con: duckdb.DuckDBPyConnection, files: list[str], settings: Settings
 ) -> ingest.IngestResult:
     """Load every file not loaded before; each file whole or not at all."""
-    result = ingest.ingest_paths(con, files, settings)
+    logger = get_run_logger()
+    result = ingest.ingest_paths(
+        con,
+        files,
+        settings,
+        on_file=lambda n, total, path: on_terminal(f"[{n}/{total}] loading {path}"),
+    )
+    for load in result.loads:
+        logger.info(load_line(load))
     for error in result.errors:
-        get_run_logger().warning(error)
+        logger.error("not loaded: %s", runs.one_line(error, 500))
     return result
 
 
 @task(cache_policy=NO_CACHE)
 def rebuild_tables(con: duckdb.DuckDBPyConnection, settings: Settings) -> rebuild.RebuildResult:
     """Recompute every window, verdict and price from the full history."""
-    return rebuild.rebuild_warehouse(con, settings)
+    logger = get_run_logger()
+
+    def step(name: str) -> None:
+        logger.debug("rebuild: %s", name)
+        on_terminal(f"  rebuilding {name}")
+
+    return rebuild.rebuild_warehouse(con, settings, on_step=step)
 
 
 @task(cache_policy=NO_CACHE)
@@ -76,7 +115,22 @@ def check_data(con: duckdb.DuckDBPyConnection) -> None:
 @task(retries=1, retry_delay_seconds=5, cache_policy=NO_CACHE)
 def render(con: duckdb.DuckDBPyConnection, reports_dir: str, settings: Settings) -> str:
     """Write the reports and return the index page's path."""
+    on_terminal(f"  rendering the reports in {reports_dir}")
     return str(render_reports(con, Path(reports_dir), settings).index_path)
+
+
+def rebuild_any(con: duckdb.DuckDBPyConnection, settings: Settings) -> rebuild.RebuildResult:
+    """The rebuild the settings ask for: a partitioned subflow on Dask, or one task."""
+    if settings.rebuild_partitions > 0:
+        from flows.partitioned import rebuild_partitioned
+
+        return rebuild_partitioned(con, settings, on_step=lambda s: on_terminal(f"  {s}"))
+    return rebuild_tables(con, settings)
+
+
+def current_flow_run_id() -> str | None:
+    """The Prefect flow-run id when called inside a flow run, else None."""
+    return str(flow_run.id) if flow_run.id else None
 
 
 @flow(name="nightly", log_prints=False)
@@ -85,53 +139,52 @@ def nightly(
     inbox_dir: str | None = None,
     reports_dir: str | None = None,
     config: str | None = None,
-) -> dict:
-    """Load new inbox files, rebuild every window and verdict, check, report, and summarise."""
+) -> dict | State:
+    """Load new inbox files, rebuild every window and verdict, check, report, and summarise.
+
+    Files that fail to load do not stop the rest; the run then ends Failed naming them, after
+    publishing and reporting everything else (calling the flow raises runs.FilesFailed), and
+    pipeline_runs says 'partial'.
+    """
     settings = load_settings(config).with_overrides(
         db_path=db, inbox=inbox_dir, reports_out=reports_dir
     )
     logger = get_run_logger()
-    with open_for_writing(settings) as con:
-        run_id = runs.start_run(con, "run")
-        try:
-            files = find_inbox_files(settings.inbox, settings.rate_cards)
-            loaded = load_files(con, files, settings)
-            if settings.rebuild_partitions > 0:
-                # A subflow of its own: its partitions run as tasks on the Dask cluster.
-                from flows.partitioned import rebuild_partitioned
-
-                built = rebuild_partitioned(con, settings)
-            else:
-                built = rebuild_tables(con, settings)
-            check_data(con)
-            index = render(con, settings.reports_out, settings)
-            summary = NightlySummary(
-                run_id=run_id,
-                files_found=len(files),
-                files_loaded=loaded.files_loaded,
-                rows_loaded=loaded.total("loaded"),
-                rows_quarantined=loaded.total("quarantined"),
-                outbound_messages=built.outbound_messages,
-                violations=built.violations,
-                billable_messages=runs.billable_messages(con),
-                report_index=index,
-            )
-            runs.finish_run(
-                con,
-                run_id,
-                "succeeded",
-                runs.RunCounts(
-                    files_loaded=summary.files_loaded,
-                    rows_loaded=summary.rows_loaded,
-                    rows_quarantined=summary.rows_quarantined,
-                    violations=summary.violations,
-                    billable_messages=summary.billable_messages,
-                    reports_dir=settings.reports_out,
-                    detail="; ".join(loaded.errors) or None,
-                ),
-            )
-        except BaseException as error:
-            runs.finish_run(con, run_id, "failed", runs.RunCounts(detail=str(error)[:2000]))
-            raise
+    files = find_inbox_files(settings.inbox, settings.rate_cards)
+    # With nothing to load, the run only rebuilds: a warehouse must already be there.
+    with (
+        open_for_writing(settings, create=bool(files), notify=logger.info) as con,
+        runs.recorded_run(con, "run", current_flow_run_id()) as run,
+    ):
+        loaded = load_files(con, files, settings)
+        run.file_errors = [runs.one_line(error, 500) for error in loaded.errors]
+        built = rebuild_any(con, settings)
+        check_data(con)
+        index = render(con, settings.reports_out, settings)
+        summary = NightlySummary(
+            run_id=run.run_id,
+            files_found=len(files),
+            files_loaded=loaded.files_loaded,
+            files_failed=len(loaded.errors),
+            rows_loaded=loaded.total("loaded"),
+            rows_quarantined=loaded.total("quarantined"),
+            outbound_messages=built.outbound_messages,
+            violations=built.violations,
+            billable_messages=runs.billable_messages(con),
+            report_index=index,
+        )
+        run.counts = runs.RunCounts(
+            files_loaded=summary.files_loaded,
+            rows_loaded=summary.rows_loaded,
+            rows_quarantined=summary.rows_quarantined,
+            violations=summary.violations,
+            billable_messages=summary.billable_messages,
+            reports_dir=settings.reports_out,
+        )
     logger.info(summary.line())
+    if run.file_errors:
+        # A Failed state naming the files, without a traceback; calling the flow raises it.
+        failure = runs.FilesFailed(run.run_id, run.file_errors, asdict(summary))
+        logger.error(str(failure))
+        return Failed(message=str(failure), data=failure)
     return asdict(summary)

@@ -7,7 +7,7 @@ property-by-property updates cost tens of milliseconds a chart, and a report set
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -111,6 +111,9 @@ def _highlight(day: date | None) -> list[dict[str, Any]]:
     """A shaded band behind the report's own day, so it stands out in the trend."""
     if day is None:
         return []
+    # Bars sit on the day's midnight on a date axis, so the band runs from noon before to noon
+    # after (a date minus 12 hours would still be that date: a band of no width).
+    midnight = datetime.combine(day, time())
     return [
         {
             "type": "rect",
@@ -118,8 +121,8 @@ def _highlight(day: date | None) -> list[dict[str, Any]]:
             "yref": "paper",
             "y0": 0,
             "y1": 1,
-            "x0": str(day - timedelta(hours=12)),
-            "x1": str(day + timedelta(hours=12)),
+            "x0": (midnight - timedelta(hours=12)).isoformat(sep=" "),
+            "x1": (midnight + timedelta(hours=12)).isoformat(sep=" "),
             "fillcolor": HIGHLIGHT_COLOUR,
             "line": {"width": 0},
             "layer": "below",
@@ -211,7 +214,7 @@ def billing_trend_figure(
 ) -> go.Figure:
     """Free and chargeable messages sent per day, stacked."""
     return _daily_bars(
-        "Free and chargeable messages sent per day",
+        "Free (delivered) and chargeable per day",
         days,
         [
             ("Free", _numbers(free), FREE_COLOUR),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from decimal import Decimal
 
@@ -17,37 +18,64 @@ CATEGORY_LABELS = {
     "utility": "Utility",
     "authentication": "Authentication",
     "authentication_international": "Authentication (international)",
-    "service": "Service (free-form)",
+    "service": "Service (non-template)",
     None: "Unknown",
 }
 
 
+def missing(value: object) -> bool:
+    """None, or a number that is not one (pandas' NaN for a null)."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def number(value: int | float | Decimal | None) -> str:
     """1234567 -> '1,234,567'; nothing -> '–'."""
-    if value is None:
+    if missing(value):
         return "–"
     return f"{value:,.0f}"
 
 
 def money(amount: float | Decimal | None, currency: str | None) -> str:
-    """An amount in its currency: '$1,234.50'; small amounts keep four decimals ('$0.0125')."""
-    if amount is None:
+    """An amount in its currency, always with two decimals: '$1,234.50', '€0.25'.
+
+    One format per currency, whatever the size: an amount too small to show in cents reads
+    '<$0.01' rather than '$0.00' or a four-decimal figure beside two-decimal ones. Unknown
+    (None) reads 'unknown', never zero.
+    """
+    if missing(amount):
         return "unknown"
     value = Decimal(str(amount))
-    decimals = 4 if 0 < abs(value) < 1 else 2
-    text = f"{abs(value):,.{decimals}f}"
-    sign = "-" if value < 0 else ""
     symbol = CURRENCY_SYMBOLS.get(currency or "")
-    if symbol:
-        return f"{sign}{symbol}{text}"
-    return f"{sign}{text} {currency}" if currency else f"{sign}{text}"
+
+    def written(size: Decimal, sign: str = "") -> str:
+        text = f"{size:,.2f}"
+        if symbol:
+            return f"{sign}{symbol}{text}"
+        return f"{sign}{text} {currency}" if currency else f"{sign}{text}"
+
+    if 0 < abs(value) < Decimal("0.005"):
+        return f"<{written(Decimal('0.01'), '-' if value < 0 else '')}"
+    return written(abs(value), "-" if value < 0 and round(value, 2) != 0 else "")
 
 
 def percent(share: float | None, decimals: int = 1) -> str:
     """0.8734 -> '87.3%'; no share (nothing to divide) -> '–'."""
-    if share is None:
+    if missing(share):
         return "–"
     return f"{share * 100:.{decimals}f}%"
+
+
+def relative_change(delta: float, previous: float) -> str:
+    """A change as a signed percentage that never reads '-0%': '+12%', '-4.6%', '-0.5%',
+    'less than 0.1%'."""
+    change = delta / previous * 100
+    size = abs(change)
+    if size < 0.05:
+        return "less than 0.1%"
+    sign = "+" if change > 0 else "-"
+    if size < 10:
+        return f"{sign}{size:.1f}%"
+    return f"{sign}{size:.0f}%"
 
 
 def share(part: int | float | None, whole: int | float | None) -> float | None:
@@ -65,6 +93,22 @@ def long_day(day: date) -> str:
 def long_month(month_start: date) -> str:
     """'March 2025'."""
     return f"{month_start:%B %Y}"
+
+
+def short_day(day: date) -> str:
+    """'3 March 2025'."""
+    return f"{day.day} {day:%B %Y}"
+
+
+def day_range(first: date, last: date) -> str:
+    """The days first to last, inclusive: '1–4 February 2025', '28 February – 2 March 2025'."""
+    if first == last:
+        return short_day(first)
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.day}–{last.day} {last:%B %Y}"
+    if first.year == last.year:
+        return f"{first.day} {first:%B} – {last.day} {last:%B %Y}"
+    return f"{short_day(first)} – {short_day(last)}"
 
 
 def violation_label(violation: str | None) -> str:
@@ -87,6 +131,7 @@ FILTERS = {
     "percent": percent,
     "long_day": long_day,
     "long_month": long_month,
+    "short_day": short_day,
     "violation_label": violation_label,
     "category_label": category_label,
     "plural": plural,

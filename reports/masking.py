@@ -58,7 +58,19 @@ def business_number_label(business_number: str | None) -> str:
     number = _parsed(digits) if digits else None
     if number is None or not phonenumbers.is_valid_number(number):
         return business_number or "(unknown)"
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    formatted = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    # phonenumbers leaves some subscriber numbers whole (German landlines: +49 30 726198450);
+    # group every run of six digits or more like the others, so numbers read alike.
+    return re.sub(r"\d{6,}", lambda match: _grouped(match.group(0)), formatted)
+
+
+def _grouped(digits: str) -> str:
+    """'726198450' -> '726 198 450'; '1234567' -> '123 4567' (no group of one digit)."""
+    groups = []
+    while len(digits) > 4:
+        groups.append(digits[:3])
+        digits = digits[3:]
+    return " ".join([*groups, digits])
 
 
 def masked_numbers_in_text(text: str | None, visible_digits: int = 4) -> str:

@@ -1,15 +1,16 @@
-"""The aggregates reports show, read from the warehouse by the queries in reports/sql/.
+"""The aggregates reports show, read from the warehouse as pandas DataFrames.
 
-Each query reads its table once, groups it by day, and hands the day rows to one shared rollup
-(the table macro in day_and_month_periods.sql) that adds the months; so one pass feeds every
-daily and monthly report, and what Python receives grows with days and categories, never with
-messages. Day rows older than `first_day` are dropped: only recent days get a report.
+Each query in reports/sql/ reads its table once and groups it by day; most hand the day rows to
+one shared rollup (the table macro in day_and_month_periods.sql) that adds the months, so one
+pass feeds every daily and monthly report, and what Python receives grows with days and
+categories, never with messages. The headline and cost-per-currency frames keep one row per day
+of the whole history: a report sums them over any range (a month so far, the same days of the
+month before) with pandas.
 """
 
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pandas as pd
 
 from reports.masking import masked_contact, masked_numbers_in_text
 
@@ -40,21 +42,32 @@ MACROS = ("day_and_month_periods", "latest_per_period")
 
 
 @dataclass(frozen=True)
-class ReportAggregates:
-    """Everything the reports show, keyed by period ('2025-03-03' for a day, '2025-03' a month)."""
+class Coverage:
+    """The first and last day the data covers, in the business time zone."""
 
-    headline: dict[str, dict[str, Any]]
-    cost_by_currency: dict[str, list[dict[str, Any]]]
-    violations_by_business_number: dict[str, list[dict[str, Any]]]
-    violations_by_template: dict[str, list[dict[str, Any]]]
-    violations_by_category: dict[str, list[dict[str, Any]]]
-    latest_violations: dict[str, list[dict[str, Any]]]
-    cost_by_market: dict[str, list[dict[str, Any]]]
-    regime_comparison: dict[str, list[dict[str, Any]]]
-    reconciliation: dict[str, dict[str, Any]]
-    disagreements_by_kind: dict[str, list[dict[str, Any]]]
-    latest_disagreements: dict[str, list[dict[str, Any]]]
-    missing_categories: dict[str, list[dict[str, Any]]]
+    first_day: date
+    last_day: date
+
+
+@dataclass(frozen=True)
+class ReportAggregates:
+    """Everything the reports show. `days` and `cost_days` hold one row per day; the other
+    frames one row per period ('2025-03-03' for a day, '2025-03' for a month) and dimension."""
+
+    coverage: Coverage
+    days: pd.DataFrame
+    cost_days: pd.DataFrame
+    violations_by_business_number: pd.DataFrame
+    violations_by_template: pd.DataFrame
+    violations_by_category: pd.DataFrame
+    violations_by_customer: pd.DataFrame
+    latest_violations: pd.DataFrame
+    cost_by_market: pd.DataFrame
+    regime_comparison: pd.DataFrame
+    reconciliation: pd.DataFrame
+    disagreements_by_kind: pd.DataFrame
+    latest_disagreements: pd.DataFrame
+    missing_categories: pd.DataFrame
     quarantine: list[dict[str, Any]]
     load_status: dict[str, Any]
 
@@ -69,29 +82,36 @@ def _parameters_for(query: str, values: Mapping[str, Any]) -> dict[str, Any]:
     return {name: values[name] for name in set(re.findall(r"\$(\w+)", query))}
 
 
+def frame(
+    con: duckdb.DuckDBPyConnection, name: str, values: Mapping[str, Any] | None = None
+) -> pd.DataFrame:
+    """The result of the query in reports/sql/<name>.sql as a DataFrame (nulls as None/NaN)."""
+    query = query_text(name)
+    found = con.execute(query, _parameters_for(query, values or {})).df()
+    for column in found.columns:
+        if pd.api.types.is_datetime64_any_dtype(found[column]) and column == "day":
+            found[column] = found[column].dt.date
+    return found
+
+
 def rows(
     con: duckdb.DuckDBPyConnection, name: str, values: Mapping[str, Any] | None = None
 ) -> list[dict[str, Any]]:
-    """The rows of the query in reports/sql/<name>.sql as dicts, fully drained."""
-    query = query_text(name)
-    result = con.execute(query, _parameters_for(query, values or {}))
-    columns = [column[0] for column in result.description]
-    return [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
+    """The rows of a query as dicts (for the few small lists templates show as they are)."""
+    return records(frame(con, name, values))
 
 
-def _by_period(found: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in found:
-        grouped[row["period"]].append(row)
-    return dict(grouped)
+def records(found: pd.DataFrame) -> list[dict[str, Any]]:
+    """A frame's rows as dicts, with missing values as None (what templates expect)."""
+    return found.astype(object).where(found.notna(), None).to_dict("records")
 
 
-def _masked(found: list[dict[str, Any]], visible_digits: int) -> list[dict[str, Any]]:
+def _masked(found: pd.DataFrame, visible_digits: int) -> pd.DataFrame:
     # The whole customer number never leaves this module: reports get the masked form only.
-    masked = []
-    for row in found:
-        contact = row.pop("contact")
-        masked.append({**row, "masked_contact": masked_contact(contact, visible_digits)})
+    masked = found.drop(columns=["contact"])
+    masked["masked_contact"] = [
+        masked_contact(contact, visible_digits) for contact in found.contact
+    ]
     return masked
 
 
@@ -100,41 +120,54 @@ def missing_tables(con: duckdb.DuckDBPyConnection, names: tuple[str, ...]) -> li
     return [row["table_name"] for row in rows(con, "missing_tables", {"names": list(names)})]
 
 
-def report_days(con: duckdb.DuckDBPyConnection, day_count: int) -> list[date]:
-    """The latest `day_count` days that have any traffic, newest first."""
-    return [row["day"] for row in rows(con, "report_days", {"day_count": day_count})]
+def data_coverage(con: duckdb.DuckDBPyConnection) -> Coverage | None:
+    """The days the data covers, or None when daily_summary holds none."""
+    found = rows(con, "data_coverage")[0]
+    if found["first_day"] is None:
+        return None
+    return Coverage(first_day=_as_date(found["first_day"]), last_day=_as_date(found["last_day"]))
+
+
+def _as_date(value: Any) -> date:
+    return value.date() if isinstance(value, pd.Timestamp) else value
+
+
+def day_totals(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Headline counts per day (every day with traffic), oldest first."""
+    return frame(con, "headline")
 
 
 def report_aggregates(
-    con: duckdb.DuckDBPyConnection, time_zone: str, first_day: date, visible_digits: int
+    con: duckdb.DuckDBPyConnection,
+    time_zone: str,
+    first_day: date,
+    visible_digits: int,
+    days: pd.DataFrame | None = None,
 ) -> ReportAggregates:
-    """Every aggregate the reports show: months in full, days from first_day on.
-
-    The headline and cost-by-currency rows come from daily_summary, one row per day and business
-    number already, so they keep every day: monthly reports draw a day-by-day trend from them.
-    """
+    """Every aggregate the reports show: months in full, days from first_day on."""
     for macro in MACROS:
         con.execute(query_text(macro)).fetchall()
     values = {"time_zone": time_zone, "first_day": first_day, "row_limit": LISTED_ROWS}
+    coverage = data_coverage(con)
+    if coverage is None:
+        raise ValueError("the warehouse holds no days of traffic: there is nothing to report")
     return ReportAggregates(
-        headline={row["period"]: row for row in rows(con, "headline", values)},
-        cost_by_currency=_by_period(rows(con, "cost_by_currency", values)),
-        violations_by_business_number=_by_period(
-            rows(con, "violations_by_business_number", values)
+        coverage=coverage,
+        days=day_totals(con) if days is None else days,
+        cost_days=frame(con, "cost_by_currency"),
+        violations_by_business_number=frame(con, "violations_by_business_number", values),
+        violations_by_template=frame(con, "violations_by_template", values),
+        violations_by_category=frame(con, "violations_by_category", values),
+        violations_by_customer=_masked(
+            frame(con, "violations_by_customer", values), visible_digits
         ),
-        violations_by_template=_by_period(rows(con, "violations_by_template", values)),
-        violations_by_category=_by_period(rows(con, "violations_by_category", values)),
-        latest_violations=_by_period(
-            _masked(rows(con, "latest_violations", values), visible_digits)
-        ),
-        cost_by_market=_by_period(rows(con, "cost_by_market", values)),
-        regime_comparison=_by_period(rows(con, "regime_comparison", values)),
-        reconciliation={row["period"]: row for row in rows(con, "reconciliation", values)},
-        disagreements_by_kind=_by_period(rows(con, "disagreements_by_kind", values)),
-        latest_disagreements=_by_period(
-            _masked(rows(con, "latest_disagreements", values), visible_digits)
-        ),
-        missing_categories=_by_period(rows(con, "missing_categories", values)),
+        latest_violations=_masked(frame(con, "latest_violations", values), visible_digits),
+        cost_by_market=frame(con, "cost_by_market", values),
+        regime_comparison=frame(con, "regime_comparison", values),
+        reconciliation=frame(con, "reconciliation", values),
+        disagreements_by_kind=frame(con, "disagreements_by_kind", values),
+        latest_disagreements=_masked(frame(con, "latest_disagreements", values), visible_digits),
+        missing_categories=frame(con, "missing_categories", values),
         quarantine=quarantine_summary(con, visible_digits),
         load_status=load_status(con, time_zone),
     )

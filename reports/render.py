@@ -7,7 +7,7 @@ import re
 import shutil
 import time
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -19,7 +19,7 @@ from markupsafe import Markup
 
 from analytics.config import Settings
 from reports import queries
-from reports.content import TREND_DAYS, Chart, Period, index_row, report_content
+from reports.content import TREND_DAYS, Chart, Period, index_row, months_of, report_content
 from reports.formatting import FILTERS
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -138,7 +138,9 @@ def render_reports(
     load_status = queries.load_status(con, time_zone) if loads_known else {}
     quarantine = queries.quarantine_summary(con, settings.visible_digits) if loads_known else []
     missing = queries.missing_tables(con, queries.REQUIRED_TABLES)
-    days = [] if missing else queries.report_days(con, daily_report_days)
+    day_totals = None if missing else queries.day_totals(con)
+    every_day = [] if day_totals is None else list(day_totals["day"])
+    days = every_day[-daily_report_days:] if daily_report_days > 0 else []
     daily_paths: list[Path] = []
     monthly_paths: list[Path] = []
     index_context: dict = {"no_data": None}
@@ -150,14 +152,14 @@ def render_reports(
         index_context["no_data"] = "The warehouse holds no messages."
     else:
         aggregates = queries.report_aggregates(
-            con, time_zone, first_day=min(days), visible_digits=settings.visible_digits
+            con,
+            time_zone,
+            first_day=min(days),
+            visible_digits=settings.visible_digits,
+            days=day_totals,
         )
         daily = [Period("day", day) for day in sorted(days)]
-        monthly = [
-            Period("month", date.fromisoformat(f"{key}-01"))
-            for key, row in sorted(aggregates.headline.items())
-            if row["period_kind"] == "month"
-        ]
+        monthly = months_of(every_day)
         for periods, paths in ((daily, daily_paths), (monthly, monthly_paths)):
             for position, period in enumerate(periods):
                 neighbours = (
@@ -166,12 +168,8 @@ def render_reports(
                 )
                 paths.append(_render_report(out_dir, period, neighbours, aggregates, common))
         index_context.update(
-            first_day=min(
-                date.fromisoformat(key)
-                for key, row in aggregates.headline.items()
-                if row["period_kind"] == "day"
-            ),
-            last_day=max(days),
+            first_day=aggregates.coverage.first_day,
+            last_day=aggregates.coverage.last_day,
             daily_rows=[index_row(period, aggregates) for period in reversed(daily)],
             monthly_rows=[index_row(period, aggregates) for period in reversed(monthly)],
         )

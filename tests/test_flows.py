@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from datetime import date
@@ -32,8 +31,15 @@ def harness():
 def _inbox(tmp_path: Path, messages: int = 3000, seed: int = 5) -> Path:
     inbox = tmp_path / "inbox"
     generate_dataset(inbox, messages, seed=seed, start=date(2025, 5, 1), days=90)
-    shutil.copytree(RATE_CARDS, inbox / "rate_cards", ignore=shutil.ignore_patterns("*.md"))
     return inbox
+
+
+def _config(tmp_path: Path) -> str:
+    """A configuration whose rate-card folder (inputs.rate_cards) is the shipped one: the run
+    loads its three cards (Meta's rates and tiers, the illustrative example) like inbox files."""
+    path = tmp_path / "carewindow.toml"
+    path.write_text(f"[inputs]\nrate_cards = {str(RATE_CARDS)!r}\n", encoding="utf-8")
+    return str(path)
 
 
 def _fingerprint(db: Path) -> tuple:
@@ -50,10 +56,11 @@ def test_nightly_flow_loads_rebuilds_checks_and_reports(harness, tmp_path):
     db = tmp_path / "warehouse.duckdb"
     reports = tmp_path / "reports"
 
-    summary = nightly(db=str(db), inbox_dir=str(inbox), reports_dir=str(reports))
+    config = _config(tmp_path)
+    summary = nightly(db=str(db), inbox_dir=str(inbox), reports_dir=str(reports), config=config)
 
-    assert summary["files_found"] == 4
-    assert summary["files_loaded"] == 4
+    assert summary["files_found"] == 6  # 3 generated files and the 3 shipped rate cards
+    assert summary["files_loaded"] == 6
     assert summary["rows_quarantined"] == 0
     assert summary["outbound_messages"] > 0
     assert Path(summary["report_index"]).exists()
@@ -65,12 +72,12 @@ def test_nightly_flow_loads_rebuilds_checks_and_reports(harness, tmp_path):
             "select count(*) from messages where direction = 'outbound'"
         ).fetchall()[0][0]
         facts = con.execute("select count(*) from message_facts").fetchall()[0][0]
-    assert runs == [("run", "succeeded", 4, summary["rows_loaded"], summary["violations"])]
+    assert runs == [("run", "succeeded", 6, summary["rows_loaded"], summary["violations"])]
     assert facts == outbound == summary["outbound_messages"]
 
     # Again with no new file: nothing loaded, no verdict changes, one more run record.
     before = _fingerprint(db)
-    again = nightly(db=str(db), inbox_dir=str(inbox), reports_dir=str(reports))
+    again = nightly(db=str(db), inbox_dir=str(inbox), reports_dir=str(reports), config=config)
     assert again["files_loaded"] == 0
     assert again["rows_loaded"] == 0
     assert _fingerprint(db) == before
@@ -78,7 +85,7 @@ def test_nightly_flow_loads_rebuilds_checks_and_reports(harness, tmp_path):
         outcomes = con.execute(
             "select outcome, files_loaded from pipeline_runs order by started_at"
         ).fetchall()
-    assert outcomes == [("succeeded", 4), ("succeeded", 0)]
+    assert outcomes == [("succeeded", 6), ("succeeded", 0)]
 
 
 def test_failed_data_check_fails_the_run_and_keeps_the_last_good_state(
@@ -126,6 +133,8 @@ def test_two_runs_at_once_leave_one_consistent_warehouse(tmp_path):
         sys.executable,
         "-m",
         "flows.cli",
+        "--config",
+        _config(tmp_path),
         "run",
         "--db",
         str(db),
@@ -154,6 +163,6 @@ def test_two_runs_at_once_leave_one_consistent_warehouse(tmp_path):
         runs = con.execute(
             "select outcome, files_loaded from pipeline_runs order by started_at"
         ).fetchall()
-    assert len(loads) == 4 and all(count == 1 for _, count in loads)
+    assert len(loads) == 6 and all(count == 1 for _, count in loads)
     assert duplicates == 0
-    assert sorted(runs) == [("succeeded", 0), ("succeeded", 4)]
+    assert sorted(runs) == [("succeeded", 0), ("succeeded", 6)]

@@ -17,9 +17,9 @@ from analytics import generate
 from analytics.config import CANONICAL_COLUMNS
 from analytics.generate import generate_dataset
 
-START = date(2024, 10, 1)
-DAYS = 365
-PERIOD_START = datetime(2024, 10, 1, tzinfo=UTC)
+START = date(2025, 1, 16)
+DAYS = 684  # to 30 November 2026, the last day
+PERIOD_START = datetime(2025, 1, 16, tzinfo=UTC)
 PERIOD_END = PERIOD_START + timedelta(days=DAYS)
 PER_MESSAGE_ERA = datetime(2025, 7, 1, tzinfo=UTC)
 ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
@@ -142,6 +142,39 @@ def test_a_short_period_keeps_every_timestamp_inside_it(tmp_path):
     times = [parse_time(row["timestamp"]) for row in rows]
     assert min(times) >= datetime(2025, 2, 1, tzinfo=UTC)
     assert max(times) < datetime(2025, 2, 11, tzinfo=UTC)
+
+
+def test_the_default_period_runs_to_a_fixed_recent_day_through_every_current_regime(messages):
+    # Given the default period, the demo's: 16 January 2025 to 30 November 2026
+    days = {parse_time(row["timestamp"]).date() for row in messages}
+    assert min(days) >= date(2025, 1, 16)
+    assert date(2026, 11, 25) <= max(days) <= date(2026, 11, 30)
+    # conversation_2023 (to 30 June 2025), per_message_2025, per_message_2026_10 (October 2026)
+    assert min(days) < date(2025, 7, 1)
+    assert any(day >= date(2026, 10, 1) for day in days)
+    assert date(2026, 11, 30) == generate.DEFAULT_END
+
+
+def test_meta_charges_utility_templates_inside_the_window_from_october_2026(
+    webhook_bodies, messages
+):
+    by_id = {row["message_id"]: row for row in messages}
+    types_before, types_after = Counter(), Counter()
+    for _, _, status in statuses_of(webhook_bodies):
+        row = by_id[status["id"]]
+        pricing = status.get("pricing")
+        if not pricing or row["template_category"] != "utility" or status["status"] == "failed":
+            continue
+        sent = parse_time(row["timestamp"])
+        if sent >= datetime(2026, 10, 1, tzinfo=UTC):
+            types_after[pricing["type"]] += 1
+        elif sent >= PER_MESSAGE_ERA:
+            types_before[pricing["type"]] += 1
+    # before October 2026 utility inside a window is free; from then on only free entry
+    # points are
+    assert types_before["free_customer_service"] > 0
+    assert types_after["regular"] > 0
+    assert types_after["free_customer_service"] == 0
 
 
 # --- every row valid (SPEC 2.1, 2.3) --------------------------------------------------------

@@ -11,7 +11,7 @@ from prefect.testing.utilities import prefect_test_harness
 
 from analytics import partitions, rebuild
 from analytics.config import ConfigError, Settings, load_settings
-from analytics.db import connect_memory, fetch_all
+from analytics.db import connect_memory, fetch_all, open_for_writing
 from analytics.generate import generate_dataset
 from analytics.ingest import ingest_paths
 from analytics.steps import Step
@@ -247,6 +247,9 @@ def recorded_partitioned_rebuild(monkeypatch):
 
 def _rebuild_command(tmp_path: Path, *options: str, config: str = "") -> list[str]:
     db = tmp_path / "warehouse.duckdb"
+    if not db.exists():  # rebuild refuses a warehouse that does not exist: publish an empty one
+        with open_for_writing(Settings(db_path=str(db), temp_directory=str(tmp_path / "tmp"))):
+            pass
     path = tmp_path / "carewindow.toml"
     path.write_text(config)
     return ["--config", str(path), "rebuild", "--db", str(db), *options]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from rows import at, template
+from rows import at, inbound, outbound, template
 from test_pricing_fixtures import in_window, price
 
 PER_MESSAGE_ERA = datetime(2025, 9, 1, 9, 0, tzinfo=UTC)
@@ -156,4 +156,48 @@ def test_a_wrong_business_time_zone_shows_as_a_pricing_model_disagreement(con, s
             False,
             "pricing model",
         ),
+    }
+
+
+def test_metas_newer_pricing_words_are_understood(con, settings):
+    price(
+        con,
+        settings,
+        [
+            template(
+                "auth-international",
+                at(0, base=PER_MESSAGE_ERA),
+                category="authentication",
+                **meta(True, "authentication-international", "regular"),
+            ),
+            template(
+                "marketing-lite",
+                at(1, base=PER_MESSAGE_ERA),
+                **meta(True, "marketing_lite", "regular"),
+            ),
+            in_window(
+                outbound(
+                    "group-reply",
+                    at(2, base=PER_MESSAGE_ERA),
+                    **meta(False, "group_service", "free_group_customer_service"),
+                )
+            ),
+            inbound(
+                "ad-click", at(3, base=PER_MESSAGE_ERA), contact="31622222222", referral_source="ad"
+            ),
+            in_window(
+                outbound(
+                    "entry-reply",
+                    at(3.5, base=PER_MESSAGE_ERA),
+                    contact="31622222222",
+                    **meta(False, "referral_conversion", "free_entry_point"),
+                )
+            ),
+        ],
+    )
+    assert {m: (row[5], row[6]) for m, row in reconciliation(con).items()} == {
+        "auth-international": (True, None),
+        "marketing-lite": (True, None),
+        "group-reply": (True, None),
+        "entry-reply": (True, None),
     }

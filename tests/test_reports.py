@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
@@ -11,13 +12,17 @@ import pytest
 from report_fixtures import (
     CUSTOMERS,
     MARKUP_TEMPLATE,
+    MESSAGES,
     QUARANTINED_NUMBER,
+    at,
     build_report_warehouse,
     create_derived_tables,
 )
+from rows import outbound, template
 
 from analytics.db import fetch_all
-from reports.figures import violations_by_template_figure
+from reports.figures import traffic_trend_figure, violations_by_template_figure
+from reports.formatting import money, relative_change
 from reports.masking import business_number_label, masked_contact
 from reports.render import render_reports
 
@@ -77,12 +82,22 @@ def page(path: Path) -> Page:
 
 @pytest.fixture
 def rendered(con, settings, tmp_path):
-    build_report_warehouse(con)
+    build_report_warehouse(con, settings)
+    return render_reports(con, tmp_path / "reports", settings)
+
+
+def render(con, settings, tmp_path, **given):
+    build_report_warehouse(con, settings, **given)
     return render_reports(con, tmp_path / "reports", settings)
 
 
 def html_files(report_set) -> list[Path]:
     return [report_set.index_path, *report_set.daily_paths, *report_set.monthly_paths]
+
+
+def report(report_set, name: str) -> Page:
+    folder = "monthly" if len(name) == 7 else "daily"
+    return page(report_set.index_path.parent / folder / f"{name}.html")
 
 
 SUMMED = (
@@ -92,54 +107,171 @@ SUMMED = (
     "session_outside_window",
     "template_without_opt_in",
     "marketing_opt_out_warnings",
-    "free_messages",
     "chargeable_messages",
-    "estimated_cost",
 )
 
 
 def warehouse_sums(con, first_day: str, last_day: str) -> dict[str, float]:
+    """The same figures summed straight from the rebuilt tables."""
     columns = ", ".join(f"sum({name})" for name in SUMMED)
     found = fetch_all(
         con,
-        f"select {columns}, sum(in_window) / sum(outbound_messages) from daily_summary"
+        f"select {columns}, sum(free_messages) - sum(not_delivered_messages),"
+        " sum(in_window) / sum(outbound_messages) from daily_summary"
         " where day between ?::date and ?::date",
         [first_day, last_day],
     )[0]
-    return dict(zip((*SUMMED, "in_window_share"), (float(value) for value in found), strict=True))
+    cost = fetch_all(
+        con,
+        "select sum(estimated_cost) from daily_costs where in_force and currency = 'USD'"
+        " and day between ?::date and ?::date",
+        [first_day, last_day],
+    )[0][0]
+    names = (*SUMMED, "free_messages", "in_window_share")
+    return {**dict(zip(names, map(float, found), strict=True)), "estimated_cost": float(cost)}
 
 
 def test_daily_key_figures_are_the_warehouse_figures(con, rendered):
-    given = page(rendered.index_path.parent / "daily" / "2025-03-03.html")
+    given = report(rendered, "2025-03-03")
     expected = {
         "inbound_messages": 5,
         "outbound_messages": 5,
-        "windows_opened": 4,
-        "session_outside_window": 1,
+        "windows_opened": 3,
+        "session_outside_window": 1,  # f12, 30 minutes after Ben's window on the UK line closed
         "template_without_opt_in": 0,
-        "marketing_opt_out_warnings": 1,
-        "free_messages": 2,
+        "marketing_opt_out_warnings": 1,  # f13 to Carla, inside a window
+        "free_messages": 1,  # f12; f10 was never delivered
         "chargeable_messages": 3,
-        "estimated_cost": 0.0234,
+        "estimated_cost": 0.0234,  # 0.0220 + 0.0014; Carla's in Brazil has no rate
         "in_window_share": 0.8,
     }
     shown = {name: float(given.figures[name]) for name in expected}
     assert shown == pytest.approx(expected)
     assert shown == pytest.approx(warehouse_sums(con, "2025-03-03", "2025-03-03"))
     assert "▲ 2 (+67%) vs previous day" in given.text  # 3 received on Sunday 2 March
-    assert "$0.0234" in given.text
+    assert "estimated cost $0.02 plus 1 message without a rate." in given.text
+    assert f"priced with {CARD}; plus 1 chargeable message with no rate: cost unknown" in given.text
+    assert "1 not delivered (0 failed)" in given.text
 
 
 def test_monthly_key_figures_are_the_warehouse_figures(con, rendered):
-    given = page(rendered.index_path.parent / "monthly" / "2025-03.html")
-    shown = {name: float(given.figures[name]) for name in (*SUMMED, "in_window_share")}
-    assert shown == pytest.approx(warehouse_sums(con, "2025-03-01", "2025-03-31"))
+    given = report(rendered, "2025-03")
+    shown = {name: float(given.figures[name]) for name in (*SUMMED, "free_messages")}
+    sums = warehouse_sums(con, "2025-03-01", "2025-03-31")
+    assert shown == pytest.approx({name: sums[name] for name in shown})
     assert shown["outbound_messages"] == 11
     assert shown["session_outside_window"] + shown["template_without_opt_in"] == 4
 
 
+def test_free_messages_are_the_delivered_free_ones_only(con, settings, tmp_path):
+    # Given a day on which every one of three sends failed
+    failed = [
+        outbound(f"x{n}", at(5, 9 + n), contact="31612345678", status="failed") for n in range(3)
+    ]
+    given = report(render(con, settings, tmp_path, messages=MESSAGES + failed), "2025-03-05")
+    assert given.figures["outbound_messages"] == "3"
+    assert given.figures["free_messages"] == "0"
+    assert given.figures["chargeable_messages"] == "0"
+    assert "3 not delivered (3 failed)" in given.text
+
+
+def test_a_month_the_data_does_not_cover_says_so_and_has_no_unfair_comparison(rendered):
+    march, february = report(rendered, "2025-03"), report(rendered, "2025-02")
+    assert "Data through 4 March 2025." in march.text
+    assert "Data from 25 February 2025." in february.text
+    # 1 to 4 February has no data: nothing to compare March's first days with
+    assert "no earlier data to compare" in march.text
+    assert "vs previous month" not in march.text
+    index = page(rendered.index_path)
+    assert "March 2025 Data through 4 March 2025." in index.text
+
+
+def test_a_partial_month_is_compared_with_the_same_days_of_the_month_before(
+    con, settings, tmp_path
+):
+    # Given traffic on 1 February (one template without opt-in) and on 20 February, the data
+    # covers all of February; March's data ends on the 4th
+    earlier = [
+        template("g1", at(1, 9, month=2), "marketing", "winter_sale", contact="14155552671"),
+        template("g2", at(20, 9, month=2), "marketing", "winter_sale", contact="919876543210"),
+    ]
+    march = report(render(con, settings, tmp_path, messages=earlier + MESSAGES), "2025-03")
+    assert "Compared with 1–4 February 2025, the same days of the month before." in march.text
+    # March 1-4: 2 templates without opt-in against 1 on 1-4 February, not the month's 3
+    assert march.figures["template_without_opt_in"] == "2"
+    assert "▲ 1 (+100%) vs 1–4 February 2025" in march.text
+
+
+def test_unknown_cost_is_shown_as_unknown_never_as_zero(con, settings, tmp_path):
+    given = render(con, settings, tmp_path, rate_card=False)
+    march = report(given, "2025-03")
+    assert march.figures["estimated_cost"] == ""
+    assert "Estimated cost unknown no rate for 5 chargeable messages" in march.text
+    for path in html_files(given):
+        assert "0.00" not in page(path).text.replace("$0.00", "?"), path.name
+        assert "$0.00" not in page(path).text, path.name
+
+
+def test_free_messages_make_no_currency_card_of_their_own(rendered):
+    saturday = report(rendered, "2025-03-01")  # two messages sent, both free
+    cards = [name for name in saturday.figures if name.startswith("estimated_cost")]
+    assert cards == ["estimated_cost"]
+    assert saturday.figures["estimated_cost"] == ""
+    assert "Estimated cost – nothing chargeable" in saturday.text
+    assert "0.00" not in saturday.text
+
+
+def test_money_has_one_format_per_currency():
+    assert [money(value, "USD") for value in (0.0014, 0.2654, 104.54, 1234.5)] == [
+        "<$0.01",
+        "$0.27",
+        "$104.54",
+        "$1,234.50",
+    ]
+    assert money(0.5, "EUR") == "€0.50"
+    assert money(3, "CHF") == "3.00 CHF"
+    assert money(None, "USD") == "unknown"
+
+
+def test_a_change_is_never_written_as_minus_zero_percent():
+    assert relative_change(-647, 140_181) == "-0.5%"
+    assert relative_change(-5, 140_181) == "less than 0.1%"
+    assert relative_change(-338, 343) == "-99%"
+    assert relative_change(2, 3) == "+67%"
+
+
+def test_the_report_day_is_shaded_in_the_daily_trend():
+    figure = traffic_trend_figure(
+        [date(2025, 3, n) for n in (2, 3, 4)], [1, 2, 3], [3, 2, 1], date(2025, 3, 3)
+    )
+    (band,) = figure.layout.shapes
+    assert (band.x0, band.x1) == ("2025-03-02 12:00:00", "2025-03-03 12:00:00")
+
+
+def test_the_monthly_report_opens_with_what_to_fix_first(rendered):
+    march = report(rendered, "2025-03")
+    items = [text for text in march.text.split("What to fix first ")[1].split(" At a glance")[:1]]
+    assert items and items[0].startswith(
+        f"Template {MARKUP_TEMPLATE} (marketing): 2 of the 4 violations"
+    )
+    assert (
+        "Business number +31 20 123 4567: 3 of the 4 violations (1 free-form message outside"
+        " the window, 2 templates without opt-in)." in march.text
+    )
+    assert "Customer +31 6 ****5678: 3 of the 4 violations." in march.text
+    assert (
+        "3 marketing templates went to customers who had stopped marketing messages" in march.text
+    )
+    assert (
+        "Most cost: Marketing messages to Netherlands, $0.11 of $0.16 (71%) for 1 chargeable"
+        " message." in march.text
+    )
+    assert "1 chargeable message to Brazil had no rate, so its cost is unknown" in march.text
+    assert "What to fix first" not in report(rendered, "2025-03-03").text
+
+
 def test_customer_numbers_are_masked_everywhere(rendered):
-    monthly = page(rendered.index_path.parent / "monthly" / "2025-03.html")
+    monthly = report(rendered, "2025-03")
     customers = [row[2] for row in monthly.tables["latest-violations"][1:]]
     assert customers == ["+31 6 ****5678", "+31 6 ****5678", "+44 ******3456", "+31 6 ****5678"]
     for path in html_files(rendered):
@@ -203,7 +335,7 @@ def test_empty_warehouse_renders_an_index_saying_there_is_no_data(
     con, settings, tmp_path, derived_tables
 ):
     if derived_tables:
-        create_derived_tables(con)
+        create_derived_tables(con, settings)
     report_set = render_reports(con, tmp_path / "reports", settings)
     index = page(report_set.index_path)
     assert "data-no-data" in index.marked
@@ -213,7 +345,7 @@ def test_empty_warehouse_renders_an_index_saying_there_is_no_data(
 
 
 def test_a_day_without_outbound_messages_says_so(rendered):
-    sunday = page(rendered.index_path.parent / "daily" / "2025-03-02.html")
+    sunday = report(rendered, "2025-03-02")
     assert "No violations on this day." in sunday.text
     assert "No messages sent on this day, so there is nothing to compare." in sunday.text
     assert "Meta's pricing is not known for any message sent on this day" in sunday.text
@@ -221,26 +353,37 @@ def test_a_day_without_outbound_messages_says_so(rendered):
     assert "On this day customers sent 3 messages; nothing was sent to them." in sunday.text
 
 
+def regime_rows(monthly: Page) -> dict[str, list[str]]:
+    regimes = [row.get("data-regime") for row in monthly.row_attributes["regime-comparison"]]
+    return dict(zip(regimes, monthly.tables["regime-comparison"], strict=True))
+
+
 def test_every_regime_is_priced_and_the_one_in_force_marked(rendered):
-    monthly = page(rendered.index_path.parent / "monthly" / "2025-03.html")
-    regimes = [
-        attributes.get("data-regime") for attributes in monthly.row_attributes["regime-comparison"]
-    ]
-    rows = dict(zip(regimes, monthly.tables["regime-comparison"], strict=True))
+    monthly = report(rendered, "2025-03")
     in_force = [
         attributes["data-regime"]
         for attributes in monthly.row_attributes["regime-comparison"]
         if attributes.get("class") == "in-force"
     ]
     assert in_force == ["conversation_2023"]
-    assert rows["session_2019"][1:] == ["3", "$0.2420", "0"]
-    assert rows["conversation_2023"][1:] == ["6", "$0.2654", "1"]
-    assert rows["per_message_2025"][1:] == ["5", "$0.2434", "1"]
+    rows = regime_rows(monthly)
+    # in force: f11, f14, f15, f17 priced (0.022 + 0.0014 + 0.11 + 0.022), f13 without a rate
+    assert rows["conversation_2023"][1:] == ["5", "$0.16", "1"]
     assert len(rows) == 6  # header and five regimes
 
 
+def test_what_if_regimes_price_messages_that_are_free_under_the_regime_in_force(rendered):
+    rows = regime_rows(report(rendered, "2025-03"))
+    # session_2019: templates delivered outside a window: f08, f15 (0.11 each), f17 (0.022)
+    assert rows["session_2019"][1:] == ["3", "$0.24", "0"]
+    # per_message_2025: marketing and authentication always, utility outside a window
+    assert rows["per_message_2025"][1:] == ["5", "$0.24", "1"]
+    # per_message_2026_10: utility inside the window too (f11); Eve's replies stay free
+    assert rows["per_message_2026_10"][1:] == ["6", "$0.27", "1"]
+
+
 def test_reconciliation_lists_disagreements_with_both_verdicts(rendered):
-    monthly = page(rendered.index_path.parent / "monthly" / "2025-03.html")
+    monthly = report(rendered, "2025-03")
     assert float(monthly.figures["agreement_rate"]) == 0.5
     assert monthly.tables["latest-disagreements"][1:] == [
         [
@@ -257,31 +400,32 @@ def test_reconciliation_lists_disagreements_with_both_verdicts(rendered):
             "+44 ******3456",
             "chargeable, utility",
             "free, service (free customer service)",
-            "Chargeable or free",
+            "Chargeable or free and category",
         ],
     ]
 
 
 def test_data_quality_shows_unknown_rates_missing_categories_and_quarantine(rendered):
-    february = page(rendered.index_path.parent / "monthly" / "2025-02.html")
+    february = report(rendered, "2025-02")
     assert february.tables["unknown-rates"][1:] == [["Brazil", "Marketing", "1"]]
     assert february.tables["missing-categories"][1:] == [["legacy_notice", "1"]]
     reasons = february.tables["quarantine"][1:]
     assert sum(int(row[2]) for row in reasons) == 3
     assert ["webhook", "contact +31 *****9999x is not a phone number", "1", "1"] in reasons
-    assert (
-        "Every template sent in this month had a category."
-        in page(rendered.index_path.parent / "monthly" / "2025-03.html").text
-    )
+    assert "Every template sent in this month had a category." in report(rendered, "2025-03").text
 
 
-def test_cost_by_market_shows_unknown_cost_apart(rendered):
-    monthly = page(rendered.index_path.parent / "monthly" / "2025-03.html")
+CARD = "test card of 1 January 2024 (illustrative)"
+
+
+def test_cost_by_market_counts_every_message_sent_beside_the_chargeable_ones(rendered):
+    monthly = report(rendered, "2025-03")
     assert monthly.tables["cost-by-market"][1:] == [
-        ["Netherlands", "Marketing", "2", "2", "$0.2200"],
-        ["United Kingdom", "Utility", "2", "2", "$0.0440"],
-        ["India", "Authentication", "1", "1", "$0.0014"],
-        ["Brazil", "Marketing", "1", "1", "unknown for 1 message (no rate)"],
+        # f08 was free, in an open conversation
+        ["Netherlands", "Marketing", "2", "1", "$0.11", CARD],
+        ["United Kingdom", "Utility", "2", "2", "$0.04", CARD],
+        ["India", "Authentication", "1", "1", "<$0.01", CARD],
+        ["Brazil", "Marketing", "1", "1", "unknown for 1 message (no rate)", ""],
     ]
 
 
@@ -310,3 +454,9 @@ def test_chart_labels_cannot_become_plotly_markup():
     figure = violations_by_template_figure([MARKUP_TEMPLATE, "a & b"], [0, 1], [2, 0])
     assert list(figure.data[0].y) == ["a &amp; b", "&lt;script&gt;alert(1)&lt;/script&gt;"]
     assert [Decimal(str(value)) for value in figure.data[1].x] == [0, 2]
+
+
+def test_business_numbers_are_grouped_alike_whatever_the_country():
+    assert business_number_label("4930726198450") == "+49 30 726 198 450"
+    assert business_number_label("442071234567") == "+44 20 7123 4567"
+    assert business_number_label("919876543210") == "+91 98765 43210"

@@ -201,3 +201,15 @@ def test_a_failing_rebuild_leaves_the_previous_derived_tables_in_place(con, sett
     after = {table: fetch_all(con, f"select * from {table}") for table in tables}
     assert after == before
     assert fetch_all(con, "select count(*) from violations") == [(0,)]
+
+
+def test_window_id_truncates_fractional_seconds(con, settings):
+    # 0.7 s past the second: the id names the second it started in, not the next one
+    insert_messages(
+        con,
+        [inbound("q", at(0, seconds=0.7)), outbound("a", at(1))],
+    )
+    rebuild_warehouse(con, settings)
+    expected = f"{A}:{ANNA}:{int(at(0).timestamp())}"
+    assert window_verdicts(con)["a"][1] == expected
+    assert care_windows(con)[0][2] == expected

@@ -35,6 +35,8 @@ outbound_by_day as (
         count_if(facts.violation = 'template_without_opt_in') as template_without_opt_in,
         count_if(facts.marketing_opt_out_warning) as marketing_opt_out_warnings,
         count_if(facts.status = 'failed') as failed_messages,
+        -- failed, or sent and never reported delivered: free, but not a message that arrived
+        count_if(facts.status not in ('delivered', 'read')) as not_delivered_messages,
         count_if(facts.billable) as chargeable_messages,
         sum(facts.estimated_cost) as estimated_cost,
         -- chargeable but no rate for its market: shown, never silently zero
@@ -66,6 +68,7 @@ final as (
         coalesce(outbound_by_day.template_without_opt_in, 0) as template_without_opt_in,
         coalesce(outbound_by_day.marketing_opt_out_warnings, 0) as marketing_opt_out_warnings,
         coalesce(outbound_by_day.failed_messages, 0) as failed_messages,
+        coalesce(outbound_by_day.not_delivered_messages, 0) as not_delivered_messages,
         coalesce(outbound_by_day.outbound_messages, 0)
             - coalesce(outbound_by_day.chargeable_messages, 0) as free_messages,
         coalesce(outbound_by_day.chargeable_messages, 0) as chargeable_messages,

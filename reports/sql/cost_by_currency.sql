@@ -1,19 +1,16 @@
--- Estimated cost per period and currency, every day included (for the monthly trend).
+-- Estimated cost per day, currency and rate card under the regime in force, every day of the
+-- data. Free messages have no currency and cost nothing, so they make no row: a currency
+-- appears only where something was priced.
 with source as (
-    select day, currency, estimated_cost
-    from daily_summary
-    where estimated_cost is not null
-),
-
-by_day as (
-    select day, currency, sum(estimated_cost) as estimated_cost
-    from source
-    group by all
+    select day, currency, rate_card, estimated_cost
+    from daily_costs
+    where in_force and currency is not null and estimated_cost is not null
 ),
 
 final as (
-    select period, currency, estimated_cost
-    from day_and_month_periods('by_day', ['currency'], date '-infinity')
+    select day, currency, rate_card, sum(estimated_cost) as estimated_cost
+    from source
+    group by all
 )
 
-select * from final order by period, estimated_cost desc, currency
+select * from final order by day, currency, rate_card

@@ -1,4 +1,6 @@
--- Outbound, chargeable and cost-unknown messages and cost per period, market, category, currency.
+-- Outbound, chargeable and cost-unknown messages and cost per period, market, category,
+-- currency and rate card (both null for the free messages) under the regime in force; the
+-- report adds them up per market and category.
 with by_day as (
     -- daily_costs (rebuilt with the facts) holds one row per day, business number, market,
     -- category, regime and currency, so this reads days and markets, never messages
@@ -7,6 +9,7 @@ with by_day as (
         coalesce(market, 'Unknown market') as market,
         priced_category,
         currency,
+        rate_card,
         sum(outbound_messages) as outbound_messages,
         sum(chargeable_messages) as chargeable_messages,
         sum(estimated_cost) as estimated_cost,
@@ -19,9 +22,9 @@ with by_day as (
 final as (
     select * exclude (period_kind)
     from day_and_month_periods(
-        'by_day', ['market', 'priced_category', 'currency'], $first_day
+        'by_day', ['market', 'priced_category', 'currency', 'rate_card'], $first_day
     )
 )
 
 select * from final
-order by period, estimated_cost desc nulls last, market, priced_category, currency
+order by period, estimated_cost desc nulls last, market, priced_category, currency, rate_card

@@ -1,10 +1,10 @@
--- Message, window, violation and billing counts per period, every day included.
--- Every day, not only recent ones: monthly reports draw a day-by-day trend from the day rows.
+-- Message, window, violation and billing counts per day, every day of the data: reports sum
+-- them over any range (a month, the same days of the month before) and draw trends from them.
 with source as (
     select * from daily_summary
 ),
 
-by_day as (
+final as (
     select
         day,
         sum(inbound_messages) as inbound_messages,
@@ -16,15 +16,13 @@ by_day as (
         sum(template_without_opt_in) as template_without_opt_in,
         sum(marketing_opt_out_warnings) as marketing_opt_out_warnings,
         sum(failed_messages) as failed_messages,
-        sum(free_messages) as free_messages,
+        sum(not_delivered_messages) as not_delivered_messages,
+        -- free here means delivered and free: a message that never arrived is counted apart
+        sum(free_messages) - sum(not_delivered_messages) as free_messages,
         sum(chargeable_messages) as chargeable_messages,
         sum(cost_unknown_messages) as cost_unknown_messages
     from source
     group by day
-),
-
-final as (
-    select * from day_and_month_periods('by_day', [], date '-infinity')
 )
 
-select * from final order by period
+select * from final order by day

@@ -44,10 +44,16 @@ conversation_pricing as (
             when type <> 'template' and not opening_template_delivered then service_charged
             else true
         end as conversation_billable,
-        -- per_message_2025
+        -- per_message_2025; from 2026-10-01 (per_message_2026_10) utility templates are charged
+        -- inside the window too. Service messages stay free: the generator's traffic keeps
+        -- within the monthly free tier of service messages.
         case
             when free_entry_point then 'free_entry_point'
-            when type = 'template' and (true_category <> 'utility' or not in_window)
+            when type = 'template' and (
+                true_category <> 'utility'
+                or not in_window
+                or sent_at >= getvariable('generator_utility_in_window_charged_from')
+            )
                 then 'regular'
             else 'free_customer_service'
         end as message_pricing_type

@@ -1,0 +1,302 @@
+"""The warehouse explains itself: table and column descriptions, kept beside the SQL, in DuckDB.
+
+Every public table or view T has a description file analytics/sql/T.toml:
+
+    description = "One row per outbound message: ..."
+    # columns_from = "message_facts"   (a view that repeats another table's columns)
+
+    [columns]
+    message_id = "The message's id (the WhatsApp wamid)."
+
+describe_warehouse() pushes them into the warehouse with COMMENT ON after every rebuild
+(`create or replace` drops a table's comments), so `describe`, `duckdb_columns()` and any SQL
+client show them. `python -m analytics.catalog --write-readme` writes the README's data
+dictionary from duckdb_columns() of a freshly built warehouse; `--check` says whether it is
+current.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from analytics.db import SQL_DIR, fetch_all
+
+README = Path(__file__).parent.parent / "README.md"
+DICTIONARY_START = "<!-- data-dictionary:start (python -m analytics.catalog --write-readme) -->"
+DICTIONARY_END = "<!-- data-dictionary:end -->"
+
+
+@dataclass(frozen=True)
+class TableDescription:
+    """What a description file says about one public table or view."""
+
+    name: str
+    description: str
+    path: Path
+    columns: dict[str, str] = field(default_factory=dict)
+
+
+def description_path(table: str) -> Path:
+    """Where the description of a public table or view lives."""
+    return SQL_DIR / f"{table}.toml"
+
+
+def relative_path(path: Path) -> str:
+    """A description file's path as the repository names it (analytics/sql/T.toml)."""
+    return path.relative_to(SQL_DIR.parent.parent).as_posix()
+
+
+def table_descriptions() -> dict[str, TableDescription]:
+    """Every description file under analytics/sql/, by table name."""
+    raw: dict[str, tuple[Path, dict]] = {}
+    for path in sorted(SQL_DIR.glob("*.toml")):
+        try:
+            raw[path.stem] = (path, tomllib.loads(path.read_text(encoding="utf-8")))
+        except tomllib.TOMLDecodeError as error:
+            raise ValueError(f"{relative_path(path)} is not valid TOML: {error}") from error
+    found: dict[str, TableDescription] = {}
+    for name, (path, data) in raw.items():
+        if not isinstance(data.get("description"), str) or not data["description"].strip():
+            raise ValueError(f'{relative_path(path)} needs a line description = "..."')
+        columns: dict[str, str] = {}
+        source = data.get("columns_from")
+        if source is not None:
+            if source not in raw:
+                raise ValueError(
+                    f"{relative_path(path)}: columns_from = {source!r} names no description file"
+                )
+            columns.update(raw[source][1].get("columns", {}))
+        columns.update(data.get("columns", {}))
+        found[name] = TableDescription(
+            name=name, description=data["description"].strip(), path=path, columns=columns
+        )
+    return found
+
+
+def public_relations(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """The warehouse's own tables and views (not temporary, not attached): name -> TABLE|VIEW."""
+    found = fetch_all(
+        con,
+        """
+        select table_name, 'TABLE' from duckdb_tables()
+        where not temporary and not internal
+            and database_name = current_database() and schema_name = 'main'
+        union all
+        select view_name, 'VIEW' from duckdb_views()
+        where not temporary and not internal
+            and database_name = current_database() and schema_name = 'main'
+        order by 1
+        """,
+    )
+    return dict(found)
+
+
+def public_columns(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, str | None]]:
+    """(table, column, type, comment) of every public table and view, in column order."""
+    return fetch_all(
+        con,
+        """
+        select table_name, column_name, data_type, comment
+        from duckdb_columns()
+        where not internal and database_name = current_database() and schema_name = 'main'
+        order by table_name, column_index
+        """,
+    )
+
+
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    # COMMENT ON takes no bound parameters (DuckDB's parser refuses `is ?`), so the text goes
+    # in as a literal quoted by DuckDB itself. It is the repository's own description, not data.
+    return str(duckdb.ConstantExpression(text))
+
+
+def describe_warehouse(con: duckdb.DuckDBPyConnection) -> int:
+    """COMMENT ON every public table, view and column that has a description; return how many.
+
+    Tables or columns without one stay uncommented; tests/test_catalog.py fails on them.
+    """
+    descriptions = table_descriptions()
+    relations = public_relations(con)
+    statements = []
+    for table, kind in relations.items():
+        described = descriptions.get(table)
+        if described is None:
+            continue
+        statements.append(
+            f"comment on {kind.lower()} {_identifier(table)} is {_literal(described.description)}"
+        )
+    for table, column, _, _ in public_columns(con):
+        text = descriptions[table].columns.get(column) if table in descriptions else None
+        if text:
+            statements.append(
+                f"comment on column {_identifier(table)}.{_identifier(column)} is {_literal(text)}"
+            )
+    for statement in statements:
+        con.execute(statement)
+    return len(statements)
+
+
+def missing_descriptions(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """A line for every public table or column the warehouse has no comment on, saying where to
+    add it."""
+    problems = []
+    comments = dict(
+        fetch_all(
+            con,
+            """
+            select table_name, comment from duckdb_tables() where not temporary and not internal
+            union all
+            select view_name, comment from duckdb_views() where not temporary and not internal
+            """,
+        )
+    )
+    for table in public_relations(con):
+        if not comments.get(table):
+            problems.append(
+                f"table {table} has no description: create {relative_path(description_path(table))}"
+                ' with description = "..." and a [columns] section'
+            )
+    for table, column, _, comment in public_columns(con):
+        if not comment:
+            problems.append(
+                f'column {table}.{column} has no description: add {column} = "..." under '
+                f"[columns] in {relative_path(description_path(table))}"
+            )
+    return problems
+
+
+def stale_descriptions(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """A line for every description of a column that the warehouse no longer has."""
+    columns: dict[str, set[str]] = {}
+    for table, column, _, _ in public_columns(con):
+        columns.setdefault(table, set()).add(column)
+    problems = []
+    for table, described in table_descriptions().items():
+        if table not in columns:
+            problems.append(
+                f"{relative_path(described.path)} describes {table}, which the warehouse does not "
+                "have: delete the file or rename it after the table"
+            )
+            continue
+        for column in sorted(set(described.columns) - columns[table]):
+            problems.append(
+                f"{relative_path(described.path)} describes column {table}.{column}, which no "
+                "longer exists: remove it"
+            )
+    return problems
+
+
+def reference_warehouse() -> duckdb.DuckDBPyConnection:
+    """An in-memory warehouse with every public table, rebuilt (empty) and described."""
+    from analytics.config import Settings
+    from analytics.db import connect_memory
+    from analytics.rebuild import rebuild_warehouse
+
+    settings = Settings()
+    con = connect_memory(settings)
+    rebuild_warehouse(con, settings)  # describes the warehouse at its end
+    return con
+
+
+def _cell(text: str | None) -> str:
+    text = (text or "").replace("|", "\\|").replace("\n", " ")
+    return text.replace("<", "&lt;").replace(">", "&gt;")
+
+
+def data_dictionary(con: duckdb.DuckDBPyConnection) -> str:
+    """The data dictionary in Markdown, read from the warehouse's own comments."""
+    kinds = public_relations(con)
+    comments = dict(
+        fetch_all(
+            con,
+            """
+            select table_name, comment from duckdb_tables() where not temporary and not internal
+            union all
+            select view_name, comment from duckdb_views() where not temporary and not internal
+            """,
+        )
+    )
+    by_table: dict[str, list[tuple[str, str, str | None]]] = {}
+    for table, column, data_type, comment in public_columns(con):
+        by_table.setdefault(table, []).append((column, data_type, comment))
+    lines = []
+    for table in sorted(kinds):
+        kind = "view" if kinds[table] == "VIEW" else "table"
+        lines += ["", f"#### `{table}` ({kind})", "", _cell(comments.get(table)), ""]
+        lines += ["| column | type | description |", "|---|---|---|"]
+        lines += [
+            f"| `{column}` | {data_type.lower()} | {_cell(comment)} |"
+            for column, data_type, comment in by_table.get(table, [])
+        ]
+    return "\n".join(lines).strip("\n")
+
+
+def readme_with_dictionary(readme: str, dictionary: str) -> str:
+    """The README text with the part between the data-dictionary markers replaced."""
+    start = readme.find(DICTIONARY_START)
+    end = readme.find(DICTIONARY_END)
+    if start < 0 or end < start:
+        raise ValueError(
+            f"README.md has no data-dictionary markers: add the lines {DICTIONARY_START} and "
+            f"{DICTIONARY_END} where the dictionary goes"
+        )
+    before = readme[: start + len(DICTIONARY_START)]
+    return f"{before}\n{dictionary}\n{readme[end:]}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m analytics.catalog",
+        description="The README's data dictionary, generated from the warehouse's own comments.",
+        epilog="Example: python -m analytics.catalog --write-readme",
+    )
+    action = parser.add_mutually_exclusive_group(required=True)
+    action.add_argument("--write-readme", action="store_true", help="rewrite it in README.md")
+    action.add_argument("--check", action="store_true", help="exit 1 if README.md is not current")
+    action.add_argument("--print", action="store_true", help="print it")
+    parser.add_argument("--readme", type=Path, default=README, help="the README to read or write")
+    arguments = parser.parse_args(argv)
+    con = reference_warehouse()
+    try:
+        problems = missing_descriptions(con) + stale_descriptions(con)
+        dictionary = data_dictionary(con)
+    finally:
+        con.close()
+    if arguments.print:
+        print(dictionary)
+        return 0
+    current = arguments.readme.read_text(encoding="utf-8")
+    wanted = readme_with_dictionary(current, dictionary)
+    if arguments.check:
+        if wanted != current or problems:
+            for problem in problems:
+                print(problem, file=sys.stderr)
+            print(
+                f"{arguments.readme}: the data dictionary is not current; run "
+                "`python -m analytics.catalog --write-readme`",
+                file=sys.stderr,
+            )
+            return 1
+        print(f"{arguments.readme}: the data dictionary is current")
+        return 0
+    if wanted != current:
+        arguments.readme.write_text(wanted, encoding="utf-8")
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    tables = dictionary.count("#### ")
+    print(f"{arguments.readme}: data dictionary of {tables} tables and views written")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
