@@ -404,7 +404,7 @@ def test_retry_quarantine_on_the_command_line(tmp_path):
     )
 
     assert again.exit_code == 0, again.output
-    assert "retried, 2 read, 1 loaded, 0 duplicates, 1 quarantined" in again.output
+    assert "retried, 2 read, 1 loaded, 0 duplicates, 0 conflicts, 1 quarantined" in again.output
     import duckdb
 
     with duckdb.connect(db, read_only=True) as warehouse:

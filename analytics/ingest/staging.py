@@ -96,15 +96,15 @@ class Staging:
         # many columns, reads quotes as text when the sample has none, and may take '#' for a
         # comment. The header gives the columns, read by position as c0, c1, ... Rejected rows
         # are always stored: without that DuckDB passes rows of invalid UTF-8 on as if good.
-        rejects = rejects or self.rejects
+        self.rejects_now = rejects or self.rejects
         columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(max(len(self.header), 1)))
         return (
             f"read_csv($path, auto_detect = false, header = true, columns = {{{columns}}}, "
             "delim = $delim, quote = '\"', escape = '\"', ignore_errors = true, "
             "compression = $compression, max_line_size = $max_line_size, "
             "buffer_size = $buffer_size, "
-            f"store_rejects = true, rejects_table = '{rejects}', "
-            f"rejects_scan = '{rejects}_scan')"
+            f"store_rejects = true, rejects_table = '{self.rejects_now}', "
+            f"rejects_scan = '{self.rejects_now}_scan')"
         )
 
     def _csv_column(self, name: str) -> str:
