@@ -146,6 +146,7 @@ def load_webhooks(ctx: LoadContext) -> None:
     stage_bodies(ctx)
     stage_events(ctx, "ingest/webhook_events")
     load_events(ctx)
+    load_template_category_updates(ctx)  # the changes of field template_category_update
 
 
 def load_events(ctx: LoadContext) -> None:
@@ -180,4 +181,3 @@ def load_events(ctx: LoadContext) -> None:
     quarantine(ctx, _BAD_EVENTS.format(parsed="parsed_messages", incoming="incoming"))
     merge_messages(ctx)
     merge_ledger(ctx, _BAD_EVENTS.format(parsed="parsed_ledger", incoming="incoming_ledger"))
-    load_template_category_updates(ctx)  # the changes of field template_category_update
