@@ -49,13 +49,12 @@ class NightlySummary:
 
 
 def load_line(load: ingest.FileLoad) -> str:
-    """One file's counts, as the flow's log and `carewindow ingest` show them (conflicting
-    copies of a message id only when there are some)."""
+    """One file's counts, as the flow's log and `carewindow ingest` show them, in the order
+    they add up: read = loaded + duplicates + conflicts + quarantined + skipped."""
     return (
         f"{load.file}: {load.kind}, {load.outcome}, {load.rows_read:,} read, "
-        f"{load.loaded:,} loaded, {load.duplicates:,} duplicates, "
+        f"{load.loaded:,} loaded, {load.duplicates:,} duplicates, {load.conflicts:,} conflicts, "
         f"{load.quarantined:,} quarantined, {load.skipped:,} skipped"
-        + (f", {load.conflicts:,} conflicts" if load.conflicts else "")
         + (f" ({load.detail})" if load.detail else "")
     )
 
