@@ -72,7 +72,8 @@ class RebuildResult:
 def write_rebuild_parameters(
     con: duckdb.DuckDBPyConnection, settings: Settings, key_offset: int = 0
 ) -> None:
-    """The one-row table every SQL step reads its settings from.
+    """The one-row table every SQL step reads its settings from. Which regimes are in force
+    is not here: the registry writes it to pricing_regimes (analytics/regimes.py).
 
     key_offset is added to the integer message keys a step numbers, so that partitions built
     apart (SPEC §8) number their messages in disjoint ranges.
@@ -82,16 +83,13 @@ def write_rebuild_parameters(
         create or replace temp table rebuild_parameters as
         select
             $business_time_zone::varchar as business_time_zone,
-            $per_message_2026_10_enabled::boolean as per_message_2026_10_enabled,
             $free_conversations_per_month::bigint as free_conversations_per_month,
             $free_service_messages_per_month::bigint as free_service_messages_per_month,
             $business_currency::varchar as business_currency,
-            $key_offset::bigint as key_offset,
-            now() as built_at
+            $key_offset::bigint as key_offset
         """,
         {
             "business_time_zone": settings.business_time_zone,
-            "per_message_2026_10_enabled": settings.per_message_2026_10_enabled,
             "free_conversations_per_month": settings.free_conversations_per_month,
             "free_service_messages_per_month": settings.free_service_messages_per_month,
             "business_currency": settings.business_currency,
