@@ -8,6 +8,9 @@ Every public table or view T has a description file analytics/sql/T.toml:
     [columns]
     message_id = "The message's id (the WhatsApp wamid)."
 
+    [regime_columns]   (columns <regime>_<field>, one per regime of the registry)
+    billable = "chargeable."
+
 describe_warehouse() pushes them into the warehouse with COMMENT ON after every rebuild
 (`create or replace` drops a table's comments), so `describe`, `duckdb_columns()` and any SQL
 client show them. `python -m analytics.catalog --write-readme` writes the README's data
@@ -26,6 +29,7 @@ from pathlib import Path
 import duckdb
 
 from analytics.db import SQL_DIR, fetch_all
+from analytics.regimes import regime_names
 
 README = Path(__file__).parent.parent / "README.md"
 DICTIONARY_START = "<!-- data-dictionary:start (python -m analytics.catalog --write-readme) -->"
@@ -73,6 +77,10 @@ def table_descriptions() -> dict[str, TableDescription]:
                 )
             columns.update(raw[source][1].get("columns", {}))
         columns.update(data.get("columns", {}))
+        # [regime_columns]: one column per regime of the registry and field, <regime>_<field>
+        for field_name, text in data.get("regime_columns", {}).items():
+            for regime in regime_names():
+                columns[f"{regime}_{field_name}"] = f"Under regime {regime}: {text}"
         found[name] = TableDescription(
             name=name, description=data["description"].strip(), path=path, columns=columns
         )

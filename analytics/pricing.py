@@ -22,11 +22,11 @@ PRICING_STEPS: tuple[Step, ...] = (
     Step("int_conversations_opened", "temp"),
     Step("int_conversations_service", "temp"),
     # every regime's rule (analytics/sql/regimes/), one row per message and regime
-    Step("int_regime_verdicts", "temp", compose=regimes.regime_verdicts_sql),
+    Step("int_regime_verdicts", "temp", per_regime=True),
     # the rate card in force on every (market, send date) that occurs: a lookup over them all
     Step("int_pricing_rates", "temp", scope="account"),
     # monthly free tiers, volume tiers and rates, the same way for every regime
-    Step("int_billing", "temp", scope="account"),
+    Step("int_billing", "temp", scope="account", per_regime=True),
 )
 
 # Run after message_facts: they read only public tables.

@@ -34,11 +34,13 @@ STEPS: tuple[Step, ...] = (
     *pricing.PRICING_STEPS,  # ends with the account-wide free tiers and volume tiers
     # the regime in force picked from int_billing, which depends on the account's monthly
     # free tiers, so these are account-wide
-    Step("message_facts", "table", scope="account"),
-    Step("message_billing", "table", scope="account"),  # every regime, from int_billing
+    Step("message_facts", "table", scope="account", per_regime=True),
+    # every regime's price, one row per message, and its long form (a view)
+    Step("message_billing_by_regime", "table", scope="account", per_regime=True),
+    Step("message_billing", "view", scope="account", per_regime=True),
     Step("violations", "view", scope="account"),
     Step("daily_summary", "table", scope="account"),
-    Step("daily_costs", "table", scope="account"),  # what reports read instead of every message
+    Step("daily_costs", "table", scope="account", per_regime=True),  # what reports read instead of every message
     *pricing.PRICING_REPORT_STEPS,  # pricing_reconciliation
     *meta_figures.RECONCILIATION_STEPS,  # Meta's own figures beside the estimate (issue 15)
 )
@@ -104,6 +106,8 @@ def materialize(con: duckdb.DuckDBPyConnection, step: Step, database: str | None
     With a database, an intermediate step becomes a table of that (scratch) database.
     """
     body = step.sql
+    if step.materialization in ("table", "view"):
+        drop_other_kind(con, step)
     if step.materialization == "temp" and database is not None:
         con.execute(f"create or replace table {database}.{step.name} as {body}")
     elif step.materialization == "view":
@@ -112,6 +116,23 @@ def materialize(con: duckdb.DuckDBPyConnection, step: Step, database: str | None
         con.execute(f"create or replace temp table {step.name} as {body}")
     else:
         con.execute(f"create or replace table {step.name} as {body}")
+
+
+def drop_other_kind(con: duckdb.DuckDBPyConnection, step: Step) -> None:
+    """A public table that became a view (or the reverse) in a later release: the rebuild owns
+    every derived relation, so the old one goes before the new one is created, in the same
+    transaction (DuckDB's `create or replace` refuses to replace across kinds)."""
+    other = "table" if step.materialization == "view" else "view"
+    relations = "duckdb_tables()" if other == "table" else "duckdb_views()"
+    name = "table_name" if other == "table" else "view_name"
+    exists = fetch_value(
+        con,
+        f"select count(*) from {relations} where {name} = ? and schema_name = 'main'"
+        " and database_name = current_database() and not temporary",
+        [step.name],
+    )
+    if exists:
+        con.execute(f"drop {other} {step.name}")
 
 
 def rebuild_warehouse(

@@ -4,12 +4,14 @@ SQL that prices every message under every regime."""
 from __future__ import annotations
 
 import functools
+import re
 import tomllib
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
+import jinja2
 
 from analytics.config import Settings, setting_value
 
@@ -179,11 +181,30 @@ def write_pricing_regimes(
     )
 
 
-def regime_verdicts_sql(registry: tuple[Regime, ...] | None = None) -> str:
-    """The step int_regime_verdicts: every regime's rule, one row per message and regime.
+# A regime's name becomes part of column names (<regime>_billable) in the SQL templates.
+NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,40}")
 
-    Only identifiers from the registry go into the text (the names of the rule files); each
-    rule reads its settings from rebuild_parameters like every step.
+
+def render_sql(template: str, registry: tuple[Regime, ...] | None = None) -> str:
+    """A SQL template of analytics/sql rendered for every regime of the registry.
+
+    The pricing steps keep one column per regime and field (<regime>_billable, ...) so that the
+    rebuild handles one row per message, not one per message and regime; their SQL files loop
+    over `regimes` (name, charge_unit, pricing_model, volume_tiers, rule_sql) with jinja2.
+    Only the registry's checked names go into the text; values are bound or read from tables.
     """
-    rules = [f"select * from (\n{regime.rule_sql}\n)" for regime in registry or load_registry()]
-    return "\nunion all by name\n".join(rules)
+    registry = registry or load_registry()
+    for regime in registry:
+        if not NAME_PATTERN.fullmatch(regime.name):
+            raise RegistryError(
+                f"regime {regime.name!r}: a name is lower-case letters, digits and _ "
+                "(it names columns), starting with a letter"
+            )
+    return _environment().from_string(template).render(regimes=registry)
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from analytics.db import sql_text
@@ -19,13 +18,18 @@ class Step:
     name: str  # analytics/sql/<name>.sql, and the table or view it creates
     materialization: str  # "table" (public), "temp" (intermediate) or "view"
     scope: str = "thread"
-    # a step whose SQL is put together from a registry (every regime's rule) instead of its
-    # own file; None = analytics/sql/<name>.sql
-    compose: Callable[[], str] | None = None
+    # the file is a jinja2 template over the regime registry (one column per regime and
+    # field, every regime's rule): rendered by analytics.regimes.render_sql
+    per_regime: bool = False
 
     @property
     def sql(self) -> str:
-        return self.compose() if self.compose else sql_text(self.name)
+        text = sql_text(self.name)
+        if not self.per_regime:
+            return text
+        from analytics.regimes import render_sql  # the registry reads settings: imported late
+
+        return render_sql(text)
 
     def __post_init__(self) -> None:
         if self.materialization not in ("table", "temp", "view"):

@@ -14,8 +14,7 @@ from rows import insert_messages
 from analytics.config import Settings
 from analytics.db import fetch_all
 from analytics.pricing import PRICING_REPORT_STEPS, PRICING_STEPS, prepare_pricing_inputs
-from analytics.rebuild import materialize, write_rebuild_parameters
-from analytics.steps import Step
+from analytics.rebuild import STEPS, materialize, write_rebuild_parameters
 
 NL = "31612345678"  # Netherlands
 
@@ -82,11 +81,8 @@ def price(con: duckdb.DuckDBPyConnection, settings: Settings, rows: list[dict]) 
     create_int_outbound(con, rows)
     write_rebuild_parameters(con, settings)
     prepare_pricing_inputs(con, settings)
-    for step in (
-        *PRICING_STEPS,
-        Step("message_facts", "table", scope="account"),
-        Step("message_billing", "table", scope="account"),
-    ):
+    priced = ("message_facts", "message_billing_by_regime", "message_billing")
+    for step in (*PRICING_STEPS, *(step for step in STEPS if step.name in priced)):
         materialize(con, step)
     for step in PRICING_REPORT_STEPS:
         materialize(con, step)

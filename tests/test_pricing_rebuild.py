@@ -144,7 +144,7 @@ def test_pricing_checks_catch_a_charge_on_a_failed_message(con, settings):
     price(
         con, settings, [template("failed", at(0, base=SEPTEMBER_2025), status="failed", contact=NL)]
     )
-    con.execute("update message_billing set billable = true where regime = 'per_message_2025'")
+    con.execute("update message_billing_by_regime set per_message_2025_billable = true")
     failure = run_check(con, "pricing_billable_only_when_delivered")
     assert failure is not None and failure.failing_rows == 1
 
@@ -152,18 +152,20 @@ def test_pricing_checks_catch_a_charge_on_a_failed_message(con, settings):
 # Each pricing check, shown to fail on a deliberately broken table.
 BREAKAGES = {
     "pricing_cost_matches_verdict": (
-        "update message_billing set estimated_cost = 1"
-        " where not billable and regime = 'session_2019'"
+        "update message_billing_by_regime set session_2019_estimated_cost = 1"
+        " where not session_2019_billable"
     ),
     "pricing_every_regime_prices_every_message": (
-        "delete from message_billing where regime = 'conversation_2022' and message_id = 't1'"
+        "update message_billing_by_regime set conversation_2022_billable = null"
+        " where message_id = 't1'"
     ),
     "pricing_billing_reason_follows_verdict": (
-        "update message_billing set billing_reason = 'because' where message_id = 't1'"
+        "update message_billing_by_regime set session_2019_billing_reason = 'because'"
+        " where message_id = 't1'"
     ),
     "pricing_one_charge_per_conversation": (
-        "update message_billing set billable = true, conversation_id = 'a1'"
-        " where regime = 'conversation_2023'"
+        "update message_billing_by_regime"
+        " set conversation_2023_billable = true, conversation_2023_conversation_id = 'a1'"
     ),
     "pricing_rate_cards_unambiguous": (
         "insert into rate_cards (effective_from, market, category, currency, rate, tier_from,"

@@ -3,27 +3,25 @@
 -- of rows per regime of the registry; in_force marks the regime in force on that day, so the
 -- estimate is `where in_force` and the what-if comparison is `group by regime`. Reports read
 -- these few rows instead of every message, so rendering time does not grow with the messages.
--- `currency` and `rate_card` are null for free messages.
-with billing as (
-    select * from int_billing
-),
-
-final as (
-    select
-        send_date as day,
-        business_number,
-        market,
-        priced_category,
-        regime,
-        in_force,
-        currency,
-        rate_card,
-        count(*) as outbound_messages,
-        count_if(billable) as chargeable_messages,
-        sum(estimated_cost) as estimated_cost,
-        count_if(not cost_known) as cost_unknown_messages
-    from billing
-    group by all
-)
-
-select * from final
+-- `currency` and `rate_card` are null for free messages. A jinja2 template over the registry:
+-- one aggregate of int_billing's columns per regime.
+{%- for regime in regimes %}
+select
+    send_date as day,
+    business_number,
+    market,
+    {{ regime.name }}_priced_category as priced_category,
+    '{{ regime.name }}' as regime,
+    regime_in_force = '{{ regime.name }}' as in_force,
+    {{ regime.name }}_currency as currency,
+    {{ regime.name }}_rate_card as rate_card,
+    count(*) as outbound_messages,
+    count_if({{ regime.name }}_billable) as chargeable_messages,
+    sum({{ regime.name }}_estimated_cost) as estimated_cost,
+    count_if(not {{ regime.name }}_cost_known) as cost_unknown_messages
+from int_billing
+group by all
+{%- if not loop.last %}
+union all
+{%- endif %}
+{%- endfor %}

@@ -2,26 +2,25 @@
 -- chargeable, why (billing_reason), the conversation that covers it, and the cost at the rate
 -- card in force. in_force marks the regime in force on the message's send date (the row that
 -- message_facts shows); the others are what-if prices of the same traffic.
-with billing as (
-    select * from int_billing
-),
-
-final as (
-    select
-        message_id,
-        regime,
-        in_force,
-        billable,
-        billing_reason,
-        charge_unit,
-        conversation_id,
-        priced_category,
-        rate_category,
-        estimated_cost,
-        currency,
-        cost_known,
-        rate_card
-    from billing
-)
-
-select * from final
+-- A view: message_billing_by_regime's columns of each regime, one regime after the other (a
+-- jinja2 template over the registry). A filter on regime reads that regime's columns only.
+{%- for regime in regimes %}
+select
+    message_id,
+    '{{ regime.name }}' as regime,
+    regime_in_force = '{{ regime.name }}' as in_force,
+    {{ regime.name }}_billable as billable,
+    {{ regime.name }}_billing_reason as billing_reason,
+    case when {{ regime.name }}_billable then '{{ regime.charge_unit }}' end as charge_unit,
+    {{ regime.name }}_conversation_id as conversation_id,
+    {{ regime.name }}_priced_category as priced_category,
+    {{ regime.name }}_rate_category as rate_category,
+    {{ regime.name }}_estimated_cost as estimated_cost,
+    {{ regime.name }}_currency as currency,
+    {{ regime.name }}_cost_known as cost_known,
+    {{ regime.name }}_rate_card as rate_card
+from message_billing_by_regime
+{%- if not loop.last %}
+union all
+{%- endif %}
+{%- endfor %}

@@ -2,12 +2,16 @@
 -- under the regime in force on its send date (every regime's price is in message_billing), and
 -- Meta's own pricing verdict where a status webhook carried one. A free message costs 0; a
 -- billable one without a rate costs null (cost_known false), never a silent 0.
-with in_force as (
-    select * from int_billing
-    where in_force
-),
-
-outbound as (
+-- A jinja2 template over the registry: in_force(field) picks the column of the regime in force
+-- from int_billing's one row per message.
+{%- macro in_force(field) %}
+            case billing.regime_in_force
+{%- for regime in regimes %}
+                when '{{ regime.name }}' then billing.{{ regime.name }}_{{ field }}
+{%- endfor %}
+            end
+{%- endmacro %}
+with outbound as (
     -- the care window, compliance verdict and Meta's own pricing verdict of every message
     select * from int_outbound
 ),
@@ -36,20 +40,25 @@ final as (
         outbound.opt_in_active,
         outbound.violation,
         outbound.marketing_opt_out_warning,
-        in_force.market,
-        in_force.currency,
-        in_force.regime,
-        in_force.billable,
-        in_force.billing_reason,
-        in_force.charge_unit,
-        in_force.conversation_id,
-        in_force.estimated_cost,
-        in_force.rate_card,
-        in_force.priced_category,
-        in_force.category_missing,
-        in_force.cost_known,
-        in_force.expected_meta_billable,
-        in_force.expected_meta_pricing_type,
+        billing.market,
+        {{ in_force('currency') }} as currency,
+        billing.regime_in_force as regime,
+        {{ in_force('billable') }} as billable,
+        {{ in_force('billing_reason') }} as billing_reason,
+        case billing.regime_in_force
+{%- for regime in regimes %}
+            when '{{ regime.name }}' then
+                case when billing.{{ regime.name }}_billable then '{{ regime.charge_unit }}' end
+{%- endfor %}
+        end as charge_unit,
+        {{ in_force('conversation_id') }} as conversation_id,
+        {{ in_force('estimated_cost') }} as estimated_cost,
+        {{ in_force('rate_card') }} as rate_card,
+        {{ in_force('priced_category') }} as priced_category,
+        billing.category_missing,
+        {{ in_force('cost_known') }} as cost_known,
+        {{ in_force('expected_meta_billable') }} as expected_meta_billable,
+        {{ in_force('expected_meta_pricing_type') }} as expected_meta_pricing_type,
         outbound.meta_billable,
         outbound.meta_pricing_type,
         outbound.meta_category,
@@ -60,7 +69,7 @@ final as (
         outbound.last_inbound_at
     from outbound
     -- priced here rather than in a separate table: every temp table is a full write
-    join in_force using (message_key)
+    join int_billing as billing using (message_key)
     left join (select message_key, catalogue_category from int_template_categories)
         as template_categories using (message_key)  -- issue 15
 )
