@@ -205,6 +205,13 @@ def render_sql(template: str, registry: tuple[Regime, ...] | None = None) -> str
 
 @functools.cache
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    environment = jinja2.Environment(
         undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False
     )
+    environment.filters["reading"] = reading
+    return environment
+
+
+def reading(rule_sql: str, table: str) -> str:
+    """A rule's SQL reading `table` where it reads int_pricing_messages (jinja filter)."""
+    return re.sub(r"\bint_pricing_messages\b", table, rule_sql)

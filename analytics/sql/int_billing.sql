@@ -182,9 +182,7 @@ final as (
         send_date,
         business_number,
         market,
-        kind,
         category_missing,
-        delivered,
 {%- for regime in regimes %}
         {{ regime.name }}_billable,
         {{ regime.name }}_final_reason as {{ regime.name }}_billing_reason,

@@ -1,33 +1,76 @@
 -- Every regime's rule (analytics/sql/regimes/<name>.sql, one file per regime of the registry)
 -- side by side: one row per outbound message, int_pricing_messages' columns followed by each
 -- rule's verdict in columns <regime>_<field>. A jinja2 template over the registry
--- (analytics/regimes.py render_sql): the loop below writes one block per regime.
+-- (analytics/regimes.py render_sql): the loops below write one block per regime.
 -- One row per message rather than one per message and regime: every later step then reads,
--- joins and writes each message once (at 100 million messages, five copies of every row were
--- most of the rebuild). A left join, so a rule that loses a message leaves its verdict null,
--- which the data check pricing_every_regime_prices_every_message reports.
-select
-    messages.*,
-{%- for regime in regimes %}
-    rule_{{ regime.name }}.conversation_key as {{ regime.name }}_conversation_key,
-    rule_{{ regime.name }}.priced_category as {{ regime.name }}_priced_category,
-    rule_{{ regime.name }}.rate_category as {{ regime.name }}_rate_category,
-    rule_{{ regime.name }}.charge_candidate as {{ regime.name }}_charge_candidate,
-    rule_{{ regime.name }}.free_tier_owner as {{ regime.name }}_free_tier_owner,
-    rule_{{ regime.name }}.free_tier_size as {{ regime.name }}_free_tier_size,
-    rule_{{ regime.name }}.billing_reason as {{ regime.name }}_billing_reason,
-    rule_{{ regime.name }}.expected_meta_billable as {{ regime.name }}_expected_meta_billable
-    {{- "," if not loop.last }}
+-- joins and writes each message once (five copies of every row were most of the rebuild).
+-- Per-message rules are chained: each reads the one before it where it would read
+-- int_pricing_messages, passes every column on (the contract: messages.* first) and adds its
+-- verdict, so a rule that only computes columns costs a projection, not a join by message key.
+-- Conversation rules read int_pricing_messages twice (the message, and the one that opened
+-- its conversation): chained, each would recompute the chain before it, so they read
+-- int_pricing_messages itself and their verdict is joined by message key. Either way the
+-- verdicts are the same; the order only decides the cost.
+{%- set verdict = ["regime", "conversation_key", "priced_category", "rate_category",
+    "charge_candidate", "free_tier_owner", "free_tier_size", "billing_reason",
+    "expected_meta_billable"] %}
+{%- set chained = regimes | selectattr("charge_unit", "equalto", "message") | list %}
+{%- set joined = regimes | rejectattr("charge_unit", "equalto", "message") | list %}
+with
+{%- for regime in chained %}
+{%- set previous = "int_pricing_messages" if loop.first else "verdicts_" ~ loop.previtem.name %}
+verdicts_{{ regime.name }} as not materialized (
+    select
+        * exclude ({{ verdict | join(", ") }}),
+{%- for field in verdict[1:] %}
+        {{ field }} as {{ regime.name }}_{{ field }}{{ "," if not loop.last }}
 {%- endfor %}
-from int_pricing_messages as messages
-{%- for regime in regimes %}
-left join (
+    from (
+{{ regime.rule_sql | reading(previous) }}
+    )
+),
+{%- endfor %}
+{%- for regime in joined %}
+verdicts_{{ regime.name }} as (
     -- only the verdict leaves the rule: DuckDB reads no other column of it
     select
-        message_key, conversation_key, priced_category, rate_category, charge_candidate,
-        free_tier_owner, free_tier_size, billing_reason, expected_meta_billable
+        message_key,
+{%- for field in verdict[1:] %}
+        {{ field }} as {{ regime.name }}_{{ field }}{{ "," if not loop.last }}
+{%- endfor %}
     from (
 {{ regime.rule_sql }}
     )
-) as rule_{{ regime.name }} using (message_key)
+),
 {%- endfor %}
+
+final as (
+    -- a left join, so a rule that loses a message leaves its verdict null, which the data
+    -- check pricing_every_regime_prices_every_message reports
+    select *
+    from {{ "verdicts_" ~ chained[-1].name if chained else "int_pricing_messages" }}
+{%- for regime in joined %}
+    left join verdicts_{{ regime.name }} using (message_key)
+{%- endfor %}
+)
+
+select
+    -- the columns in registry order, whatever the order of evaluation, and none that
+    -- int_billing does not read (every column here is written once per message)
+    * exclude (
+        contact, thread_key, account_id, in_window, free_entry_point_key,
+        is_free_entry_point_reply, priced_template_category,
+{%- for regime in regimes %}
+{%- set outer = loop %}
+{%- for field in verdict[1:] %}
+        {{ regime.name }}_{{ field }}{{ "," if not (outer.last and loop.last) }}
+{%- endfor %}
+{%- endfor %}
+    ),
+{%- for regime in regimes %}
+{%- set outer = loop %}
+{%- for field in verdict[1:] %}
+    {{ regime.name }}_{{ field }}{{ "," if not (outer.last and loop.last) }}
+{%- endfor %}
+{%- endfor %}
+from final
