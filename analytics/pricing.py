@@ -12,7 +12,7 @@ from analytics.steps import Step
 
 # Run after int_outbound and before message_facts, which takes the regime in force from their
 # results. First the steps that see one thread at a time, then the account pass (monthly free
-# tiers, volume tiers), kept as late and as small as possible.
+# tiers, volume tiers: message_billing_by_regime), kept as late and as small as possible.
 PRICING_STEPS: tuple[Step, ...] = (
     Step("int_market_contacts", "temp"),
     Step("int_free_entry_points", "temp"),
@@ -25,8 +25,6 @@ PRICING_STEPS: tuple[Step, ...] = (
     Step("int_regime_verdicts", "temp", per_regime=True),
     # the rate card in force on every (market, send date) that occurs: a lookup over them all
     Step("int_pricing_rates", "temp", scope="account"),
-    # monthly free tiers, volume tiers and rates, the same way for every regime
-    Step("int_billing", "temp", scope="account", per_regime=True),
 )
 
 # Run after message_facts: they read only public tables.

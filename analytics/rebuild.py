@@ -32,15 +32,15 @@ STEPS: tuple[Step, ...] = (
     Step("int_outbound", "temp"),  # windows come from int_inbound_events, not care_windows
     Step("care_windows", "table"),  # counts int_outbound's messages per window
     *pricing.PRICING_STEPS,  # ends with the account-wide free tiers and volume tiers
-    # the regime in force picked from int_billing, which depends on the account's monthly
-    # free tiers, so these are account-wide
-    Step("message_facts", "table", scope="account", per_regime=True),
-    # every regime's price, one row per message, and its long form (a view)
+    # every regime's price, one row per message: the monthly free tiers and volume tiers make
+    # it account-wide, and so are the tables that read it
     Step("message_billing_by_regime", "table", scope="account", per_regime=True),
-    Step("message_billing", "view", scope="account", per_regime=True),
+    Step("message_billing", "view", scope="account", per_regime=True),  # its long form
+    Step("message_facts", "table", scope="account", per_regime=True),  # the regime in force
     Step("violations", "view", scope="account"),
     Step("daily_summary", "table", scope="account"),
-    Step("daily_costs", "table", scope="account", per_regime=True),  # what reports read instead of every message
+    # what reports read instead of every message
+    Step("daily_costs", "table", scope="account", per_regime=True),
     *pricing.PRICING_REPORT_STEPS,  # pricing_reconciliation
     *meta_figures.RECONCILIATION_STEPS,  # Meta's own figures beside the estimate (issue 15)
 )

@@ -4,7 +4,7 @@
 -- estimate is `where in_force` and the what-if comparison is `group by regime`. Reports read
 -- these few rows instead of every message, so rendering time does not grow with the messages.
 -- `currency` and `rate_card` are null for free messages. A jinja2 template over the registry:
--- one aggregate of int_billing's columns per regime.
+-- one aggregate of message_billing_by_regime's columns per regime.
 {%- for regime in regimes %}
 select
     send_date as day,
@@ -19,7 +19,7 @@ select
     count_if({{ regime.name }}_billable) as chargeable_messages,
     sum({{ regime.name }}_estimated_cost) as estimated_cost,
     count_if(not {{ regime.name }}_cost_known) as cost_unknown_messages
-from int_billing
+from message_billing_by_regime
 group by all
 {%- if not loop.last %}
 union all

@@ -7,7 +7,7 @@
 -- Output: one row per delivered message of a chain (message_key from int_pricing_messages),
 -- with its conversation (conversation_key = the message key of the message that opened it) and
 -- whether it opened it. Keys, not wamid text: the conversation regimes' rules (sql/regimes/)
--- join every message to its conversation on them, and int_billing names conversations by wamid.
+-- join every message to its conversation on them, and message_billing_by_regime names conversations by wamid.
 -- Threads are named by int_pricing_messages' integer thread_key: every window, sort and join
 -- here partitions by thread, and integers sort far cheaper than (business number, customer).
 with candidates as (

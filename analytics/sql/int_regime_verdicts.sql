@@ -56,7 +56,7 @@ final as (
 
 select
     -- the columns in registry order, whatever the order of evaluation, and none that
-    -- int_billing does not read (every column here is written once per message)
+    -- message_billing_by_regime does not read (every column here is written once per message)
     * exclude (
         contact, thread_key, account_id, in_window, free_entry_point_key,
         is_free_entry_point_reply, priced_template_category,

@@ -3,7 +3,7 @@
 -- Meta's own pricing verdict where a status webhook carried one. A free message costs 0; a
 -- billable one without a rate costs null (cost_known false), never a silent 0.
 -- A jinja2 template over the registry: in_force(field) picks the column of the regime in force
--- from int_billing's one row per message.
+-- from message_billing_by_regime's one row per message.
 {%- macro in_force(field) %}
             case billing.regime_in_force
 {%- for regime in regimes %}
@@ -69,7 +69,7 @@ final as (
         outbound.last_inbound_at
     from outbound
     -- priced here rather than in a separate table: every temp table is a full write
-    join int_billing as billing using (message_key)
+    join message_billing_by_regime as billing using (message_id)
     left join (select message_key, catalogue_category from int_template_categories)
         as template_categories using (message_key)  -- issue 15
 )
