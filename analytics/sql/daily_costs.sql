@@ -13,7 +13,8 @@ select
     {{ regime.name }}_priced_category as priced_category,
     '{{ regime.name }}' as regime,
     regime_in_force = '{{ regime.name }}' as in_force,
-    {{ regime.name }}_currency as currency,
+    case when {{ regime.name }}_billable and {{ regime.name }}_estimated_cost is not null
+        then currency end as currency,
     {{ regime.name }}_rate_card as rate_card,
     count(*) as outbound_messages,
     count_if({{ regime.name }}_billable) as chargeable_messages,

@@ -16,7 +16,9 @@ select
     {{ regime.name }}_priced_category as priced_category,
     {{ regime.name }}_rate_category as rate_category,
     {{ regime.name }}_estimated_cost as estimated_cost,
-    {{ regime.name }}_currency as currency,
+    -- priced (a rate was found): in the billing currency; free or unpriced: null
+    case when {{ regime.name }}_billable and {{ regime.name }}_estimated_cost is not null
+        then currency end as currency,
     {{ regime.name }}_cost_known as cost_known,
     {{ regime.name }}_rate_card as rate_card
 from message_billing_by_regime

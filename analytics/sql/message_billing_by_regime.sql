@@ -91,7 +91,6 @@ volume_rates_{{ regime.name }} as (
     select
         counted.message_key,
         int_pricing_rates.rate,
-        int_pricing_rates.currency,
         int_pricing_rates.rate_card
     from (
         select
@@ -120,7 +119,7 @@ volume_rates_{{ regime.name }} as (
 {%- endfor %}
 
 base_rates as (
-    select market, category as rate_category, send_date, rate, currency, rate_card
+    select market, category as rate_category, send_date, rate, rate_card
     from int_pricing_rates
     where tier_from = 0
 ),
@@ -136,13 +135,6 @@ priced as (
             base_{{ regime.name }}.rate
 {%- endif %}
         end as {{ regime.name }}_rate,
-        case when charged.{{ regime.name }}_billable then
-{%- if regime.volume_tiers %}
-            coalesce(volume_{{ regime.name }}.currency, base_{{ regime.name }}.currency)
-{%- else %}
-            base_{{ regime.name }}.currency
-{%- endif %}
-        end as {{ regime.name }}_currency,
         case when charged.{{ regime.name }}_billable then
 {%- if regime.volume_tiers %}
             coalesce(volume_{{ regime.name }}.rate_card, base_{{ regime.name }}.rate_card)
@@ -184,6 +176,11 @@ final as (
         market,
         regime_in_force,
         category_missing,
+        delivered,
+        in_free_entry_point,
+        -- every rate is in the billing currency (int_pricing_rates reads no other card), so
+        -- a regime's currency is this one where it priced the message (message_billing)
+        (select business_currency from rebuild_parameters) as currency,
 {%- for regime in regimes %}
         {{ regime.name }}_billable,
         {{ regime.name }}_final_reason as {{ regime.name }}_billing_reason,
@@ -193,23 +190,11 @@ final as (
         -- a free message costs 0; a chargeable one without a rate costs null, never 0
         case when {{ regime.name }}_billable then {{ regime.name }}_rate else 0 end
             as {{ regime.name }}_estimated_cost,
-        {{ regime.name }}_currency,
         not {{ regime.name }}_billable or {{ regime.name }}_rate is not null
             as {{ regime.name }}_cost_known,
         {{ regime.name }}_rate_card,
         coalesce({{ regime.name }}_expected_meta_billable, {{ regime.name }}_billable)
-            as {{ regime.name }}_expected_meta_billable,
-        -- what Meta's per-message status webhooks say in pricing.type
-{%- if regime.pricing_model == "PMP" %}
-        case
-            when not delivered then null
-            when in_free_entry_point then 'free_entry_point'
-            when {{ regime.name }}_billable then 'regular'
-            else 'free_customer_service'
-        end as {{ regime.name }}_expected_meta_pricing_type
-{%- else %}
-        null::varchar as {{ regime.name }}_expected_meta_pricing_type
-{%- endif %}
+            as {{ regime.name }}_expected_meta_billable
         {{- "," if not loop.last }}
 {%- endfor %}
     from priced

@@ -41,7 +41,10 @@ final as (
         outbound.violation,
         outbound.marketing_opt_out_warning,
         billing.market,
-        {{ in_force('currency') }} as currency,
+        case
+            when {{ in_force('billable') }} and {{ in_force('estimated_cost') }} is not null
+                then billing.currency
+        end as currency,
         billing.regime_in_force as regime,
         {{ in_force('billable') }} as billable,
         {{ in_force('billing_reason') }} as billing_reason,
@@ -58,7 +61,18 @@ final as (
         billing.category_missing,
         {{ in_force('cost_known') }} as cost_known,
         {{ in_force('expected_meta_billable') }} as expected_meta_billable,
-        {{ in_force('expected_meta_pricing_type') }} as expected_meta_pricing_type,
+        -- what Meta's per-message status webhooks say in pricing.type (PMP regimes)
+        case billing.regime_in_force
+{%- for regime in regimes if regime.pricing_model == "PMP" %}
+            when '{{ regime.name }}' then
+                case
+                    when not billing.delivered then null
+                    when billing.in_free_entry_point then 'free_entry_point'
+                    when billing.{{ regime.name }}_billable then 'regular'
+                    else 'free_customer_service'
+                end
+{%- endfor %}
+        end as expected_meta_pricing_type,
         outbound.meta_billable,
         outbound.meta_pricing_type,
         outbound.meta_category,
