@@ -117,6 +117,37 @@ def test_volume_tiers_count_the_whole_portfolio_per_market_category_and_month(co
     }
 
 
+def test_a_month_below_the_first_tier_boundary_keeps_the_first_tiers_rate(con, settings):
+    # only months whose charged messages reach a tier boundary are numbered: at the boundary
+    # exactly (2 charged, the second tier from the third) every message has the first rate
+    add_rates(
+        con,
+        [
+            ("2025-07-01", "India", "utility", 0.0100, 0),
+            ("2025-07-01", "India", "utility", 0.0080, 2),
+        ],
+    )
+    august = datetime(2025, 8, 1, 9, 0, tzinfo=UTC)
+    billing = price(
+        con,
+        settings,
+        [
+            template("july-1", at(0, base=JULY_2025), contact=INDIA, category="utility"),
+            template("july-2", at(1, base=JULY_2025), contact=INDIA, category="utility"),
+            template("august-1", at(0, base=august), contact=INDIA, category="utility"),
+            template("august-2", at(1, base=august), contact=INDIA, category="utility"),
+            template("august-3", at(2, base=august), contact=INDIA, category="utility"),
+        ],
+    )
+    assert {m: r["estimated_cost"] for m, r in billing.items()} == {
+        "july-1": Decimal("0.010000"),
+        "july-2": Decimal("0.010000"),
+        "august-1": Decimal("0.010000"),
+        "august-2": Decimal("0.010000"),
+        "august-3": Decimal("0.008000"),  # the month crossed the boundary: numbered
+    }
+
+
 def test_conversations_are_charged_once_at_their_category_rate(con, settings):
     add_rates(
         con,

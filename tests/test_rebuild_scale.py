@@ -25,7 +25,15 @@ B = "31209999999"
 ANNA = "31612345678"
 BOB = "31687654321"
 
-PUBLIC_TABLES = ("care_windows", "message_facts", "daily_summary", "pricing_reconciliation")
+PUBLIC_TABLES = (
+    "care_windows",
+    "message_facts",
+    "message_billing_by_regime",
+    "message_billing",
+    "daily_summary",
+    "daily_costs",
+    "pricing_reconciliation",
+)
 
 
 def history() -> tuple[list[dict], list[dict]]:
@@ -208,3 +216,25 @@ def test_intermediate_steps_read_no_public_table_so_the_scratch_rebuild_may_run_
     )
     with pytest.raises(ValueError, match="int_late reads public care_windows"):
         check_intermediates_read_no_public_step((*STEPS, Step("int_late", "temp")))
+
+
+def test_a_warehouse_whose_message_billing_was_a_table_gets_the_view(con, settings):
+    # given a warehouse of an earlier release, where message_billing was a table
+    messages, _ = history()
+    insert_messages(con, messages)
+    con.execute("create table message_billing as select 'old' as message_id")
+    # when it is rebuilt
+    rebuild_warehouse(con, settings)
+    # then message_billing is the view over message_billing_by_regime, every regime priced
+    assert fetch_value(
+        con, "select count(*) from duckdb_views() where view_name = 'message_billing'"
+    )
+    assert (
+        fetch_value(
+            con, "select count(*) from duckdb_tables() where table_name = 'message_billing'"
+        )
+        == 0
+    )
+    outbound_messages = fetch_value(con, "select count(*) from message_facts")
+    regimes = fetch_value(con, "select count(*) from pricing_regimes")
+    assert fetch_value(con, "select count(*) from message_billing") == outbound_messages * regimes

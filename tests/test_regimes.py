@@ -299,3 +299,11 @@ def test_a_registry_entry_with_an_unknown_field_is_refused(tmp_path):
     registry.write_text(NEXT_REGIME + 'in_force_to = "2028-01-01"\n')
     with pytest.raises(regimes.RegistryError, match="unknown field"):
         regimes.load_registry(registry)
+
+
+def test_a_regime_name_that_cannot_name_columns_is_refused():
+    # every regime's verdict is a column <regime>_<field>: the name must make an identifier
+    shipped = regimes.load_registry()
+    renamed = (dataclasses.replace(shipped[0], name="per-message 2027"), *shipped[1:])
+    with pytest.raises(regimes.RegistryError, match="lower-case letters, digits and _"):
+        regimes.render_sql("select 1", renamed)

@@ -14,6 +14,11 @@
 {%- set verdict = ["regime", "conversation_key", "priced_category", "rate_category",
     "charge_candidate", "free_tier_owner", "free_tier_size", "billing_reason",
     "expected_meta_billable"] %}
+{%- macro verdict_columns() -%}
+{%- for regime in regimes %}{% for field in verdict[1:] -%}
+{{ regime.name }}_{{ field }}{{ ", " if not loop.last }}
+{%- endfor %}{{ ", " if not loop.last }}{% endfor %}
+{%- endmacro %}
 {%- set chained = regimes | selectattr("charge_unit", "equalto", "message") | list %}
 {%- set joined = regimes | rejectattr("charge_unit", "equalto", "message") | list %}
 with
@@ -60,17 +65,7 @@ select
     * exclude (
         contact, thread_key, account_id, in_window, free_entry_point_key,
         is_free_entry_point_reply, priced_template_category,
-{%- for regime in regimes %}
-{%- set outer = loop %}
-{%- for field in verdict[1:] %}
-        {{ regime.name }}_{{ field }}{{ "," if not (outer.last and loop.last) }}
-{%- endfor %}
-{%- endfor %}
+        {{ verdict_columns() }}
     ),
-{%- for regime in regimes %}
-{%- set outer = loop %}
-{%- for field in verdict[1:] %}
-    {{ regime.name }}_{{ field }}{{ "," if not (outer.last and loop.last) }}
-{%- endfor %}
-{%- endfor %}
+    {{ verdict_columns() }}
 from final

@@ -128,20 +128,16 @@ priced as (
     select
         charged.*,
 {%- for regime in regimes %}
+{%- for field in ("rate", "rate_card") %}
+        -- the volume tier's rate where the month was numbered, else the first tier's
         case when charged.{{ regime.name }}_billable then
-{%- if regime.volume_tiers %}
-            coalesce(volume_{{ regime.name }}.rate, base_{{ regime.name }}.rate)
-{%- else %}
-            base_{{ regime.name }}.rate
-{%- endif %}
-        end as {{ regime.name }}_rate,
-        case when charged.{{ regime.name }}_billable then
-{%- if regime.volume_tiers %}
-            coalesce(volume_{{ regime.name }}.rate_card, base_{{ regime.name }}.rate_card)
-{%- else %}
-            base_{{ regime.name }}.rate_card
-{%- endif %}
-        end as {{ regime.name }}_rate_card,
+            {%- if regime.volume_tiers %}
+            coalesce(volume_{{ regime.name }}.{{ field }}, base_{{ regime.name }}.{{ field }})
+            {%- else %}
+            base_{{ regime.name }}.{{ field }}
+            {%- endif %}
+        end as {{ regime.name }}_{{ field }},
+{%- endfor %}
 {%- if regime.charge_unit == "conversation" %}
         -- the conversation's name: the wamid of the message that opened it
         opener_{{ regime.name }}.message_id as {{ regime.name }}_conversation_id
