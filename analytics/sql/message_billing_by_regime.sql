@@ -33,25 +33,17 @@ last_free_{{ regime.name }} as (
 ),
 {%- endfor %}
 
-charged as not materialized (
-    -- read twice (volume tiers, the result): recomputed rather than stored, since each read
-    -- is a scan with small hash joins
+tiered as not materialized (
+    -- whether each regime's monthly free tier covers the message (read twice with charged:
+    -- recomputed rather than stored, since each read is a scan with small hash joins)
     select
         verdicts.*,
 {%- for regime in regimes %}
-        verdicts.delivered and verdicts.{{ regime.name }}_charge_candidate
-            and not coalesce(
-                {'sent_at': verdicts.sent_at, 'id': verdicts.message_id}
-                    <= free_{{ regime.name }}.last_free,
-                false
-            ) as {{ regime.name }}_billable,
-        case
-            when verdicts.{{ regime.name }}_charge_candidate
-                and {'sent_at': verdicts.sent_at, 'id': verdicts.message_id}
-                    <= free_{{ regime.name }}.last_free
-                then 'free_tier'
-            else verdicts.{{ regime.name }}_billing_reason
-        end as {{ regime.name }}_final_reason
+        coalesce(
+            {'sent_at': verdicts.sent_at, 'id': verdicts.message_id}
+                <= free_{{ regime.name }}.last_free,
+            false
+        ) as {{ regime.name }}_in_free_tier
         {{- "," if not loop.last }}
 {%- endfor %}
     from verdicts
@@ -60,6 +52,22 @@ charged as not materialized (
         on free_{{ regime.name }}.free_tier_owner = verdicts.{{ regime.name }}_free_tier_owner
         and free_{{ regime.name }}.send_month = verdicts.send_month
 {%- endfor %}
+),
+
+charged as not materialized (
+    select
+        *,
+{%- for regime in regimes %}
+        delivered and {{ regime.name }}_charge_candidate and not {{ regime.name }}_in_free_tier
+            as {{ regime.name }}_billable,
+        case
+            when {{ regime.name }}_charge_candidate and {{ regime.name }}_in_free_tier
+                then 'free_tier'
+            else {{ regime.name }}_billing_reason
+        end as {{ regime.name }}_final_reason
+        {{- "," if not loop.last }}
+{%- endfor %}
+    from tiered
 ),
 
 -- Volume tiers (regimes with volume_tiers): where the card in force has more than one tier
