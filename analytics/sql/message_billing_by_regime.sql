@@ -131,6 +131,17 @@ base_rates as (
     from int_pricing_rates
     where tier_from = 0
 ),
+{%- for regime in regimes if regime.charge_unit == "conversation" %}
+
+openers_{{ regime.name }} as (
+    -- the messages that opened a conversation (its key is their own): a conversation is
+    -- named by its opener's wamid. Only openers are hashed, not every message: at 100 million
+    -- messages the wamids of all of them, for each conversation regime, outgrew memory.
+    select message_key, message_id
+    from verdicts
+    where {{ regime.name }}_conversation_key = message_key
+),
+{%- endfor %}
 
 priced as (
     select
@@ -165,8 +176,7 @@ priced as (
         on volume_{{ regime.name }}.message_key = charged.message_key
 {%- endif %}
 {%- if regime.charge_unit == "conversation" %}
-    left join (select message_key, message_id from int_pricing_messages)
-        as opener_{{ regime.name }}
+    left join openers_{{ regime.name }} as opener_{{ regime.name }}
         on opener_{{ regime.name }}.message_key = charged.{{ regime.name }}_conversation_key
 {%- endif %}
 {%- endfor %}

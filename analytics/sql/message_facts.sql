@@ -16,6 +16,48 @@ with outbound as (
     select * from int_outbound
 ),
 
+billing as (
+    -- the regime in force's columns only: the join below holds (hashes) one side of 100
+    -- million rows at that size, and every column picked here rather than after it is one
+    -- column less in that table (five regimes' columns would be most of it)
+    select
+        billing.message_id,
+        billing.market,
+        billing.regime_in_force,
+        billing.category_missing,
+        case
+            when {{ in_force('billable') }} and {{ in_force('estimated_cost') }} is not null
+                then billing.currency
+        end as currency,
+        {{ in_force('billable') }} as billable,
+        {{ in_force('billing_reason') }} as billing_reason,
+        case billing.regime_in_force
+{%- for regime in regimes %}
+            when '{{ regime.name }}' then
+                case when billing.{{ regime.name }}_billable then '{{ regime.charge_unit }}' end
+{%- endfor %}
+        end as charge_unit,
+        {{ in_force('conversation_id') }} as conversation_id,
+        {{ in_force('estimated_cost') }} as estimated_cost,
+        {{ in_force('rate_card') }} as rate_card,
+        {{ in_force('priced_category') }} as priced_category,
+        {{ in_force('cost_known') }} as cost_known,
+        {{ in_force('expected_meta_billable') }} as expected_meta_billable,
+        -- what Meta's per-message status webhooks say in pricing.type (PMP regimes)
+        case billing.regime_in_force
+{%- for regime in regimes if regime.pricing_model == "PMP" %}
+            when '{{ regime.name }}' then
+                case
+                    when not billing.delivered then null
+                    when billing.in_free_entry_point then 'free_entry_point'
+                    when billing.{{ regime.name }}_billable then 'regular'
+                    else 'free_customer_service'
+                end
+{%- endfor %}
+        end as expected_meta_pricing_type
+    from message_billing_by_regime as billing
+),
+
 final as (
     select
         outbound.message_id,
@@ -41,38 +83,19 @@ final as (
         outbound.violation,
         outbound.marketing_opt_out_warning,
         billing.market,
-        case
-            when {{ in_force('billable') }} and {{ in_force('estimated_cost') }} is not null
-                then billing.currency
-        end as currency,
+        billing.currency,
         billing.regime_in_force as regime,
-        {{ in_force('billable') }} as billable,
-        {{ in_force('billing_reason') }} as billing_reason,
-        case billing.regime_in_force
-{%- for regime in regimes %}
-            when '{{ regime.name }}' then
-                case when billing.{{ regime.name }}_billable then '{{ regime.charge_unit }}' end
-{%- endfor %}
-        end as charge_unit,
-        {{ in_force('conversation_id') }} as conversation_id,
-        {{ in_force('estimated_cost') }} as estimated_cost,
-        {{ in_force('rate_card') }} as rate_card,
-        {{ in_force('priced_category') }} as priced_category,
+        billing.billable,
+        billing.billing_reason,
+        billing.charge_unit,
+        billing.conversation_id,
+        billing.estimated_cost,
+        billing.rate_card,
+        billing.priced_category,
         billing.category_missing,
-        {{ in_force('cost_known') }} as cost_known,
-        {{ in_force('expected_meta_billable') }} as expected_meta_billable,
-        -- what Meta's per-message status webhooks say in pricing.type (PMP regimes)
-        case billing.regime_in_force
-{%- for regime in regimes if regime.pricing_model == "PMP" %}
-            when '{{ regime.name }}' then
-                case
-                    when not billing.delivered then null
-                    when billing.in_free_entry_point then 'free_entry_point'
-                    when billing.{{ regime.name }}_billable then 'regular'
-                    else 'free_customer_service'
-                end
-{%- endfor %}
-        end as expected_meta_pricing_type,
+        billing.cost_known,
+        billing.expected_meta_billable,
+        billing.expected_meta_pricing_type,
         outbound.meta_billable,
         outbound.meta_pricing_type,
         outbound.meta_category,
@@ -82,8 +105,8 @@ final as (
         outbound.window_opened_at,
         outbound.last_inbound_at
     from outbound
-    -- priced here rather than in a separate table: every temp table is a full write
-    join message_billing_by_regime as billing using (message_id)
+    -- the narrow side (the regime in force's columns) is the one held
+    join billing using (message_id)
     left join (select message_key, catalogue_category from int_template_categories)
         as template_categories using (message_key)  -- issue 15
 )
