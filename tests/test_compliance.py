@@ -219,7 +219,6 @@ def test_int_outbound_keeps_the_contract_columns_for_pricing(con, settings):
         "template_category",
         "status",
         "delivered",
-        "window_id",
         "in_window",
         "window_opened_at",
         "window_closes_at",

@@ -47,7 +47,6 @@ def create_int_outbound(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> Non
             type, template_name, template_category,
             coalesce(status, 'delivered') as status,
             coalesce(status, 'delivered') in ('delivered', 'read') as delivered,
-            case when windows.in_window then 'w-' || contact end as window_id,
             windows.in_window,
             null::timestamptz as window_opened_at,
             null::timestamptz as window_closes_at,

@@ -23,20 +23,24 @@ with_ids as (
     select
         *,
         -- derived from the thread and its first inbound only, so a late message elsewhere in
-        -- the history leaves this id unchanged; int_outbound names windows the same way
+        -- the history leaves this id unchanged; message_facts names windows the same way
         business_number || ':' || contact || ':' || floor(epoch(opened_at))::bigint
             as window_id
     from windows
 ),
 
--- int_outbound already placed every outbound message in the window that holds it, if any.
+-- int_outbound already placed every outbound message in the window that holds it, if any;
+-- a window is its thread and opening instant (its id is text built from them, left to the
+-- tables that show it)
 outbound_in_windows as (
     select
-        window_id,
+        business_number,
+        contact,
+        window_opened_at as opened_at,
         count(*) as outbound_messages
     from int_outbound
-    where window_id is not null
-    group by window_id
+    where window_opened_at is not null
+    group by business_number, contact, window_opened_at
 ),
 
 final as (
@@ -50,7 +54,7 @@ final as (
         coalesce(outbound_in_windows.outbound_messages, 0) as outbound_messages,
         with_ids.opened_by
     from with_ids
-    left join outbound_in_windows using (window_id)
+    left join outbound_in_windows using (business_number, contact, opened_at)
 )
 
 select * from final

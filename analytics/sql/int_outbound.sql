@@ -167,11 +167,6 @@ windows_and_categories as (
         coalesce(sent_at < last_inbound_at + interval 24 hours, false) as in_window,
         case
             when sent_at < last_inbound_at + interval 24 hours
-                then business_number || ':' || contact || ':'
-                    || floor(epoch(last_inbound_window_opened_at))::bigint
-        end as window_id,
-        case
-            when sent_at < last_inbound_at + interval 24 hours
                 then last_inbound_window_opened_at
         end as window_opened_at,
         case
@@ -213,7 +208,6 @@ final as (
         opt_ins.template_category,
         opt_ins.status,
         opt_ins.status in ('delivered', 'read') as delivered,
-        opt_ins.window_id,
         opt_ins.in_window,
         opt_ins.window_opened_at,
         opt_ins.window_closes_at,

@@ -76,7 +76,12 @@ final as (
             else 'missing'
         end as template_category_source,
         outbound.status,
-        outbound.window_id,
+        -- named as care_windows names it: the thread and the instant the window opened
+        case
+            when outbound.window_opened_at is not null
+                then outbound.business_number || ':' || outbound.contact || ':'
+                    || floor(epoch(outbound.window_opened_at))::bigint
+        end as window_id,
         outbound.in_window,
         outbound.window_closes_at,
         outbound.opt_in_active,
