@@ -105,8 +105,26 @@ def rows(
 
 
 def records(found: pd.DataFrame) -> list[dict[str, Any]]:
-    """A frame's rows as dicts, with missing values as None (what templates expect)."""
-    return found.astype(object).where(found.notna(), None).to_dict("records")
+    """A frame's rows as dicts, with missing values as None (what templates expect).
+
+    The frames are small (a report's rows), so each value is tested in Python: a whole-frame
+    `where` cost more than the rest of turning them into rows."""
+    rows = found.to_dict("records")
+    for row in rows:
+        for column, value in row.items():
+            if value is not None and _missing(value):
+                row[column] = None
+    return rows
+
+
+def _missing(value: Any) -> bool:
+    """NaN, NaT or pd.NA; a list or other container in a cell is a value, never missing."""
+    if isinstance(value, (str, list, tuple, dict, set)):
+        return False
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # an array-like value
+        return False
 
 
 def _masked(found: pd.DataFrame, visible_digits: int) -> pd.DataFrame:

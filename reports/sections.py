@@ -125,22 +125,23 @@ def cost_by_market_rows(found: pd.DataFrame) -> pd.DataFrame:
         .sum()
         .reset_index()
     )
-    cost_lists = {
-        (market, category): [
+    # a few hundred (market, category, currency) sums: one pass in Python, not a pandas
+    # group per market (which cost most of a report's rendering)
+    cost_lists: dict[tuple, list[dict[str, Any]]] = {}
+    for row in costs.sort_values("estimated_cost", ascending=False, kind="stable").itertuples():
+        cost_lists.setdefault((row.market, row.priced_category), []).append(
             {"currency": row.currency, "amount": row.estimated_cost}
-            for row in group.sort_values("estimated_cost", ascending=False).itertuples()
-        ]
-        for (market, category), group in costs.groupby(["market", "priced_category"], dropna=False)
-    }
+        )
     counts["costs"] = [
         cost_lists.get((row.market, row.priced_category), []) for row in counts.itertuples()
     ]
     counts["primary_cost"] = [sum(c["amount"] for c in costs) for costs in counts["costs"]]
-    cards = priced.groupby(["market", "priced_category"], dropna=False)["rate_card"].agg(
-        lambda names: sorted({card_label(name) for name in names.dropna()})
-    )
+    cards: dict[tuple, set[str]] = {}
+    named = priced.loc[priced["rate_card"].notna(), ["market", "priced_category", "rate_card"]]
+    for row in named.drop_duplicates().itertuples():
+        cards.setdefault((row.market, row.priced_category), set()).add(card_label(row.rate_card))
     counts["rate_cards"] = [
-        cards.get((row.market, row.priced_category), []) for row in counts.itertuples()
+        sorted(cards.get((row.market, row.priced_category), set())) for row in counts.itertuples()
     ]
     return counts.sort_values(
         ["primary_cost", "chargeable_messages", "market", "priced_category"],
