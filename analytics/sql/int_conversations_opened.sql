@@ -5,21 +5,37 @@
 -- conversation_2023 service conversations depend on these and follow in
 -- int_conversations_service, walked by the same macro (macros/conversation_chains.sql).
 -- Output: one row per delivered message of a chain (message_key from int_pricing_messages),
--- with its conversation (conversation_key = the message key of the message that opened it) and
--- whether it opened it. Keys, not wamid text: the conversation regimes' rules (sql/regimes/)
--- join every message to its conversation on them, and message_billing_by_regime names conversations by wamid.
+-- with its conversation (conversation_key = the message key of the message that opened it),
+-- whether it opened it, and what the conversation takes from its opener (conversation_opener).
+-- Keys, not wamid text: the conversation regimes' rules (sql/regimes/) join every message to
+-- its conversation on them, and message_billing_by_regime names conversations by wamid.
 -- Threads are named by int_pricing_messages' integer thread_key: every window, sort and join
 -- here partitions by thread, and integers sort far cheaper than (business number, customer).
 with candidates as (
     select
         'conversation_2022' as regime, thread_key, 'any' as chain,
-        message_id, message_key, sent_at
+        message_id, message_key, sent_at,
+        -- conversation_2022: the message that opens a conversation gives its kind and the
+        -- rate it is charged at (today's rate cards have no user/business-initiated rates:
+        -- user-initiated is charged as service, business-initiated as the category of the
+        -- template that opened it); the walk hands them to every message of it
+        {
+            'category': case
+                when is_free_entry_point_reply then 'referral_conversion'
+                when in_window then 'user_initiated'
+                else 'business_initiated'
+            end,
+            'rate_category': case when in_window then 'service'
+                else priced_template_category end
+        } as opener
     from int_pricing_messages
     where delivered
     union all
     select
         'conversation_2023', thread_key, priced_template_category,
-        message_id, message_key, sent_at
+        message_id, message_key, sent_at,
+        -- the chain is the category: nothing else comes from the opener
+        null
     from int_pricing_messages
     where delivered and kind = 'template' and not in_free_entry_point
 ),

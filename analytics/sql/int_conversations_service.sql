@@ -42,7 +42,7 @@ uncovered as (
     -- the session messages no template conversation covers: one service chain per thread
     select
         'conversation_2023' as regime, 'service' as chain, thread_key,
-        message_id, message_key, sent_at
+        message_id, message_key, sent_at, null as opener
     from coverage
     where not covered
 ),

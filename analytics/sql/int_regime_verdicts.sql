@@ -1,16 +1,15 @@
 -- Every regime's rule (analytics/sql/regimes/<name>.sql, one file per regime of the registry)
 -- side by side: one row per outbound message, int_pricing_messages' columns followed by each
 -- rule's verdict in columns <regime>_<field>. A jinja2 template over the registry
--- (analytics/regimes.py render_sql): the loops below write one block per regime.
+-- (analytics/regimes.py render_sql): the loop below writes one block per regime.
 -- One row per message rather than one per message and regime: every later step then reads,
 -- joins and writes each message once (five copies of every row were most of the rebuild).
--- Per-message rules are chained: each reads the one before it where it would read
+-- The rules are chained: each reads the one before it where it would read
 -- int_pricing_messages, passes every column on (the contract: messages.* first) and adds its
--- verdict, so a rule that only computes columns costs a projection, not a join by message key.
--- Conversation rules read int_pricing_messages twice (the message, and the one that opened
--- its conversation): chained, each would recompute the chain before it, so they read
--- int_pricing_messages itself and their verdict is joined by message key. Either way the
--- verdicts are the same; the order only decides the cost.
+-- verdict, so a rule that only computes columns costs a projection, and a conversation rule
+-- one join of its conversations by message key, never a join of verdicts by message key.
+-- That is why a rule reads int_pricing_messages once (sql/regimes/README.md): a second read
+-- would compute every rule before it again.
 {%- set verdict = ["regime", "conversation_key", "priced_category", "rate_category",
     "charge_candidate", "free_tier_owner", "free_tier_size", "billing_reason",
     "expected_meta_billable"] %}
@@ -19,10 +18,8 @@
 {{ regime.name }}_{{ field }}{{ ", " if not loop.last }}
 {%- endfor %}{{ ", " if not loop.last }}{% endfor %}
 {%- endmacro %}
-{%- set chained = regimes | selectattr("charge_unit", "equalto", "message") | list %}
-{%- set joined = regimes | rejectattr("charge_unit", "equalto", "message") | list %}
 with
-{%- for regime in chained %}
+{%- for regime in regimes %}
 {%- set previous = "int_pricing_messages" if loop.first else "verdicts_" ~ loop.previtem.name %}
 verdicts_{{ regime.name }} as not materialized (
     select
@@ -35,28 +32,12 @@ verdicts_{{ regime.name }} as not materialized (
     )
 ),
 {%- endfor %}
-{%- for regime in joined %}
-verdicts_{{ regime.name }} as (
-    -- only the verdict leaves the rule: DuckDB reads no other column of it
-    select
-        message_key,
-{%- for field in verdict[1:] %}
-        {{ field }} as {{ regime.name }}_{{ field }}{{ "," if not loop.last }}
-{%- endfor %}
-    from (
-{{ regime.rule_sql }}
-    )
-),
-{%- endfor %}
 
 final as (
-    -- a left join, so a rule that loses a message leaves its verdict null, which the data
-    -- check pricing_every_regime_prices_every_message reports
+    -- a rule that loses or repeats a message changes the row count, which the data check
+    -- message_facts_one_row_per_outbound_message reports
     select *
-    from {{ "verdicts_" ~ chained[-1].name if chained else "int_pricing_messages" }}
-{%- for regime in joined %}
-    left join verdicts_{{ regime.name }} using (message_key)
-{%- endfor %}
+    from {{ "verdicts_" ~ regimes[-1].name if regimes else "int_pricing_messages" }}
 )
 
 select

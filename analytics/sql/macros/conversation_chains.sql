@@ -1,13 +1,16 @@
 -- conversation_chains(candidates): the chain walk of conversation-based pricing, written once.
 -- candidates names a table or CTE of delivered messages with columns
---   regime, chain, thread_key, message_id, message_key, sent_at
+--   regime, chain, thread_key, message_id, message_key, sent_at, opener
 -- where each (regime, chain, thread_key) is one chain: conversation_2022 has one per thread,
--- conversation_2023 one per thread and template category, and one of service messages.
+-- conversation_2023 one per thread and template category, and one of service messages; and
+-- opener is what a conversation takes from the message that opens it (any type, null allowed),
+-- so that a rule never joins a conversation back to its first message.
 -- Conversations are fixed 24-hour periods: the first message of a chain opens one, and the
 -- next opens at the first message 24h or more after that start, so where a conversation starts
 -- depends on where the previous one started (not gaps-and-islands). Returns one row per
 -- candidate: regime, chain, thread_key, message_key, conversation_started_at,
--- conversation_key (the message key of the message that opened it) and opens_conversation.
+-- conversation_key (the message key of the message that opened it), opens_conversation and
+-- conversation_opener (the opener value of that message).
 create or replace temp macro conversation_chains(candidates) as table
 with recursive gaps as (
     select
@@ -36,7 +39,14 @@ bursts as materialized (
             case when previous_at is null or sent_at >= previous_at + interval 24 hour
                 then message_key end
             ignore nulls
-        ) over chain_so_far as burst_opened_by
+        ) over chain_so_far as burst_opened_by,
+        -- wrapped, so that a null opener value is still the burst's, not an earlier one's
+        last_value(
+            case when previous_at is null or sent_at >= previous_at + interval 24 hour
+                then {'value': opener} end
+            ignore nulls
+        ) over chain_so_far as burst_opener,
+        {'value': opener} as own_opener
     from gaps
     window chain_so_far as (
         partition by regime, thread_key, chain
@@ -53,7 +63,8 @@ late_messages as materialized (
 ),
 
 long_bursts as (
-    select distinct regime, thread_key, chain, burst, burst_started_at, burst_opened_by
+    select distinct
+        regime, thread_key, chain, burst, burst_started_at, burst_opened_by, burst_opener
     from late_messages
 ),
 
@@ -61,7 +72,8 @@ long_burst_moments as materialized (
     -- each instant of a burst longer than 24h, with the first message sent at that instant
     select
         bursts.regime, bursts.thread_key, bursts.chain, bursts.burst, bursts.sent_at,
-        arg_min(bursts.message_key, bursts.message_id) as message_key
+        arg_min(bursts.message_key, bursts.message_id) as message_key,
+        arg_min(bursts.own_opener, bursts.message_id) as opener
     from bursts
     semi join long_bursts using (regime, thread_key, chain, burst)
     group by all
@@ -72,7 +84,8 @@ next_openings as materialized (
     select
         this.regime, this.thread_key, this.chain, this.burst, this.sent_at,
         later.sent_at as next_at,
-        later.message_key as next_message_key
+        later.message_key as next_message_key,
+        later.opener as next_opener
     from long_burst_moments as this
     asof join long_burst_moments as later
         on this.regime = later.regime
@@ -82,14 +95,15 @@ next_openings as materialized (
         and this.sent_at + interval 24 hour <= later.sent_at
 ),
 
-openings (regime, thread_key, chain, burst, started_at, opened_by) as (
+openings (regime, thread_key, chain, burst, started_at, opened_by, opener) as (
     -- every long burst advances one conversation per step, all at once
-    select regime, thread_key, chain, burst, burst_started_at, burst_opened_by
+    select regime, thread_key, chain, burst, burst_started_at, burst_opened_by, burst_opener
     from long_bursts
     union all
     select
         next_openings.regime, next_openings.thread_key, next_openings.chain,
-        next_openings.burst, next_openings.next_at, next_openings.next_message_key
+        next_openings.burst, next_openings.next_at, next_openings.next_message_key,
+        next_openings.next_opener
     from openings
     join next_openings
         on openings.regime = next_openings.regime
@@ -105,7 +119,8 @@ first_conversations as (
         regime, chain, thread_key, message_key,
         burst_started_at as conversation_started_at,
         burst_opened_by as conversation_key,
-        message_key = burst_opened_by as opens_conversation
+        message_key = burst_opened_by as opens_conversation,
+        burst_opener.value as conversation_opener
     from bursts
     where sent_at < burst_started_at + interval 24 hour
 ),
@@ -117,7 +132,8 @@ later_conversations as (
         late_messages.message_key,
         openings.started_at as conversation_started_at,
         openings.opened_by as conversation_key,
-        late_messages.message_key = openings.opened_by as opens_conversation
+        late_messages.message_key = openings.opened_by as opens_conversation,
+        openings.opener.value as conversation_opener
     from late_messages
     asof join openings
         on late_messages.regime = openings.regime

@@ -4,7 +4,8 @@
 -- carries its charge; later messages in it are free. The first
 -- business.free_conversations_per_month conversations of a business account a month are free;
 -- the conversation opened by the reply to an ad or page-button referral is free.
--- The conversations themselves come from int_conversations_opened (the chain walk).
+-- The conversations themselves come from int_conversations_opened (the chain walk), with the
+-- kind and rate category of the message that opened each: this rule reads the messages once.
 with messages as not materialized (
     select * from int_pricing_messages
 ),
@@ -13,39 +14,17 @@ parameters as (
     select free_conversations_per_month from rebuild_parameters
 ),
 
-conversations as (
-    select message_key, conversation_key, opens_conversation
+covered as (
+    -- every message of a conversation, with what its opener gave it (int_conversations_opened
+    -- carries the opener's kind and rate category to each message of the conversation)
+    select
+        message_key,
+        conversation_key,
+        opens_conversation,
+        conversation_opener.category as conversation_category,
+        conversation_opener.rate_category
     from int_conversations_opened
     where regime = 'conversation_2022'
-),
-
-openers as (
-    -- the message that opened a conversation gives its kind and the rate it is charged at;
-    -- today's rate cards have no user/business-initiated rates: user-initiated is charged as
-    -- service, business-initiated as the category of the template that opened it
-    select
-        conversations.conversation_key,
-        case
-            when messages.is_free_entry_point_reply then 'referral_conversion'
-            when messages.in_window then 'user_initiated'
-            else 'business_initiated'
-        end as conversation_category,
-        case when messages.in_window then 'service'
-            else messages.priced_template_category end as rate_category
-    from conversations
-    join messages using (message_key)
-    where conversations.opens_conversation
-),
-
-covered as (
-    select
-        conversations.message_key,
-        conversations.conversation_key,
-        conversations.opens_conversation,
-        openers.conversation_category,
-        openers.rate_category
-    from conversations
-    join openers using (conversation_key)
 ),
 
 final as (
