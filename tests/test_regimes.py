@@ -200,6 +200,7 @@ select
     messages.*,
     'per_message_2027' as regime,
     null::bigint as conversation_key,
+    null::varchar as conversation_id,
     priced_template_category as priced_category,
     priced_template_category as rate_category,
     delivered and priced_template_category <> 'authentication' as charge_candidate,

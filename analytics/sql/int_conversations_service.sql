@@ -4,11 +4,13 @@
 -- messages they do not cover then form one service chain per thread, walked by the same
 -- macro as the chains in int_conversations_opened (macros/conversation_chains.sql).
 -- Output: one row per delivered non-template message outside a free entry point, with its
--- conversation (a service one, or the template conversation that covers it). Threads are
+-- conversation (a service one, or the template conversation that covers it), named by the
+-- wamid of its opener (conversation_id). Threads are
 -- int_pricing_messages' integer thread_key, as in int_conversations_opened.
 with template_conversations as (
     select
-        thread_key, chain as conversation_category, conversation_key, conversation_started_at
+        thread_key, chain as conversation_category, conversation_key, conversation_id,
+        conversation_started_at
     from int_conversations_opened
     where regime = 'conversation_2023' and opens_conversation
 ),
@@ -25,6 +27,7 @@ coverage as materialized (
     select
         sessions.*,
         template_conversations.conversation_key as template_conversation_key,
+        template_conversations.conversation_id as template_conversation_id,
         template_conversations.conversation_category as template_conversation_category,
         template_conversations.conversation_started_at as template_conversation_started_at,
         coalesce(
@@ -53,6 +56,7 @@ service_conversations as (
         message_key,
         'service' as conversation_category,
         conversation_key,
+        conversation_id,
         conversation_started_at,
         opens_conversation,
         thread_key
@@ -60,7 +64,7 @@ service_conversations as (
 ),
 
 service_openings as (
-    select thread_key, conversation_key, conversation_started_at
+    select thread_key, conversation_key, conversation_id, conversation_started_at
     from service_conversations
     where opens_conversation
 ),
@@ -71,6 +75,7 @@ covered_sessions as (
     select
         coverage.*,
         service_openings.conversation_key as service_conversation_key,
+        service_openings.conversation_id as service_conversation_id,
         service_openings.conversation_started_at as service_conversation_started_at,
         coalesce(
             coverage.sent_at < service_openings.conversation_started_at + interval 24 hour,
@@ -90,6 +95,8 @@ covered as (
             else template_conversation_category end as conversation_category,
         case when service_open then service_conversation_key
             else template_conversation_key end as conversation_key,
+        case when service_open then service_conversation_id
+            else template_conversation_id end as conversation_id,
         case when service_open then service_conversation_started_at
             else template_conversation_started_at end as conversation_started_at,
         false as opens_conversation
@@ -98,7 +105,7 @@ covered as (
 
 final as (
     select
-        message_key, conversation_category, conversation_key,
+        message_key, conversation_category, conversation_key, conversation_id,
         conversation_started_at, opens_conversation
     from service_conversations
     union all

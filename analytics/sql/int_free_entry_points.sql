@@ -9,7 +9,7 @@ with referrals as (
 ),
 
 delivered as (
-    select business_number, contact, thread_key, message_key, sent_at
+    select business_number, contact, thread_key, message_key, message_id, sent_at
     from int_outbound
     where delivered
 ),
@@ -22,6 +22,7 @@ replies as (
         delivered.thread_key,
         referrals.referred_at,
         delivered.message_key as reply_message_key,
+        delivered.message_id as reply_message_id,
         delivered.sent_at as replied_at
     from referrals
     asof join delivered
@@ -40,6 +41,8 @@ final as (
         -- the reply names it: its message key (an integer, like every key the pricing steps
         -- join on)
         reply_message_key as free_entry_point_key,
+        -- and its wamid names the free conversation (conversation_2023)
+        reply_message_id as free_entry_point_id,
         replied_at as opened_at,
         replied_at + interval 72 hour as closes_at
     from replies

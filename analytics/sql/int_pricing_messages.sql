@@ -65,6 +65,7 @@ with_free_entry_points as (
         outbound.*,
         false as in_free_entry_point,
         null::bigint as free_entry_point_key,
+        null::varchar as free_entry_point_id,
         false as is_free_entry_point_reply
     from outbound
     anti join free_entry_point_threads using (thread_key)
@@ -75,6 +76,10 @@ with_free_entry_points as (
         case
             when sends.sent_at < free_entry_points.closes_at
                 then free_entry_points.free_entry_point_key
+        end,
+        case
+            when sends.sent_at < free_entry_points.closes_at
+                then free_entry_points.free_entry_point_id
         end,
         coalesce(sends.message_key = free_entry_points.free_entry_point_key, false)
     from (
@@ -115,6 +120,7 @@ final as (
         messages.in_window,
         messages.in_free_entry_point,
         messages.free_entry_point_key,
+        messages.free_entry_point_id,
         messages.is_free_entry_point_reply
     from with_free_entry_points as messages
     join regime_by_date using (send_date)

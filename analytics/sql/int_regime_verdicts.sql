@@ -10,11 +10,13 @@
 -- one join of its conversations by message key, never a join of verdicts by message key.
 -- That is why a rule reads int_pricing_messages once (sql/regimes/README.md): a second read
 -- would compute every rule before it again.
-{%- set verdict = ["regime", "conversation_key", "priced_category", "rate_category",
-    "charge_candidate", "free_tier_owner", "free_tier_size", "billing_reason",
+{%- set verdict = ["regime", "conversation_key", "conversation_id", "priced_category",
+    "rate_category", "charge_candidate", "free_tier_owner", "free_tier_size", "billing_reason",
     "expected_meta_billable"] %}
+{#- written: conversation_key only serves the rules' own joins #}
+{%- set written = verdict[2:] %}
 {%- macro verdict_columns() -%}
-{%- for regime in regimes %}{% for field in verdict[1:] -%}
+{%- for regime in regimes %}{% for field in written -%}
 {{ regime.name }}_{{ field }}{{ ", " if not loop.last }}
 {%- endfor %}{{ ", " if not loop.last }}{% endfor %}
 {%- endmacro %}
@@ -45,7 +47,10 @@ select
     -- message_billing_by_regime does not read (every column here is written once per message)
     * exclude (
         contact, thread_key, account_id, in_window, free_entry_point_key,
-        is_free_entry_point_reply, priced_template_category,
+        is_free_entry_point_reply, priced_template_category, free_entry_point_id,
+{%- for regime in regimes %}
+        {{ regime.name }}_conversation_key,
+{%- endfor %}
         {{ verdict_columns() }}
     ),
     {{ verdict_columns() }}

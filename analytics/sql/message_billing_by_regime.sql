@@ -5,8 +5,9 @@
 -- up, so every regime's price is computed and written once per message.
 -- The rules (sql/regimes/) say what each regime would charge; this step does what is the same
 -- for all of them: the monthly free tiers, the volume tiers, the rate card in force, the
--- cost, the final reason, and the conversation's name (the wamid of the message that opened
--- it).
+-- cost and the final reason. Conversations come named (the wamid of the message that opened
+-- each) from the chain walk: a lookup here hashed 100 million wamids per conversation regime
+-- and, at 14 GB of memory, spilled every verdict row with them.
 with verdicts as not materialized (
     select * from int_regime_verdicts
 ),
@@ -131,22 +132,12 @@ base_rates as (
     from int_pricing_rates
     where tier_from = 0
 ),
-{%- for regime in regimes if regime.charge_unit == "conversation" %}
-
-openers_{{ regime.name }} as (
-    -- the messages that opened a conversation (its key is their own): a conversation is
-    -- named by its opener's wamid. Only openers are hashed, not every message: at 100 million
-    -- messages the wamids of all of them, for each conversation regime, outgrew memory.
-    select message_key, message_id
-    from verdicts
-    where {{ regime.name }}_conversation_key = message_key
-),
-{%- endfor %}
 
 priced as (
     select
         charged.*,
 {%- for regime in regimes %}
+{%- set last_regime = loop.last %}
 {%- for field in ("rate", "rate_card") %}
         -- the volume tier's rate where the month was numbered, else the first tier's
         case when charged.{{ regime.name }}_billable then
@@ -155,15 +146,8 @@ priced as (
             {%- else %}
             base_{{ regime.name }}.{{ field }}
             {%- endif %}
-        end as {{ regime.name }}_{{ field }},
+        end as {{ regime.name }}_{{ field }}{{ "," if not (loop.last and last_regime) }}
 {%- endfor %}
-{%- if regime.charge_unit == "conversation" %}
-        -- the conversation's name: the wamid of the message that opened it
-        opener_{{ regime.name }}.message_id as {{ regime.name }}_conversation_id
-{%- else %}
-        null::varchar as {{ regime.name }}_conversation_id
-{%- endif %}
-        {{- "," if not loop.last }}
 {%- endfor %}
     from charged
 {%- for regime in regimes %}
@@ -174,10 +158,6 @@ priced as (
 {%- if regime.volume_tiers %}
     left join volume_rates_{{ regime.name }} as volume_{{ regime.name }}
         on volume_{{ regime.name }}.message_key = charged.message_key
-{%- endif %}
-{%- if regime.charge_unit == "conversation" %}
-    left join openers_{{ regime.name }} as opener_{{ regime.name }}
-        on opener_{{ regime.name }}.message_key = charged.{{ regime.name }}_conversation_key
 {%- endif %}
 {%- endfor %}
 ),

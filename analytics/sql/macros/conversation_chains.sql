@@ -9,8 +9,10 @@
 -- next opens at the first message 24h or more after that start, so where a conversation starts
 -- depends on where the previous one started (not gaps-and-islands). Returns one row per
 -- candidate: regime, chain, thread_key, message_key, conversation_started_at,
--- conversation_key (the message key of the message that opened it), opens_conversation and
--- conversation_opener (the opener value of that message).
+-- conversation_key (the message key of the message that opened it), conversation_id (its
+-- wamid: the conversation's name), opens_conversation and conversation_opener (the opener
+-- value of that message). The name comes with the walk, where every chain is in order
+-- already: looked up afterwards, it was a join of 100 million wamids by key.
 create or replace temp macro conversation_chains(candidates) as table
 with recursive gaps as (
     select
@@ -40,6 +42,11 @@ bursts as materialized (
                 then message_key end
             ignore nulls
         ) over chain_so_far as burst_opened_by,
+        last_value(
+            case when previous_at is null or sent_at >= previous_at + interval 24 hour
+                then message_id end
+            ignore nulls
+        ) over chain_so_far as burst_opened_id,
         -- wrapped, so that a null opener value is still the burst's, not an earlier one's
         last_value(
             case when previous_at is null or sent_at >= previous_at + interval 24 hour
@@ -64,7 +71,8 @@ late_messages as materialized (
 
 long_bursts as (
     select distinct
-        regime, thread_key, chain, burst, burst_started_at, burst_opened_by, burst_opener
+        regime, thread_key, chain, burst, burst_started_at, burst_opened_by, burst_opened_id,
+        burst_opener
     from late_messages
 ),
 
@@ -73,6 +81,7 @@ long_burst_moments as materialized (
     select
         bursts.regime, bursts.thread_key, bursts.chain, bursts.burst, bursts.sent_at,
         arg_min(bursts.message_key, bursts.message_id) as message_key,
+        min(bursts.message_id) as message_id,
         arg_min(bursts.own_opener, bursts.message_id) as opener
     from bursts
     semi join long_bursts using (regime, thread_key, chain, burst)
@@ -85,6 +94,7 @@ next_openings as materialized (
         this.regime, this.thread_key, this.chain, this.burst, this.sent_at,
         later.sent_at as next_at,
         later.message_key as next_message_key,
+        later.message_id as next_message_id,
         later.opener as next_opener
     from long_burst_moments as this
     asof join long_burst_moments as later
@@ -95,15 +105,17 @@ next_openings as materialized (
         and this.sent_at + interval 24 hour <= later.sent_at
 ),
 
-openings (regime, thread_key, chain, burst, started_at, opened_by, opener) as (
+openings (regime, thread_key, chain, burst, started_at, opened_by, opened_id, opener) as (
     -- every long burst advances one conversation per step, all at once
-    select regime, thread_key, chain, burst, burst_started_at, burst_opened_by, burst_opener
+    select
+        regime, thread_key, chain, burst, burst_started_at, burst_opened_by, burst_opened_id,
+        burst_opener
     from long_bursts
     union all
     select
         next_openings.regime, next_openings.thread_key, next_openings.chain,
         next_openings.burst, next_openings.next_at, next_openings.next_message_key,
-        next_openings.next_opener
+        next_openings.next_message_id, next_openings.next_opener
     from openings
     join next_openings
         on openings.regime = next_openings.regime
@@ -119,6 +131,7 @@ first_conversations as (
         regime, chain, thread_key, message_key,
         burst_started_at as conversation_started_at,
         burst_opened_by as conversation_key,
+        burst_opened_id as conversation_id,
         message_key = burst_opened_by as opens_conversation,
         burst_opener.value as conversation_opener
     from bursts
@@ -132,6 +145,7 @@ later_conversations as (
         late_messages.message_key,
         openings.started_at as conversation_started_at,
         openings.opened_by as conversation_key,
+        openings.opened_id as conversation_id,
         late_messages.message_key = openings.opened_by as opens_conversation,
         openings.opener.value as conversation_opener
     from late_messages

@@ -20,6 +20,7 @@ covered as (
     select
         message_key,
         conversation_key,
+        conversation_id,
         opens_conversation,
         conversation_opener.category as conversation_category,
         conversation_opener.rate_category
@@ -32,6 +33,7 @@ final as (
         messages.*,
         'conversation_2022' as regime,
         covered.conversation_key,
+        covered.conversation_id,
         coalesce(covered.conversation_category, messages.priced_template_category)
             as priced_category,
         coalesce(

@@ -24,14 +24,14 @@ conversations as (
     -- its opener was sent: the conversation starts at that message, so the rule needs no look
     -- at the opener itself and reads the messages once
     select
-        message_key, conversation_key, opens_conversation,
+        message_key, conversation_key, conversation_id, opens_conversation,
         chain as conversation_category, conversation_started_at
     from int_conversations_opened
     where regime = 'conversation_2023'
     union all
     select
-        message_key, conversation_key, opens_conversation, conversation_category,
-        conversation_started_at
+        message_key, conversation_key, conversation_id, opens_conversation,
+        conversation_category, conversation_started_at
     from int_conversations_service
 ),
 
@@ -43,6 +43,8 @@ covered as (
         messages.delivered and messages.in_free_entry_point as in_referral_conversation,
         case when in_referral_conversation then messages.free_entry_point_key
             else conversations.conversation_key end as covered_conversation_key,
+        case when in_referral_conversation then messages.free_entry_point_id
+            else conversations.conversation_id end as covered_conversation_id,
         case when in_referral_conversation then messages.is_free_entry_point_reply
             else conversations.opens_conversation end as covered_opens_conversation,
         case when in_referral_conversation then 'referral_conversion'
@@ -60,11 +62,12 @@ covered as (
 final as (
     select
         covered.* exclude (
-            in_referral_conversation, covered_conversation_key, covered_opens_conversation,
-            covered_category, covered_service_free
+            in_referral_conversation, covered_conversation_key, covered_conversation_id,
+            covered_opens_conversation, covered_category, covered_service_free
         ),
         'conversation_2023' as regime,
         covered_conversation_key as conversation_key,
+        covered_conversation_id as conversation_id,
         coalesce(covered_category, priced_template_category) as priced_category,
         coalesce(covered_category, priced_template_category) as rate_category,
         -- a conversation is chargeable by kind unless it is a free entry point's or a free

@@ -25,6 +25,7 @@ final as (
         verdicts.* exclude (billing_reason),
         'per_message_2025' as regime,
         null::bigint as conversation_key,
+        null::varchar as conversation_id,
         verdicts.priced_template_category as priced_category,
         verdicts.priced_template_category as rate_category,
         verdicts.billing_reason = 'chargeable' as charge_candidate,

@@ -27,6 +27,7 @@ final as (
         verdicts.* exclude (billing_reason),
         'per_message_2026_10' as regime,
         null::bigint as conversation_key,
+        null::varchar as conversation_id,
         verdicts.priced_template_category as priced_category,
         case when verdicts.kind = 'template' then verdicts.priced_template_category
             else 'utility' end as rate_category,

@@ -10,6 +10,7 @@ final as (
         messages.*,
         'session_2019' as regime,
         null::bigint as conversation_key,
+        null::varchar as conversation_id,
         messages.priced_template_category as priced_category,
         messages.priced_template_category as rate_category,
         messages.delivered and messages.kind = 'template' and not messages.in_window
