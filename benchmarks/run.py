@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import os
 import platform
@@ -28,6 +29,7 @@ from analytics.config import Settings
 from analytics.db import WarehousePaths, connect_file, fetch_value, publish
 from analytics.generate import generate_dataset
 from analytics.ingest import ingest_file
+from analytics.rebuild import SCRATCH_FROM_MESSAGES, rebuild_warehouse
 from flows.partitioned import rebuild_for
 from reports.render import render_reports
 
@@ -82,6 +84,9 @@ class Figures:
     rebuild_cpu_seconds: float = 0.0
     peak_spill_gib: float = 0.0
     min_free_disk_gib: float = 0.0
+    # where the intermediate tables were: "temporary tables", or the "scratch database" file
+    # (from SCRATCH_FROM_MESSAGES loaded messages on, or always with --scratch)
+    intermediates: str = ""
     rebuild_steps: dict[str, float] = field(default_factory=dict)
     spill_by_step_gib: dict[str, float] = field(default_factory=dict)
 
@@ -156,6 +161,7 @@ def benchmark(
     min_free_gib: float = 0.0,
     keep_warehouse: bool = False,
     lean_disk: bool = False,
+    scratch: bool = False,
 ) -> Figures:
     figures = Figures(messages=messages)
     data = workdir / f"data-{messages}"
@@ -220,6 +226,8 @@ def benchmark(
 
             started, cpu_started = time.perf_counter(), time.process_time()
             rebuild = rebuild_for(settings)
+            if scratch and settings.rebuild_partitions == 0:
+                rebuild = functools.partial(rebuild_warehouse, scratch=True)
             try:
                 result = rebuild(con, settings, on_step=on_step)
             except duckdb.InterruptException:
@@ -230,6 +238,11 @@ def benchmark(
                     f"{watch.stopped_at} (spill folder peaked at {watch.peak / 2**30:.1f} GiB)"
                 ) from None
             rebuilds.append(time.perf_counter() - started)
+            figures.intermediates = (
+                "scratch database"
+                if scratch or messages >= SCRATCH_FROM_MESSAGES
+                else "temporary tables"
+            )
             cpu.append(time.process_time() - cpu_started)
             watch.step = "wide floor"
             _tty(
@@ -325,6 +338,13 @@ def main(argv: list[str] | None = None) -> int:
         help="for sizes the disk barely holds: delete the generated CSV once it is loaded and "
         "skip publishing (which copies the warehouse); publish s is then not measured",
     )
+    parser.add_argument(
+        "--scratch",
+        action="store_true",
+        help="keep intermediate tables in the scratch database file at any size, as the rebuild "
+        f"does from {SCRATCH_FROM_MESSAGES:,} messages on: with --memory-limit scaled down "
+        "(10M messages at 1400MB), the spill of a 100M run is foreseen in minutes",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     parser.add_argument("--clean", action="store_true", help="delete the working folder after")
     parser.add_argument(
@@ -365,6 +385,7 @@ def main(argv: list[str] | None = None) -> int:
             args.min_free_gb,
             args.keep_warehouses,
             args.lean_disk,
+            args.scratch,
         )
         results.append(asdict(figures))
         print(
@@ -387,14 +408,17 @@ def main(argv: list[str] | None = None) -> int:
             f"{figures.ingest_rows_per_second / figures.ingest_floor_rows_per_second:.0%} of it"
         )
         print(
-            "  rebuild steps (s): "
+            f"  rebuild steps (s), intermediate tables in the {figures.intermediates}: "
             + ", ".join(f"{name} {seconds}" for name, seconds in figures.rebuild_steps.items())
         )
         print(
             f"  rebuild CPU {figures.rebuild_cpu_seconds} s; peak spill folder "
             f"{figures.peak_spill_gib} GiB, least free disk {figures.min_free_disk_gib} GiB; "
             "spill by step (GiB): "
-            + ", ".join(f"{name} {gib}" for name, gib in figures.spill_by_step_gib.items())
+            + (
+                ", ".join(f"{name} {gib}" for name, gib in figures.spill_by_step_gib.items())
+                or "none"
+            )
         )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))

@@ -52,3 +52,35 @@ def test_benchmark_runs_and_reports_every_figure(tmp_path, monkeypatch, capsys):
         "peak_memory_gib",
     ):
         assert figures[name] > 0, name
+
+
+def test_benchmark_keeps_intermediates_in_the_scratch_database_when_asked(tmp_path, monkeypatch):
+    """--scratch: the scratch path of big histories at a small size (to foresee a big run's
+    spill with a scaled-down memory limit)."""
+    from analytics import rebuild
+
+    scratch_rebuilds = []
+    original = rebuild.rebuild_with_scratch_database
+
+    def counted(*args, **kwargs):
+        scratch_rebuilds.append(True)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(rebuild, "rebuild_with_scratch_database", counted)
+    figures_file = tmp_path / "figures.json"
+    arguments = ["--messages", "2000", "--repeats", "1", "--dir", str(tmp_path / "bench")]
+    arguments.append("--no-reports")
+    for scratch, expected in ((False, "temporary tables"), (True, "scratch database")):
+        monkeypatch.setattr(
+            sys,
+            "argv",
+            [str(BENCHMARK), *arguments, "--json", str(figures_file)]
+            + (["--scratch"] if scratch else []),
+        )
+        try:
+            runpy.run_path(str(BENCHMARK), run_name="__main__")
+        except SystemExit as stop:
+            assert stop.code == 0
+        [figures] = json.loads(figures_file.read_text())
+        assert figures["intermediates"] == expected
+        assert len(scratch_rebuilds) == int(scratch)  # the rebuild took that path
