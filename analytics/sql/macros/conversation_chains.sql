@@ -17,42 +17,32 @@ create or replace temp macro conversation_chains(candidates) as table
 with recursive gaps as (
     select
         *,
-        lag(sent_at) over (
-            partition by regime, thread_key, chain order by sent_at, message_id
-        ) as previous_at
+        -- a message 24h or more after the previous one of its chain starts a burst
+        coalesce(
+            sent_at >= lag(sent_at) over (
+                partition by regime, thread_key, chain order by sent_at, message_id
+            ) + interval 24 hour,
+            true
+        ) as starts_burst
     from query_table(candidates)
 ),
 
-bursts as materialized (
-    -- A message 24h or more after the previous one of its chain always opens a conversation,
-    -- so it starts a burst that is independent of everything before it. The burst's first
-    -- conversation covers its first 24 hours; only the later messages of a burst (rare) need
-    -- the chain walk below. All three window functions share one sort.
+burst_starts as (
+    -- A message that starts a burst always opens a conversation, so the burst is independent
+    -- of everything before it. The burst's first conversation covers its first 24 hours; only
+    -- the later messages of a burst (rare) need the chain walk below. One window function
+    -- carries the start's time, key, wamid and opener value (one sort, one pass).
     select
         regime, thread_key, chain, message_id, message_key, sent_at,
-        count(*) filter (where previous_at is null or sent_at >= previous_at + interval 24 hour)
-            over chain_so_far as burst,
+        count(*) filter (where starts_burst) over chain_so_far as burst,
+        -- a struct, so that a null opener value is still the burst's, not an earlier one's
         last_value(
-            case when previous_at is null or sent_at >= previous_at + interval 24 hour
-                then sent_at end
+            case when starts_burst then {
+                'started_at': sent_at, 'opened_by': message_key, 'opened_id': message_id,
+                'opener': {'value': opener}
+            } end
             ignore nulls
-        ) over chain_so_far as burst_started_at,
-        last_value(
-            case when previous_at is null or sent_at >= previous_at + interval 24 hour
-                then message_key end
-            ignore nulls
-        ) over chain_so_far as burst_opened_by,
-        last_value(
-            case when previous_at is null or sent_at >= previous_at + interval 24 hour
-                then message_id end
-            ignore nulls
-        ) over chain_so_far as burst_opened_id,
-        -- wrapped, so that a null opener value is still the burst's, not an earlier one's
-        last_value(
-            case when previous_at is null or sent_at >= previous_at + interval 24 hour
-                then {'value': opener} end
-            ignore nulls
-        ) over chain_so_far as burst_opener,
+        ) over chain_so_far as burst_start,
         {'value': opener} as own_opener
     from gaps
     window chain_so_far as (
@@ -60,6 +50,17 @@ bursts as materialized (
         order by sent_at, message_id
         rows between unbounded preceding and current row
     )
+),
+
+bursts as materialized (
+    select
+        regime, thread_key, chain, message_id, message_key, sent_at, burst,
+        burst_start.started_at as burst_started_at,
+        burst_start.opened_by as burst_opened_by,
+        burst_start.opened_id as burst_opened_id,
+        burst_start.opener as burst_opener,
+        own_opener
+    from burst_starts
 ),
 
 late_messages as materialized (
