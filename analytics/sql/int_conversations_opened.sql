@@ -6,9 +6,9 @@
 -- int_conversations_service, walked by the same macro (macros/conversation_chains.sql).
 -- Output: one row per delivered message of a chain (message_key from int_pricing_messages),
 -- with its conversation (conversation_key = the message key of the message that opened it),
--- whether it opened it, and what the conversation takes from its opener (conversation_opener).
--- Keys, not wamid text: the conversation regimes' rules (sql/regimes/) join every message to
--- its conversation on them, and message_billing_by_regime names conversations by wamid.
+-- whether it opened it, what the conversation takes from its opener (conversation_opener) and
+-- its name (conversation_id, the opener's wamid). The conversation regimes' rules
+-- (sql/regimes/) join every message to its conversation on the integer message_key.
 -- Threads are named by int_pricing_messages' integer thread_key: every window, sort and join
 -- here partitions by thread, and integers sort far cheaper than (business number, customer).
 with candidates as (
