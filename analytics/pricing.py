@@ -12,7 +12,7 @@ from analytics.steps import Step
 
 # Run after int_outbound and before message_facts, which takes the regime in force from their
 # results. First the steps that see one thread at a time, then the account pass (monthly free
-# tiers, volume tiers: message_facts), kept as late and as small as possible.
+# tiers, volume tiers: message_billing_by_regime), kept as late and as small as possible.
 PRICING_STEPS: tuple[Step, ...] = (
     Step("int_market_contacts", "temp"),
     Step("int_free_entry_points", "temp"),

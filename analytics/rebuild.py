@@ -32,13 +32,11 @@ STEPS: tuple[Step, ...] = (
     Step("int_outbound", "temp"),  # windows come from int_inbound_events, not care_windows
     Step("care_windows", "table"),  # counts int_outbound's messages per window
     *pricing.PRICING_STEPS,  # ends with the account-wide free tiers and volume tiers
-    # one row per message with its price under the regime in force and every other: the
-    # monthly free tiers and volume tiers make it account-wide, and so are the tables that
-    # read it
-    Step("message_facts", "table", scope="account", per_regime=True),
-    # every regime's price laid out flat, and its long form: views over message_facts
-    Step("message_billing_by_regime", "view", scope="account", per_regime=True),
-    Step("message_billing", "view", scope="account", per_regime=True),
+    # every regime's price, one row per message: the monthly free tiers and volume tiers make
+    # it account-wide, and so are the tables that read it
+    Step("message_billing_by_regime", "table", scope="account", per_regime=True),
+    Step("message_billing", "view", scope="account", per_regime=True),  # its long form
+    Step("message_facts", "table", scope="account", per_regime=True),  # the regime in force
     Step("violations", "view", scope="account"),
     Step("daily_summary", "table", scope="account"),
     # what reports read instead of every message

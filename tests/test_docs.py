@@ -128,7 +128,7 @@ def test_every_billing_reason_the_rules_explain_is_one_the_pricing_sql_gives():
         path.read_text(encoding="utf-8")
         for path in [
             *(ROOT / "analytics/sql/regimes").glob("*.sql"),
-            ROOT / "analytics/sql/message_facts.sql",
+            ROOT / "analytics/sql/message_billing_by_regime.sql",
         ]
     )
     for reason in documented_reasons():

@@ -144,35 +144,28 @@ def test_pricing_checks_catch_a_charge_on_a_failed_message(con, settings):
     price(
         con, settings, [template("failed", at(0, base=SEPTEMBER_2025), status="failed", contact=NL)]
     )
-    con.execute(break_regime("per_message_2025", billable="true"))
+    con.execute("update message_billing_by_regime set per_message_2025_billable = true")
     failure = run_check(con, "pricing_billable_only_when_delivered")
     assert failure is not None and failure.failing_rows == 1
 
 
-def break_regime(regime: str, where: str = "", **fields: str) -> str:
-    """An update of message_facts setting fields of one regime's struct in by_regime (the
-    regime's columns of message_billing_by_regime and message_billing)."""
-    changes = ", ".join(f"{name} := {value}" for name, value in fields.items())
-    update = (
-        f"update message_facts set by_regime = struct_update(by_regime,"
-        f" {regime} := struct_update(by_regime.{regime}, {changes}))"
-    )
-    return f"{update} where {where}" if where else update
-
-
 # Each pricing check, shown to fail on a deliberately broken table.
 BREAKAGES = {
-    "pricing_cost_matches_verdict": break_regime(
-        "session_2019", where="not by_regime.session_2019.billable", estimated_cost="1"
+    "pricing_cost_matches_verdict": (
+        "update message_billing_by_regime set session_2019_estimated_cost = 1"
+        " where not session_2019_billable"
     ),
-    "pricing_every_regime_prices_every_message": break_regime(
-        "conversation_2022", where="message_id = 't1'", billable="null"
+    "pricing_every_regime_prices_every_message": (
+        "update message_billing_by_regime set conversation_2022_billable = null"
+        " where message_id = 't1'"
     ),
-    "pricing_billing_reason_follows_verdict": break_regime(
-        "session_2019", where="message_id = 't1'", billing_reason="'because'"
+    "pricing_billing_reason_follows_verdict": (
+        "update message_billing_by_regime set session_2019_billing_reason = 'because'"
+        " where message_id = 't1'"
     ),
-    "pricing_one_charge_per_conversation": break_regime(
-        "conversation_2023", billable="true", conversation_id="'a1'"
+    "pricing_one_charge_per_conversation": (
+        "update message_billing_by_regime"
+        " set conversation_2023_billable = true, conversation_2023_conversation_id = 'a1'"
     ),
     "pricing_rate_cards_unambiguous": (
         "insert into rate_cards (effective_from, market, category, currency, rate, tier_from,"

@@ -238,25 +238,3 @@ def test_a_warehouse_whose_message_billing_was_a_table_gets_the_view(con, settin
     outbound_messages = fetch_value(con, "select count(*) from message_facts")
     regimes = fetch_value(con, "select count(*) from pricing_regimes")
     assert fetch_value(con, "select count(*) from message_billing") == outbound_messages * regimes
-
-
-def test_a_warehouse_whose_message_billing_by_regime_was_a_table_gets_the_view(con, settings):
-    # given a warehouse of the release before message_facts.by_regime: message_billing_by_regime
-    # a table, and message_billing a view over it
-    messages, _ = history()
-    insert_messages(con, messages)
-    con.execute("create table message_billing_by_regime as select 'old' as message_id")
-    con.execute("create view message_billing as select * from message_billing_by_regime")
-    # when it is rebuilt
-    rebuild_warehouse(con, settings)
-    # then both are views over message_facts, with one row per message (and regime)
-    views = fetch_all(con, "select view_name from duckdb_views() where not internal order by 1")
-    assert ("message_billing",) in views and ("message_billing_by_regime",) in views
-    assert not fetch_all(
-        con, "select 1 from duckdb_tables() where table_name = 'message_billing_by_regime'"
-    )
-    outbound_messages = fetch_value(con, "select count(*) from message_facts")
-    assert fetch_value(con, "select count(*) from message_billing_by_regime") == outbound_messages
-    assert fetch_value(
-        con, "select count(*) from message_billing_by_regime where regime_in_force is null"
-    ) == 0

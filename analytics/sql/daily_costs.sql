@@ -4,7 +4,7 @@
 -- estimate is `where in_force` and the what-if comparison is `group by regime`. Reports read
 -- these few rows instead of every message, so rendering time does not grow with the messages.
 -- `currency` and `rate_card` are null for free messages. A jinja2 template over the registry:
--- one aggregate of message_billing_by_regime's columns (message_facts.by_regime) per regime.
+-- one aggregate of message_billing_by_regime's columns per regime.
 {%- for regime in regimes %}
 select
     send_date as day,

@@ -4,9 +4,6 @@
 -- the category a template is priced as, and whether it falls in a free entry point period.
 -- int_outbound is read streaming: every lookup below is small (send dates, markets of
 -- customers, the threads with a free entry point), so nothing wide is sorted or held.
--- It also carries, unread by pricing, every int_outbound column message_facts shows (the care
--- window, the compliance verdict, Meta's own verdict): the rules pass them on, so
--- message_facts never joins two per-message tables by key.
 with parameters as (
     select * from rebuild_parameters
 ),
@@ -25,28 +22,8 @@ outbound as not materialized (
         kind,
         -- issue 15: the catalogue's category at send time where the log has none
         coalesce(template_category, catalogue_category) as template_category,
-        case
-            when kind <> 'template' then null
-            when template_category is not null then 'log'
-            when catalogue_category is not null then 'catalogue'
-            else 'missing'
-        end as template_category_source,
         delivered,
-        in_window,
-        -- message_facts' columns, passed on
-        waba_id,
-        type,
-        template_name,
-        status,
-        window_opened_at,
-        window_closes_at,
-        last_inbound_at,
-        opt_in_active,
-        violation,
-        marketing_opt_out_warning,
-        meta_billable,
-        meta_pricing_type,
-        meta_category
+        in_window
     from int_outbound
     left join (select message_key, catalogue_category from int_template_categories)
         using (message_key)  -- issue 15
@@ -144,23 +121,7 @@ final as (
         messages.in_free_entry_point,
         messages.free_entry_point_key,
         messages.free_entry_point_id,
-        messages.is_free_entry_point_reply,
-        -- unread by pricing: message_facts' columns
-        messages.waba_id,
-        messages.type,
-        messages.template_name,
-        messages.template_category,
-        messages.template_category_source,
-        messages.status,
-        messages.window_opened_at,
-        messages.window_closes_at,
-        messages.last_inbound_at,
-        messages.opt_in_active,
-        messages.violation,
-        messages.marketing_opt_out_warning,
-        messages.meta_billable,
-        messages.meta_pricing_type,
-        messages.meta_category
+        messages.is_free_entry_point_reply
     from with_free_entry_points as messages
     join regime_by_date using (send_date)
     left join int_market_contacts using (contact)

@@ -44,9 +44,9 @@ final as (
 
 select
     -- the columns in registry order, whatever the order of evaluation, and none that
-    -- message_facts does not read (every column here is written once per message)
+    -- message_billing_by_regime does not read (every column here is written once per message)
     * exclude (
-        thread_key, account_id, free_entry_point_key,
+        contact, thread_key, account_id, in_window, free_entry_point_key,
         is_free_entry_point_reply, priced_template_category, free_entry_point_id,
 {%- for regime in regimes %}
         {{ regime.name }}_conversation_key,
