@@ -50,8 +50,16 @@ def test_benchmark_runs_and_reports_every_figure(tmp_path, monkeypatch, capsys):
         "rebuild_to_floor_ratio",
         "report_seconds",
         "peak_memory_gib",
+        "output_floor_seconds",
+        "rebuild_to_output_floor_ratio",
     ):
         assert figures[name] > 0, name
+    # the output floor writes every public table the rebuild writes, message_facts included
+    assert "output floor" in output
+    assert {"care_windows", "message_billing_by_regime", "daily_costs"} <= set(
+        figures["output_write_seconds_by_table"]
+    )
+    assert figures["output_floor_seconds"] > figures["job_floor_seconds"]
 
 
 def test_benchmark_keeps_intermediates_in_the_scratch_database_when_asked(tmp_path, monkeypatch):
