@@ -435,9 +435,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(
             f"  output floor {figures.output_floor_seconds:.1f} s (the job floor + writing every"
-            f" other public table {figures.other_output_write_seconds:.1f} s:"
+            f" other public table {figures.other_output_write_seconds:.1f} s: "
             + ", ".join(
-                f" {name} {seconds}"
+                f"{name} {seconds}"
                 for name, seconds in figures.output_write_seconds_by_table.items()
             )
             + f"): rebuild {figures.rebuild_to_output_floor_ratio:.2f}x the output floor"
