@@ -233,7 +233,7 @@ def test_tsv_and_txt_files_load_in_folders(con, settings, tmp_path):
 def test_files_in_a_folder_that_are_no_data_are_named_with_the_reason(con, settings, tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    (inbox / "report.xlsx").write_bytes(b"PK\x03\x04")
+    (inbox / "report.docx").write_bytes(b"PK\x03\x04")
     (inbox / "backup.tar.gz").write_bytes(gzip.compress(b"x"))
     (inbox / ".hidden.csv").write_text("ignored")  # hidden files stay out of it
 
@@ -241,10 +241,10 @@ def test_files_in_a_folder_that_are_no_data_are_named_with_the_reason(con, setti
 
     assert [(Path(r.file).name, r.outcome) for r in result.loads] == [
         ("backup.tar.gz", "skipped"),
-        ("report.xlsx", "skipped"),
+        ("report.docx", "skipped"),
     ]
     assert "a compressed .tar is not a format" in result.loads[0].detail
-    assert "a .xlsx file is not a format carewindow reads" in result.loads[1].detail
+    assert "a .docx file is not a format carewindow reads" in result.loads[1].detail
     assert fetch_all(con, "select outcome, count(*) from load_log group by all") == [("skipped", 2)]
     assert "2 file(s) not loaded" in result.summary()
 

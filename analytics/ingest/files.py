@@ -19,6 +19,7 @@ import duckdb
 
 from analytics.ingest.context import IngestError
 from analytics.ingest.meta_rate_cards import meta_card_format
+from analytics.ingest.workbooks import is_zip
 
 KINDS = (
     "message_log",
@@ -38,7 +39,7 @@ TEXT_SUFFIXES = (".csv", ".tsv", ".txt", ".json", ".jsonl", ".ndjson")
 COMPRESSED_SUFFIXES = (".gz", ".zst")
 # Inside a folder these are taken; every other file there is named with the reason it is not
 # loaded. A file named on its own is always tried.
-DATA_SUFFIXES = (*TEXT_SUFFIXES, ".parquet", *COMPRESSED_SUFFIXES)
+DATA_SUFFIXES = (*TEXT_SUFFIXES, ".parquet", ".xlsx", *COMPRESSED_SUFFIXES)
 _HEAD_BYTES = 65536
 _GZIP_MAGIC = b"\x1f\x8b"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -103,7 +104,8 @@ def unloadable_reason(path: Path) -> str | None:
     return (
         f"not loaded: {'a ' + suffixes[-1] + ' file' if suffixes else 'a file without a suffix'}"
         " is not a format carewindow reads (CSV, TSV, Parquet, JSON, JSON Lines, also .gz or "
-        ".zst); export it as one of these, or name the file to try it anyway"
+        ".zst, and Meta's rate-card workbook); export it as one of these, or name the file to "
+        "try it anyway"
     )
 
 
@@ -240,7 +242,8 @@ def open_input(path: Path, encoding: str, temp_directory: str) -> InputFile:
                 "nothing from it was loaded"
             ) from error
     readable, transcoded = path, False
-    if not _is_utf8(encoding) and not head_bytes(path, 4).startswith(b"PAR1"):
+    binary = head_bytes(path, 4).startswith(b"PAR1") or is_zip(head_bytes(path, 4))
+    if not _is_utf8(encoding) and not binary:
         readable = _utf8_copy(path, compression, encoding, temp_directory)
         transcoded, compression = True, "none"
         with readable.open("rb") as handle:
@@ -293,6 +296,14 @@ def detect_kind(path: Path) -> str:
         raise IngestError(f"{path}: the file is empty")
     if head.startswith(b"PAR1"):
         return "message_log"
+    if is_zip(head):  # an Excel workbook: Meta's rate card is the only one carewindow reads
+        if meta_card_format(path) is None:
+            raise IngestError(
+                f"{path}: a zip archive but no Excel workbook; carewindow reads CSV, TSV, "
+                "Parquet, JSON, JSON Lines (also .gz or .zst) and Meta's rate-card workbook; "
+                "unpack it and load what it holds"
+            )
+        return "rate_card"
     text = head.decode("utf-8", errors="replace").lstrip("\ufeff").lstrip()
     if text[:1] in "{[":
         compact = re.sub(r"\s", "", text)

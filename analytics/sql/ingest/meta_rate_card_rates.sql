@@ -1,8 +1,12 @@
--- Meta's rates file (temp table `meta_card_records`) as rate-card rows for rate_card_rows.sql:
--- after the title and preamble lines, the header `Market, Currency, Marketing, Utility,
--- Authentication, Authentication-International, Service` and one line per market; each rate
--- cell is one row, `n/a` (no rate in that market) is skipped. Parameters: $currency (the
--- title's), $card (the card's label).
+-- Meta's rates table (temp table `meta_card_records`: the rates CSV, or the workbook's sheet
+-- "List rates") as rate-card rows for rate_card_rows.sql: after the title and preamble lines,
+-- the header `Market, Currency, Marketing, Utility, Authentication,
+-- Authentication-International, Service[, Meta Business Agent]` and one line per market; each
+-- rate cell is one row, `n/a` (or a workbook's empty cell: no rate in that market) is skipped. Columns are
+-- found by name (line breaks, spaces, hyphens and case aside); a column that is no rate
+-- category carewindow prices (Meta Business Agent's per-token price) is not read:
+-- meta_rate_card_other_columns.sql names them. Parameters: $currency (the title's), $card
+-- (the card's label).
 with records as (
     select * from meta_card_records
 ),
@@ -10,7 +14,8 @@ with records as (
 header as (
     select record, cells
     from records
-    where lower(cells[1]) = 'market' and lower(cells[2]) = 'currency'
+    where regexp_replace(lower(cells[1]), '[\s_-]+', '', 'g') = 'market'
+        and regexp_replace(lower(cells[2]), '[\s_-]+', '', 'g') = 'currency'
     order by record
     limit 1
 ),
@@ -29,7 +34,9 @@ categories as (
         replace(cells[position], chr(10), ' ') as heading,
         trim(regexp_replace(lower(cells[position]), '[^a-z]+', '_', 'g'), '_') as category
     from rate_columns
-    where cells[position] is not null
+    where trim(regexp_replace(lower(cells[position]), '[^a-z]+', '_', 'g'), '_') in (
+        'marketing', 'utility', 'authentication', 'authentication_international', 'service'
+    )
 ),
 
 data_rows as (
@@ -42,6 +49,7 @@ data_rows as (
 cells as (
     select
         data_rows.line,
+        data_rows.sheet,
         data_rows.raw,
         data_rows.cells[1] as market,
         data_rows.cells[2] as currency,
@@ -67,14 +75,16 @@ final as (
         'false' as illustrative,
         case
             when note_only then 'no currency and no rates on this line (a note?)'
-            when category not in (
-                'marketing', 'utility', 'authentication', 'authentication_international', 'service'
-            )
-                then 'column "' || heading || '" is not a category carewindow prices'
             when upper(currency) <> upper($currency)
                 then 'currency ' || currency || ' is not the ' || $currency || ' of the title line'
         end as format_problem,
-        case when lower(rate) = 'n/a' then 'no rate in this market (n/a)' end as skip_reason,
+        case
+            when note_only then null
+            when lower(rate) = 'n/a' then 'no rate in this market (n/a)'
+            -- Meta's workbook leaves a cell empty where its CSV says n/a; in a CSV an empty
+            -- cell among rates is a rate missing (quarantined by rate_card_rows)
+            when rate is null and sheet is not null then 'no rate in this market (empty cell)'
+        end as skip_reason,
         raw
     from cells
 )

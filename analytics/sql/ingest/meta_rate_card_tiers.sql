@@ -15,7 +15,10 @@ header as (
     select record, cells
     from records
     where starts_with(lower(cells[1]), 'market')
-        and list_contains(list_transform(cells, lambda cell: lower(cell)), 'rate type')
+        and list_contains(
+            list_transform(cells, lambda cell: regexp_replace(lower(cell), '[\s_-]+', '', 'g')),
+            'ratetype'
+        )
     order by record
     limit 1
 ),

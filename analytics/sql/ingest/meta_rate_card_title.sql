@@ -1,10 +1,13 @@
--- The title line of one of Meta's rate-card files (temp table `meta_card_records`), e.g.
--- "Cost per message in USD on the WhatsApp Business Platform, effective April 1, 2026": the
--- currency and the date the card takes effect, null when the title names none.
+-- The title of one of Meta's rate-card tables (temp table `meta_card_records`), e.g. "Cost per
+-- message in USD on the WhatsApp Business Platform, effective April 1, 2026": the first cell
+-- of the first record that has one. Its currency and the date the card takes effect, null
+-- when the title names none.
 with title as (
-    select cells[1] as text
+    select list_filter(cells, lambda cell: cell is not null)[1] as text
     from meta_card_records
-    where record = 1
+    where len(list_filter(cells, lambda cell: cell is not null)) > 0
+    order by record
+    limit 1
 ),
 
 final as (
@@ -18,7 +21,8 @@ final as (
             )::date,
             try_cast(regexp_extract(text, '(?i)effective\s+([0-9]{4}-[0-9]{2}-[0-9]{2})', 1) as date)
         ) as effective_from
-    from title
+    from (select 1) as one
+    left join title on true
 )
 
 select * from final

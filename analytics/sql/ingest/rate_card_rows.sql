@@ -73,13 +73,13 @@ checked as (
 ),
 
 final as (
-    -- a tier that names no end ends where the next tier of its card in this file begins; the
-    -- last one is open-ended (null)
+    -- a tier that names no end ends where the next higher tier of its card in this file
+    -- begins (a workbook's list rate is on both of its sheets); the last one is open-ended
     select
         * exclude (tier_to),
-        case when reason is null then coalesce(tier_to, lead(tier_from) over (
+        case when reason is null then coalesce(tier_to, min(tier_from) over (
             partition by reason is null, effective_from, market, category, currency, card
-            order by tier_from, line
+            order by tier_from range between 1 following and unbounded following
         )) end as tier_to
     from checked
 )
