@@ -1,7 +1,8 @@
 """Meta's pricing markets by calling-code prefix and date, from analytics/data/markets.toml.
 
 The data file says which market each region (ISO code, as `phonenumbers` names it) is priced
-in and since when; this module turns it into calling-code prefixes with validity dates and
+in and since when; this module turns it into calling-code prefixes (a calling code, or a
+shared code and the leading digits of one of its regions) with validity dates and
 writes them to the public table `markets` (prefix, market, valid_from, valid_to) for the
 pricing SQL, which gives each message the market of its customer's prefix on its send date.
 """
@@ -9,6 +10,7 @@ pricing SQL, which gives each message the market of its customer's prefix on its
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import tomllib
 from dataclasses import dataclass
@@ -24,8 +26,8 @@ MARKETS_FILE = Path(__file__).parent / "data" / "markets.toml"
 # The first valid_from of every prefix: before any recorded move, as far back as carewindow
 # prices (the regime calendar starts there too).
 ALWAYS = date(1, 1, 1)
-NORTH_AMERICAN_NUMBERING_PLAN = 1
-AREA_CODES = range(200, 1000)
+# Leading-digit patterns of shared calling codes name at most four digits after the code.
+_LONGEST_LEADING_DIGITS = 4
 KNOWN_REGIONS = frozenset(
     region for regions in COUNTRY_CODE_TO_REGION_CODE.values() for region in regions
 )
@@ -114,26 +116,26 @@ def _region_periods(path: Path) -> dict[str, tuple[_RegionPeriod, ...]]:
     return {region: tuple(history) for region, history in periods.items()}
 
 
-def _prefix_regions() -> dict[str, str]:
-    """digits prefix -> the region it is priced as.
-
-    Meta prices by calling code, so a code shared by several regions (+7, +44) takes its main
-    region; only +1 is split further, by area code (1-787 Puerto Rico is Rest of Latin
-    America; 1-212 New York needs no entry of its own and stays North America with +1).
-    """
-    prefixes = {
-        str(calling_code): regions[0]
-        for calling_code, regions in COUNTRY_CODE_TO_REGION_CODE.items()
-    }
-    for region in COUNTRY_CODE_TO_REGION_CODE[NORTH_AMERICAN_NUMBERING_PLAN]:
-        leading_digits = PhoneMetadata.metadata_for_region(region).leading_digits
-        if not leading_digits:
-            continue  # the US and Canada: every area code not claimed by another region
-        pattern = re.compile(leading_digits)
-        for area_code in AREA_CODES:
-            if pattern.fullmatch(str(area_code)):
-                prefixes[f"{NORTH_AMERICAN_NUMBERING_PLAN}{area_code}"] = region
-    return prefixes
+@functools.cache
+def calling_code_prefixes() -> tuple[tuple[str, str], ...]:
+    """(digits prefix, region) pairs: every calling code with its main region, and, for every
+    code several regions share, the leading digits that tell its other regions apart, as
+    `phonenumbers` knows them (+1 787 Puerto Rico, +7 7 Kazakhstan, +44 1624 Isle of Man).
+    Non-geographic codes (+800, +882, ...) have region "001"."""
+    prefixes: dict[str, str] = {}
+    for calling_code, regions in COUNTRY_CODE_TO_REGION_CODE.items():
+        prefixes[str(calling_code)] = regions[0]
+        for region in regions[1:]:
+            leading_digits = PhoneMetadata.metadata_for_region(region).leading_digits
+            if not leading_digits:
+                continue  # told apart by no leading digits: priced as the code's main region
+            pattern = re.compile(leading_digits)
+            for length in range(1, _LONGEST_LEADING_DIGITS + 1):
+                for digits in itertools.product("0123456789", repeat=length):
+                    candidate = "".join(digits)
+                    if pattern.fullmatch(candidate):
+                        prefixes[f"{calling_code}{candidate}"] = region
+    return tuple(sorted(prefixes.items()))
 
 
 def market_periods(path: Path = MARKETS_FILE) -> tuple[MarketPeriod, ...]:
@@ -141,7 +143,7 @@ def market_periods(path: Path = MARKETS_FILE) -> tuple[MarketPeriod, ...]:
     periods = region_periods(path)
     return tuple(
         MarketPeriod(prefix, p.market, p.valid_from, p.valid_to, region, p.source)
-        for prefix, region in sorted(_prefix_regions().items())
+        for prefix, region in calling_code_prefixes()
         for p in periods[region]
     )
 

@@ -9,19 +9,13 @@ leading digits in that metadata (+1 787 Puerto Rico, +7 7 Kazakhstan).
 
 from __future__ import annotations
 
-import functools
-import itertools
-import re
-
 import duckdb
-from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata
 
 from analytics.config import Settings
+from analytics.markets import calling_code_prefixes
 from analytics.steps import Step
 
 NON_GEOGRAPHIC = "001"
-# Leading-digit patterns name at most four digits after the calling code.
-_LONGEST_LEADING_DIGITS = 4
 
 # Run after daily_costs: public tables (message_facts, the meta_* tables), and the template
 # categories of int_template_categories.
@@ -34,25 +28,10 @@ RECONCILIATION_STEPS: tuple[Step, ...] = (
 )
 
 
-@functools.cache
 def calling_code_countries() -> tuple[tuple[str, str], ...]:
-    """(digits prefix, ISO country) pairs: every calling code, and the leading digits that
-    tell a shared code's other countries apart."""
-    prefixes: dict[str, str] = {}
-    for calling_code, regions in COUNTRY_CODE_TO_REGION_CODE.items():
-        if regions[0] != NON_GEOGRAPHIC:
-            prefixes[str(calling_code)] = regions[0]
-        for region in regions[1:]:
-            leading_digits = PhoneMetadata.metadata_for_region(region).leading_digits
-            if not leading_digits:
-                continue
-            pattern = re.compile(leading_digits)
-            for length in range(1, _LONGEST_LEADING_DIGITS + 1):
-                for digits in itertools.product("0123456789", repeat=length):
-                    candidate = "".join(digits)
-                    if pattern.fullmatch(candidate):
-                        prefixes[f"{calling_code}{candidate}"] = region
-    return tuple(sorted(prefixes.items()))
+    """(digits prefix, ISO country) pairs: every geographic calling code, and the leading
+    digits that tell a shared code's other countries apart (markets.calling_code_prefixes)."""
+    return tuple(pair for pair in calling_code_prefixes() if pair[1] != NON_GEOGRAPHIC)
 
 
 def write_calling_codes(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
 from rows import insert_messages, template
 from test_pricing_fixtures import price
 
@@ -15,6 +16,7 @@ from analytics.db import fetch_all
 from analytics.markets import (
     ALWAYS,
     MarketsFileError,
+    calling_code_prefixes,
     market_names,
     market_periods,
     markets_on,
@@ -62,6 +64,17 @@ MOVES = [
     ("97433123456", "Rest of Middle East", "Qatar", date(2026, 7, 1)),
     ("40721234567", "Rest of Central & Eastern Europe", "Romania", date(2026, 7, 1)),
     ("6591234567", "Rest of Asia Pacific", "Singapore", date(2026, 7, 1)),
+    # the markets of 2026-10-01
+    ("8801712345678", "Rest of Asia Pacific", "Bangladesh", date(2026, 10, 1)),
+    ("9647712345678", "Rest of Middle East", "Iraq", date(2026, 10, 1)),
+    ("77012345678", "Russia", "Kazakhstan", date(2026, 10, 1)),  # +7 7: shares +7 with Russia
+    ("96550012345", "Rest of Middle East", "Kuwait", date(2026, 10, 1)),
+    ("212612345678", "Rest of Africa", "Morocco", date(2026, 10, 1)),
+    ("9779812345678", "Rest of Asia Pacific", "Nepal", date(2026, 10, 1)),
+    ("96891234567", "Rest of Middle East", "Oman", date(2026, 10, 1)),
+    ("94771234567", "Rest of Asia Pacific", "Sri Lanka", date(2026, 10, 1)),
+    ("380501234567", "Rest of Central & Eastern Europe", "Ukraine", date(2026, 10, 1)),
+    ("79161234567", "Russia", "Russia", date(2026, 10, 1)),  # the rest of +7 stays Russia
 ]
 
 
@@ -106,7 +119,39 @@ def test_every_prefix_has_one_market_on_every_date_from_always():
         "974": 2,
         "40": 2,
         "65": 2,
+        "880": 2,
+        "964": 2,
+        "77": 2,
+        "965": 2,
+        "212": 2,
+        "977": 2,
+        "968": 2,
+        "94": 2,
+        "380": 2,
     }
+
+
+def test_a_shared_calling_code_is_split_for_every_code_and_the_split_moves_no_number():
+    # given every calling code several regions share (not only +1), split by leading digits
+    split = {
+        prefix: region
+        for prefix, region in calling_code_prefixes()
+        if region != COUNTRY_CODE_TO_REGION_CODE[int(_calling_code(prefix))][0]
+    }
+    assert {"77", "441624", "4779", "35818", "5993", "2908", "1787"} <= set(split)
+    assert split["77"] == "KZ" and "76" not in split  # phonenumbers knows +7 7 only
+    # expect: outside +1 (whose countries Meta's lists name), every split prefix is priced as
+    # its calling code's main region until a move names it: 2026-09-30 as on every day before
+    on = markets_on(date(2026, 9, 30))
+    for prefix in split:
+        if not prefix.startswith("1"):
+            assert on[prefix] == on[_calling_code(prefix)], prefix
+
+
+def _calling_code(prefix: str) -> str:
+    """The calling code a split prefix starts with (the longest that is a calling code)."""
+    codes = {str(code) for code in COUNTRY_CODE_TO_REGION_CODE}
+    return next(prefix[:n] for n in (3, 2, 1) if prefix[:n] in codes)
 
 
 def test_each_move_is_in_the_mapping_with_its_date_and_source():
