@@ -56,13 +56,47 @@ TIER_ROWS = [
     [None, None, "Utility", None, None, None, None, "Authentication"],
     [None, None, "Messages (per month)", None, "What we charge"],
     [
-        "Market\n(per rate card)", "Currency", "From", "To", "Rate type", "Rate",
-        "vs. List rate", "From", "To", "Rate type", "Rate", "vs. List rate",
+        "Market\n(per rate card)",
+        "Currency",
+        "From",
+        "To",
+        "Rate type",
+        "Rate",
+        "vs. List rate",
+        "From",
+        "To",
+        "Rate type",
+        "Rate",
+        "vs. List rate",
     ],
-    ["Brazil", "USD", "0", "250,000", "List rate", 0.0068, "0%", 0, "500,000", "List rate",
-     0.0068, "0%"],
-    [None, "USD", "250,001", "--", "Tier rate", 0.0065, "-5%", 500001, "--", "Tier rate",
-     0.0065, "-5%"],
+    [
+        "Brazil",
+        "USD",
+        "0",
+        "250,000",
+        "List rate",
+        0.0068,
+        "0%",
+        0,
+        "500,000",
+        "List rate",
+        0.0068,
+        "0%",
+    ],
+    [
+        None,
+        "USD",
+        "250,001",
+        "--",
+        "Tier rate",
+        0.0065,
+        "-5%",
+        500001,
+        "--",
+        "Tier rate",
+        0.0065,
+        "-5%",
+    ],
 ]
 
 
@@ -140,8 +174,14 @@ def test_a_workbook_loads_its_rates_and_tiers_in_every_style(con, settings, tmp_
 def test_column_names_are_matched_whatever_their_spelling(con, settings, tmp_path):
     # given a header in capitals, with spaces and underscores instead of Meta's spelling
     header = [
-        "MARKET", "currency", "Marketing ", "utility", "AUTHENTICATION",
-        "authentication_international", "Service", "Meta Business Agent",
+        "MARKET",
+        "currency",
+        "Marketing ",
+        "utility",
+        "AUTHENTICATION",
+        "authentication_international",
+        "Service",
+        "Meta Business Agent",
     ]
     path = write_workbook(tmp_path / "card.xlsx", {"List rates": list_rates(header=header)})
 
@@ -155,8 +195,10 @@ def test_other_sheets_are_skipped_with_a_note(con, settings, tmp_path):
     # given a notes sheet before the rates, and no tiers sheet
     path = write_workbook(
         tmp_path / "card.xlsx",
-        {"Read me": [["How to read this card"], ["Rates are per message."]],
-         "List rates": list_rates()},
+        {
+            "Read me": [["How to read this card"], ["Rates are per message."]],
+            "List rates": list_rates(),
+        },
     )
 
     load = ingest_file(con, path, settings)
@@ -186,12 +228,18 @@ def test_metas_layout_sample_loads_whatever_its_name(con, settings, tmp_path):
 
     assert (load.kind, load.outcome, load.quarantined) == ("rate_card", "loaded", 0)
     assert fetch_value(con, "select count(distinct market) from rate_cards") == 33
-    assert fetch_value(
-        con, "select count(*) from rate_cards where category = 'service' and tier_from = 0"
-    ) == 33
-    assert fetch_value(
-        con, "select count(*) from rate_cards where market = 'Argentina' and tier_from > 0"
-    ) == 10  # five tiers above the list rate, for utility and for authentication
+    assert (
+        fetch_value(
+            con, "select count(*) from rate_cards where category = 'service' and tier_from = 0"
+        )
+        == 33
+    )
+    assert (
+        fetch_value(
+            con, "select count(*) from rate_cards where market = 'Argentina' and tier_from > 0"
+        )
+        == 10
+    )  # five tiers above the list rate, for utility and for authentication
     assert fetch_all(con, "select distinct card from rate_cards") == [(CARD,)]
     assert_counts_add_up(load)
 

@@ -214,9 +214,7 @@ def _finish(
     ctx.load.skipped += sum(count for _, count in skipped)
     if skipped:
         stage.detail.append("skipped: " + "; ".join(f"{n} x {r}" for r, n in skipped))
-    header_line = (
-        None if workbook else fetch_value(con, "select min(line) - 1 from incoming_rates")
-    )
+    header_line = None if workbook else fetch_value(con, "select min(line) - 1 from incoming_rates")
     con.execute("delete from incoming_rates where skip_reason is not null")
     title_date = title[2]
     stage.detail.insert(
