@@ -68,7 +68,7 @@ def test_conversation_2022_reasons(con, settings):
         "ad-reply": "free_entry_point",
         "first": "free_tier",  # the month's first conversation: inside the free 1
         "same-conversation": "in_open_conversation",
-        "second": "chargeable",
+        "second": "beyond_free_tier",  # charged because the free 1 was used up
     }
 
 
@@ -131,24 +131,66 @@ def test_per_message_2026_10_charges_service_beyond_the_free_tier_per_number(con
     )
     assert {m: (r["regime"], r["billable"], r["billing_reason"]) for m, r in billing.items()} == {
         "text-1": ("per_message_2026_10", False, "free_tier"),
-        "text-2": ("per_message_2026_10", True, "chargeable"),
+        "text-2": ("per_message_2026_10", True, "beyond_free_tier"),
         "other-number": ("per_message_2026_10", False, "free_tier"),
         "utility-in": ("per_message_2026_10", True, "chargeable"),
     }
 
 
-def test_service_messages_under_2026_10_are_charged_at_the_utility_rate(con, settings):
+def test_service_messages_under_2026_10_are_charged_at_the_cards_service_rate(con, settings):
+    # given a card whose Service column gives a rate, and no free tier (size 0: no tier)
     settings = dataclasses.replace(settings, free_service_messages_per_month=0)
     add_rates(
         con,
         [
-            ("2026-04-01", "Netherlands", "utility", 0.0500),
-            ("2026-04-01", "Netherlands", "service", 0.0100),
+            ("2026-10-01", "Netherlands", "utility", 0.0500),
+            ("2026-10-01", "Netherlands", "service", 0.0400),
         ],
     )
     billing = price(con, settings, [in_window(outbound("text", at(0, base=ERA_2026_10)))])
-    assert billing["text"]["estimated_cost"] == Decimal("0.05")
+    # expect the Service rate, and plain chargeable: no tier was used up
+    assert billing["text"]["estimated_cost"] == Decimal("0.04")
     assert billing["text"]["billing_reason"] == "chargeable"
+
+
+def test_a_card_without_a_service_rate_prices_service_at_the_utility_rate(con, settings):
+    # given the card in force says n/a for Service (no rate), and an older card that had one
+    settings = dataclasses.replace(settings, free_service_messages_per_month=0)
+    add_rates(
+        con,
+        [
+            ("2024-01-01", "Netherlands", "utility", 0.0300),
+            ("2024-01-01", "Netherlands", "service", 0.0100),
+            ("2026-04-01", "Netherlands", "utility", 0.0500),
+        ],
+    )
+    billing = price(con, settings, [in_window(outbound("text", at(0, base=ERA_2026_10)))])
+    # expect the utility rate of the card in force, never the replaced card's Service rate
+    assert billing["text"]["estimated_cost"] == Decimal("0.05")
+    assert "utility rate: no Service rate on this card" in billing["text"]["rate_card"]
+
+
+def test_beyond_free_tier_against_free_tier_and_chargeable(con, settings):
+    # given a free tier of 2 service messages a month per number, and a marketing template
+    settings = dataclasses.replace(settings, free_service_messages_per_month=2)
+    billing = price(
+        con,
+        settings,
+        [
+            in_window(outbound("text-1", at(0, base=ERA_2026_10))),
+            in_window(outbound("text-2", at(1, base=ERA_2026_10))),
+            in_window(outbound("text-3", at(2, base=ERA_2026_10))),
+            in_window(outbound("failed", at(3, base=ERA_2026_10), status="failed")),
+            template("promo", at(4, base=ERA_2026_10), "marketing"),
+        ],
+    )
+    assert {m: (r["billable"], r["billing_reason"]) for m, r in billing.items()} == {
+        "text-1": (False, "free_tier"),
+        "text-2": (False, "free_tier"),
+        "text-3": (True, "beyond_free_tier"),  # charged only because the tier was used up
+        "failed": (False, "not_delivered"),
+        "promo": (True, "chargeable"),  # a template has no free tier: plain chargeable
+    }
 
 
 # --- the registry --------------------------------------------------------------------------------

@@ -2,6 +2,11 @@
 -- the latest effective_from on or before the date in the billing currency (business.currency),
 -- one per volume tier. Small (markets x categories x days), so pricing each message is a hash
 -- join rather than a search per message.
+-- Service messages (category `service`) are priced at the card's Service rate where the card
+-- in force gives one (Meta's cards from 2026-10-01); where it says n/a (every card before), at
+-- the market's utility rate (Meta: "service messages are charged at the market's utility
+-- rate"), labelled so. A Service rate of an older card than the utility rate in force is a
+-- replaced card's, not used.
 with parameters as (
     select business_currency as currency from rebuild_parameters
 ),
@@ -42,13 +47,14 @@ in_force as (
         and days.send_date >= card_versions.effective_from
 ),
 
-final as (
+rates as (
     -- a rate loaded twice (or twice differently: see checks/pricing_rate_cards_unambiguous)
     -- must not price a message twice; the row loaded last wins
     select
         in_force.market,
         in_force.category,
         in_force.send_date,
+        in_force.effective_from,
         cards.tier_from,
         arg_max(cards.rate, cards.loaded_at)::decimal(18, 6) as rate,
         arg_max(cards.currency, cards.loaded_at) as currency,
@@ -65,6 +71,44 @@ final as (
     from in_force
     join cards using (market, category, effective_from)
     group by all
+),
+
+utility_rates as (
+    select * from rates where category = 'utility' and tier_from = 0
+),
+
+service_rates as (
+    -- the card's Service rate where the card in force gives one, else the utility rate
+    select
+        utility_rates.market,
+        'service' as category,
+        utility_rates.send_date,
+        0::bigint as tier_from,
+        case when service.rate is not null then service.rate else utility_rates.rate end as rate,
+        utility_rates.currency,
+        case
+            when service.rate is not null then service.rate_card
+            else utility_rates.rate_card || ' (utility rate: no Service rate on this card)'
+        end as rate_card
+    from utility_rates
+    left join rates as service
+        on service.market = utility_rates.market
+        and service.category = 'service'
+        and service.tier_from = 0
+        and service.send_date = utility_rates.send_date
+        and service.effective_from >= utility_rates.effective_from
+),
+
+final as (
+    select * exclude (effective_from) from rates where category <> 'service'
+    union all
+    select * from service_rates
+    union all
+    -- a Service rate where the card gives no utility rate at all
+    select rates.* exclude (effective_from)
+    from rates
+    anti join utility_rates using (market, send_date)
+    where rates.category = 'service'
 )
 
 select * from final

@@ -61,9 +61,15 @@ charged as not materialized (
 {%- for regime in regimes %}
         delivered and {{ regime.name }}_charge_candidate and not {{ regime.name }}_in_free_tier
             as {{ regime.name }}_billable,
+        -- a message charged only because its monthly free tier was used up says so; a tier
+        -- of size 0 is no tier (chargeable)
         case
             when {{ regime.name }}_charge_candidate and {{ regime.name }}_in_free_tier
                 then 'free_tier'
+            when {{ regime.name }}_charge_candidate
+                and {{ regime.name }}_free_tier_owner is not null
+                and {{ regime.name }}_free_tier_size > 0
+                then 'beyond_free_tier'
             else {{ regime.name }}_billing_reason
         end as {{ regime.name }}_final_reason
         {{- "," if not loop.last }}

@@ -1,8 +1,9 @@
 -- per_message_2026_10 (Meta, announced 2026-07-01, from 2026-10-01): as per_message_2025, but
 -- utility templates are chargeable inside the customer service window too, and non-template
--- (service) messages are charged per message at the market's utility rate beyond a monthly
--- free tier per business number (business.free_service_messages_per_month). Everything inside
--- a 72-hour free entry point stays free.
+-- (service) messages are charged per message at the card's Service rate (the market's utility
+-- rate where the card says n/a: int_pricing_rates) beyond a monthly free tier per business
+-- number (business.free_service_messages_per_month). Everything inside a 72-hour free entry
+-- point stays free.
 with messages as (
     select * from int_pricing_messages
 ),
@@ -30,7 +31,7 @@ final as (
         null::varchar as conversation_id,
         verdicts.priced_template_category as priced_category,
         case when verdicts.kind = 'template' then verdicts.priced_template_category
-            else 'utility' end as rate_category,
+            else 'service' end as rate_category,
         verdicts.billing_reason = 'chargeable' as charge_candidate,
         -- the free tier counts each number's delivered service messages of the month
         case when verdicts.billing_reason = 'chargeable' and verdicts.kind <> 'template'
