@@ -2,11 +2,12 @@
 -- the latest effective_from on or before the date in the billing currency (business.currency),
 -- one per volume tier. Small (markets x categories x days), so pricing each message is a hash
 -- join rather than a search per message.
--- Service messages (category `service`) are priced at the card's Service rate where the card
--- in force gives one (Meta's cards from 2026-10-01); where it says n/a (every card before), at
--- the market's utility rate (Meta: "service messages are charged at the market's utility
--- rate"), labelled so. A Service rate of an older card than the utility rate in force is a
--- replaced card's, not used.
+-- Per-message regimes charge a service message at the rows of category `service_message`:
+-- the card's Service rate where the card in force gives one (Meta's cards from 2026-10-01),
+-- and where it says n/a (every card before) the market's utility rate (Meta: service messages
+-- are charged at the market's utility rate), labelled so. A Service rate of an older card than
+-- the utility rate in force is a replaced card's, not used. Conversation regimes price service
+-- conversations at `service` itself.
 with parameters as (
     select business_currency as currency from rebuild_parameters
 ),
@@ -77,11 +78,12 @@ utility_rates as (
     select * from rates where category = 'utility' and tier_from = 0
 ),
 
-service_rates as (
-    -- the card's Service rate where the card in force gives one, else the utility rate
+service_message_rates as (
+    -- category service_message: the card's Service rate where the card in force gives one,
+    -- else the utility rate
     select
         utility_rates.market,
-        'service' as category,
+        'service_message' as category,
         utility_rates.send_date,
         0::bigint as tier_from,
         case when service.rate is not null then service.rate else utility_rates.rate end as rate,
@@ -100,15 +102,9 @@ service_rates as (
 ),
 
 final as (
-    select * exclude (effective_from) from rates where category <> 'service'
+    select * exclude (effective_from) from rates
     union all
-    select * from service_rates
-    union all
-    -- a Service rate where the card gives no utility rate at all
-    select rates.* exclude (effective_from)
-    from rates
-    anti join utility_rates using (market, send_date)
-    where rates.category = 'service'
+    select * from service_message_rates
 )
 
 select * from final

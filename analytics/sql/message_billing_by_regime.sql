@@ -159,7 +159,15 @@ priced as (
 {%- for regime in regimes %}
     left join base_rates as base_{{ regime.name }}
         on base_{{ regime.name }}.market = charged.market
+{%- if regime.charge_unit == "message" %}
+        -- a service message is charged at the per-message service rate (int_pricing_rates)
+        and base_{{ regime.name }}.rate_category = case
+            when charged.{{ regime.name }}_rate_category = 'service' then 'service_message'
+            else charged.{{ regime.name }}_rate_category
+        end
+{%- else %}
         and base_{{ regime.name }}.rate_category = charged.{{ regime.name }}_rate_category
+{%- endif %}
         and base_{{ regime.name }}.send_date = charged.send_date
 {%- if regime.volume_tiers %}
     left join volume_rates_{{ regime.name }} as volume_{{ regime.name }}

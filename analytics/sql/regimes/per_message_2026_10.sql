@@ -3,8 +3,14 @@
 -- (service) messages are charged per message at the card's Service rate (the market's utility
 -- rate where the card says n/a: int_pricing_rates) beyond a monthly free tier per business
 -- number (business.free_service_messages_per_month). Everything inside a 72-hour free entry
--- point stays free.
-with messages as (
+-- point stays free. Priced as a what-if before October 2026, a service message takes the
+-- utility rate: the Service column of earlier cards is a service conversation's price.
+with rules as (
+    -- Meta's cards give a per-message Service rate from the card effective 2026-10-01 on
+    select date '2026-10-01' as service_rates_from
+),
+
+messages as (
     select * from int_pricing_messages
 ),
 
@@ -30,8 +36,11 @@ final as (
         null::bigint as conversation_key,
         null::varchar as conversation_id,
         verdicts.priced_template_category as priced_category,
-        case when verdicts.kind = 'template' then verdicts.priced_template_category
-            else 'service' end as rate_category,
+        case
+            when verdicts.kind = 'template' then verdicts.priced_template_category
+            when verdicts.send_date >= rules.service_rates_from then 'service'
+            else 'utility'
+        end as rate_category,
         verdicts.billing_reason = 'chargeable' as charge_candidate,
         -- the free tier counts each number's delivered service messages of the month
         case when verdicts.billing_reason = 'chargeable' and verdicts.kind <> 'template'
@@ -41,6 +50,7 @@ final as (
         null::boolean as expected_meta_billable  -- Meta's verdict is the final one
     from verdicts
     cross join parameters
+    cross join rules
 )
 
 select * from final
