@@ -41,6 +41,7 @@ STEPS: tuple[Step, ...] = (
     Step("daily_summary", "table", scope="account"),
     # what reports read instead of every message
     Step("daily_costs", "table", scope="account", per_regime=True),
+    Step("rate_card_freshness", "table", scope="account"),  # a card Meta may have replaced
     *pricing.PRICING_REPORT_STEPS,  # pricing_reconciliation
     *meta_figures.RECONCILIATION_STEPS,  # Meta's own figures beside the estimate (issue 15)
 )

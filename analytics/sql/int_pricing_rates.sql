@@ -85,6 +85,8 @@ service_message_rates as (
         utility_rates.market,
         'service_message' as category,
         utility_rates.send_date,
+        case when service.rate is not null then service.effective_from
+            else utility_rates.effective_from end as effective_from,
         0::bigint as tier_from,
         case when service.rate is not null then service.rate else utility_rates.rate end as rate,
         utility_rates.currency,
@@ -102,8 +104,9 @@ service_message_rates as (
 ),
 
 final as (
-    select * exclude (effective_from) from rates
-    union all
+    -- effective_from: the first day of the card that gives the rate (rate_card_freshness)
+    select * from rates
+    union all by name
     select * from service_message_rates
 )
 
