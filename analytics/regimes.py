@@ -31,6 +31,7 @@ FIELDS = {
     "settings",
     "source",
     "enabled_by",
+    "change",
 }
 
 
@@ -51,6 +52,7 @@ class Regime:
     source: str
     rule_file: Path  # the SQL file of its rule
     enabled_by: str = ""  # a boolean setting that switches the regime off; "" = always on
+    change: str = ""  # what changed when it came into force, in a report's words
 
     @property
     def rule_sql(self) -> str:
@@ -101,6 +103,7 @@ def _regime(path: Path, entry: dict) -> Regime:
             source=entry["source"],
             rule_file=path.parent / RULES_FOLDER / f"{entry['name']}.sql",
             enabled_by=entry.get("enabled_by", ""),
+            change=entry.get("change", ""),
         )
     except KeyError as missing:
         raise RegistryError(f"{path}: regime {name} has no {missing}") from None
@@ -157,6 +160,7 @@ def write_pricing_regimes(
         "volume_tiers": [r.volume_tiers for r in registry],
         "settings": [list(r.settings) for r in registry],
         "source": [r.source for r in registry],
+        "change": [r.change or None for r in registry],
         "position": list(range(1, len(registry) + 1)),
     }
     # One statement with bound lists: the registry is a handful of rows.
@@ -175,6 +179,7 @@ def write_pricing_regimes(
             unnest($volume_tiers)::boolean as volume_tiers,
             unnest($settings)::varchar[] as settings,
             unnest($source)::varchar as source,
+            unnest($change)::varchar as change,
             unnest($position)::integer as position
         """,
         columns,

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 
 import duckdb
 
-from analytics.db import fetch_value
+from analytics.db import fetch_all, fetch_value
 
 DETAIL_LIMIT = 2000
 _UNPRINTABLE = re.compile(r"[^\t\x20-\x7e\u00a0-\ufffc]+")
@@ -156,3 +156,23 @@ def finish_run(
 def billable_messages(con: duckdb.DuckDBPyConnection) -> int:
     """Outbound messages chargeable under the regime in force, after a rebuild."""
     return fetch_value(con, "select count(*) from message_facts where billable") or 0
+
+
+def card_freshness(con: duckdb.DuckDBPyConnection) -> str:
+    """A sentence when the latest month priced was priced with a rate card Meta may have
+    replaced since (rate_card_freshness), else ''."""
+    found = fetch_all(
+        con,
+        "select strftime(month, '%B %Y'), string_agg(distinct rate_card, ', ' order by rate_card), "
+        "min(newer_card_possible_from) from rate_card_freshness "
+        "where month = (select max(month) from rate_card_freshness) "
+        "and newer_card_possible_from is not null group by month",
+    )
+    if not found:
+        return ""
+    month, cards, newer = found[0]
+    return (
+        f"{month} is priced with {cards}, and Meta may have published newer cards from "
+        f"{newer:%Y-%m-%d}: download the current card from Meta's pricing page into "
+        "data/rate_cards/ (inputs.rate_cards)"
+    )

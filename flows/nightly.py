@@ -36,6 +36,8 @@ class NightlySummary:
     billable_messages: int
     report_index: str | None
     files_failed: int = 0
+    # a rate card Meta may have replaced that priced the latest month: said once, at the end
+    card_freshness: str = ""
 
     def line(self) -> str:
         failed = f", {self.files_failed} FAILED" if self.files_failed else ""
@@ -45,6 +47,7 @@ class NightlySummary:
             f"quarantined; {self.outbound_messages:,} outbound messages, {self.violations:,} "
             f"violations, {self.billable_messages:,} chargeable; report: "
             f"{self.report_index or 'not rendered'}"
+            + (f"; {self.card_freshness}" if self.card_freshness else "")
         )
 
 
@@ -172,6 +175,7 @@ def nightly(
             violations=built.violations,
             billable_messages=runs.billable_messages(con),
             report_index=index,
+            card_freshness=runs.card_freshness(con),
         )
         run.counts = runs.RunCounts(
             files_loaded=summary.files_loaded,

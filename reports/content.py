@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from reports import figures, meta_figures, sections
+from reports import figures, meta_figures, pricing_notes, sections
 from reports.fix_first import fix_first
 from reports.formatting import (
     money,
@@ -65,6 +66,11 @@ class ReportContent:
     data_quality: dict[str, Any]
     charts: list[Chart] = field(default_factory=list)
     meta_figures: dict[str, Any] = field(default_factory=dict)
+    # the pricing behind the numbers: a card Meta may have replaced, free tiers used up, and
+    # for the month in progress a projection of its end (reports/pricing_notes.py)
+    pricing_notes: list[pricing_notes.PricingNote] = field(default_factory=list)
+    free_tier_notes: list[pricing_notes.PricingNote] = field(default_factory=list)
+    projection: dict[str, Any] | None = None
 
 
 def _change(
@@ -213,6 +219,17 @@ def _cost_figures(
     return result
 
 
+# The headline figures a change of pricing regime moves by itself.
+PRICED_FIGURES = ("free_messages", "chargeable_messages", "estimated_cost")
+
+
+def _with_rules_changed(item: KeyFigure, rules_changed: str) -> KeyFigure:
+    if not item.name.startswith(PRICED_FIGURES) or not item.change:
+        return item
+    note = f"the pricing rules changed: {rules_changed}"
+    return dataclasses.replace(item, note=f"{note}; {item.note}" if item.note else note)
+
+
 def _trend_span(period: Period, compared: Comparison, first_day: date) -> Span:
     """A month's covered days; for a day, the TREND_DAYS up to it that the data covers."""
     if period.kind == "month":
@@ -289,6 +306,12 @@ def report_content(period: Period, aggregates: ReportAggregates) -> ReportConten
     violations = sections.violations(
         period.key, aggregates, int(now.get("marketing_opt_out_warnings", 0))
     )
+    key_figures = _key_figures(compared, now, before) + _cost_figures(
+        compared, now, costs, previous_costs, rate_cards(aggregates.cost_days, compared.covered)
+    )
+    rules_changed = pricing_notes.regime_change(compared, aggregates.pricing_days)
+    if rules_changed:  # a headline that jumps because the rules changed says so right there
+        key_figures = [_with_rules_changed(item, rules_changed) for item in key_figures]
     cost = sections.cost(period.key, aggregates)
     regimes = sections.regimes(period.key, aggregates)
     trend_charts = _trend_charts(period, compared, aggregates)
@@ -298,10 +321,7 @@ def report_content(period: Period, aggregates: ReportAggregates) -> ReportConten
         summary=_summary(period, compared, now, costs),
         has_outbound=bool(now.get("outbound_messages")),
         fix_first=fix_first(period.key, aggregates, now) if period.kind == "month" else [],
-        key_figures=_key_figures(compared, now, before)
-        + _cost_figures(
-            compared, now, costs, previous_costs, rate_cards(aggregates.cost_days, compared.covered)
-        ),
+        key_figures=key_figures,
         trend_charts=trend_charts,
         violations=violations,
         cost=cost,
@@ -313,6 +333,19 @@ def report_content(period: Period, aggregates: ReportAggregates) -> ReportConten
             period.key, aggregates, int(now.get("cost_unknown_messages", 0))
         ),
         meta_figures=meta_figures.section(period.key, period.kind, aggregates.meta_figures),
+        pricing_notes=pricing_notes.card_freshness(period, aggregates.card_freshness),
+        free_tier_notes=pricing_notes.free_tier_lines(
+            compared, aggregates.free_tiers, aggregates.pricing_days
+        ),
+        projection=pricing_notes.projection(
+            period,
+            compared,
+            now,
+            costs,
+            aggregates.free_tiers,
+            aggregates.pricing_days,
+            aggregates.free_service_messages_per_month,
+        ),
     )
     content.charts = [
         chart

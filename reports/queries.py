@@ -27,6 +27,8 @@ from reports.masking import masked_contact, masked_numbers_in_text
 REQUIRED_TABLES = (
     "daily_summary",
     "daily_costs",
+    "rate_card_freshness",
+    "pricing_regimes",
     "message_facts",
     "violations",
     "pricing_reconciliation",
@@ -73,6 +75,12 @@ class ReportAggregates:
     load_status: dict[str, Any]
     # Meta's own figures beside the estimate (reports/meta_figures.py)
     meta_figures: dict[str, Any] = field(default_factory=dict)
+    # the pricing behind the numbers (reports/pricing_notes.py): the regime in force per day,
+    # the rate cards Meta may have replaced per month, the free tiers per day and number
+    pricing_days: pd.DataFrame = field(default_factory=pd.DataFrame)
+    card_freshness: pd.DataFrame = field(default_factory=pd.DataFrame)
+    free_tiers: pd.DataFrame = field(default_factory=pd.DataFrame)
+    free_service_messages_per_month: int = 0
 
 
 def query_text(name: str) -> str:
@@ -158,12 +166,20 @@ def day_totals(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return frame(con, "headline")
 
 
+def dated(found: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """The frame with these date columns as datetime.date values (None where missing)."""
+    for column in columns:
+        found[column] = [None if pd.isna(value) else _as_date(value) for value in found[column]]
+    return found
+
+
 def report_aggregates(
     con: duckdb.DuckDBPyConnection,
     time_zone: str,
     first_day: date,
     visible_digits: int,
     days: pd.DataFrame | None = None,
+    free_service_messages_per_month: int = 0,
 ) -> ReportAggregates:
     """Every aggregate the reports show: months in full, days from first_day on."""
     for macro in MACROS:
@@ -192,6 +208,12 @@ def report_aggregates(
         quarantine=quarantine_summary(con, visible_digits),
         load_status=load_status(con, time_zone),
         meta_figures=meta_figures.aggregates(con, time_zone, first_day),
+        pricing_days=dated(frame(con, "pricing_days"), "in_force_from"),
+        card_freshness=dated(
+            frame(con, "card_freshness"), "month", "card_effective_from", "newer_card_possible_from"
+        ),
+        free_tiers=frame(con, "free_tiers"),
+        free_service_messages_per_month=free_service_messages_per_month,
     )
 
 

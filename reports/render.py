@@ -157,6 +157,7 @@ def render_reports(
             first_day=min(days),
             visible_digits=settings.visible_digits,
             days=day_totals,
+            free_service_messages_per_month=settings.free_service_messages_per_month,
         )
         daily = [Period("day", day) for day in sorted(days)]
         monthly = months_of(every_day)

@@ -30,6 +30,7 @@ MESSAGE_COLUMNS = (
     "meta_pricing_type",
     "meta_category",
     "meta_pricing_model",
+    "meta_pricing_subtype",
 )
 
 
@@ -50,6 +51,7 @@ def message(
     meta_pricing_type=None,
     meta_category=None,
     meta_pricing_model=None,
+    meta_pricing_subtype=None,
 ) -> dict:
     """One message row; templates pass type='template' and a category."""
     return dict(locals())

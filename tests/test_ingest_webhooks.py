@@ -619,3 +619,31 @@ def test_reloading_a_webhook_file_changes_nothing(con, settings, tmp_path):
     assert ingest_file(con, path, settings).outcome == "already_loaded"
     assert fetch_all(con, "select * from messages") == before
     assert fetch_value(con, "select count(*) from load_log") == 1
+
+
+def test_metas_pricing_subtype_is_kept_whatever_its_value(con, settings, tmp_path):
+    # given statuses of October 2026 with pricing.subtype: paid_exempt (exempt government and
+    # non-profit service messages), a value carewindow has never seen, and none
+    exempt = dict(PMP_SERVICE, billable=True, type="regular", subtype="paid_exempt")
+    path = write_lines(
+        tmp_path,
+        "statuses.jsonl",
+        [
+            body(statuses=[status("w1", "delivered", T, exempt)]),
+            body(statuses=[status("w2", "delivered", T, dict(exempt, subtype="brand_new_kind"))]),
+            body(statuses=[status("w3", "delivered", T, PMP_SERVICE)]),
+        ],
+    )
+
+    load = ingest_file(con, path, settings)
+
+    assert counts(load) == (3, 3, 0, 0, 0)
+    assert stored(con, "message_id, meta_pricing_type, meta_pricing_subtype") == [
+        ("w1", "regular", "paid_exempt"),
+        ("w2", "regular", "brand_new_kind"),
+        ("w3", "free_customer_service", None),
+    ]
+    # a later status without a subtype keeps Meta's latest pricing, subtype included
+    later = write_json(tmp_path, "later.json", body(statuses=[status("w1", "read", T + 60)]))
+    ingest_file(con, later, settings)
+    assert stored(con, "message_id, meta_pricing_subtype")[0] == ("w1", "paid_exempt")

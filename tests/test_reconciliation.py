@@ -201,3 +201,27 @@ def test_metas_newer_pricing_words_are_understood(con, settings):
         "group-reply": (True, None),
         "entry-reply": (True, None),
     }
+
+
+def test_metas_pricing_subtype_stands_beside_its_verdict(con, settings):
+    # given a service message Meta charged as paid_exempt (October 2026), and one without
+    october = datetime(2026, 10, 5, 9, 0, tzinfo=UTC)
+    price(
+        con,
+        settings,
+        [
+            in_window(
+                outbound(
+                    "exempt",
+                    at(0, base=october),
+                    **meta(True, "service", "regular"),
+                    meta_pricing_subtype="paid_exempt",
+                )
+            ),
+            in_window(outbound("plain", at(1, base=october), **meta(False, "service"))),
+        ],
+    )
+    assert con.execute(
+        "select message_id, meta_pricing_type, meta_pricing_subtype from pricing_reconciliation "
+        "order by message_id"
+    ).fetchall() == [("exempt", "regular", "paid_exempt"), ("plain", None, None)]

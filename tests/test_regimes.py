@@ -167,7 +167,7 @@ def test_a_card_without_a_service_rate_prices_service_at_the_utility_rate(con, s
     billing = price(con, settings, [in_window(outbound("text", at(0, base=ERA_2026_10)))])
     # expect the utility rate of the card in force, never the replaced card's Service rate
     assert billing["text"]["estimated_cost"] == Decimal("0.05")
-    assert "utility rate: no Service rate on this card" in billing["text"]["rate_card"]
+    assert billing["text"]["rate_card"] == "rate card effective 2026-04-01"
 
 
 def test_beyond_free_tier_against_free_tier_and_chargeable(con, settings):

@@ -34,6 +34,7 @@ WEBHOOK_ONLY_COLUMNS = (
     "meta_pricing_type",
     "meta_category",
     "meta_pricing_model",
+    "meta_pricing_subtype",
     "meta_conversation_id",
     "meta_conversation_origin",
 )

@@ -38,6 +38,9 @@ outbound_by_day as (
         -- failed, or sent and never reported delivered: free, but not a message that arrived
         count_if(facts.status not in ('delivered', 'read')) as not_delivered_messages,
         count_if(facts.billable) as chargeable_messages,
+        -- the monthly free tier of the regime in force: used, and charged because used up
+        count_if(facts.billing_reason = 'free_tier') as free_tier_messages,
+        count_if(facts.billing_reason = 'beyond_free_tier') as beyond_free_tier_messages,
         sum(facts.estimated_cost) as estimated_cost,
         -- chargeable but no rate for its market: shown, never silently zero
         count_if(facts.billable and facts.estimated_cost is null) as cost_unknown_messages,
@@ -72,6 +75,8 @@ final as (
         coalesce(outbound_by_day.outbound_messages, 0)
             - coalesce(outbound_by_day.chargeable_messages, 0) as free_messages,
         coalesce(outbound_by_day.chargeable_messages, 0) as chargeable_messages,
+        coalesce(outbound_by_day.free_tier_messages, 0) as free_tier_messages,
+        coalesce(outbound_by_day.beyond_free_tier_messages, 0) as beyond_free_tier_messages,
         outbound_by_day.estimated_cost,
         coalesce(outbound_by_day.cost_unknown_messages, 0) as cost_unknown_messages,
         outbound_by_day.currency

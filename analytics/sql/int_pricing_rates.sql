@@ -4,8 +4,8 @@
 -- join rather than a search per message.
 -- Per-message regimes charge a service message at the rows of category `service_message`:
 -- the card's Service rate where the card in force gives one (Meta's cards from 2026-10-01),
--- and where it says n/a (every card before) the market's utility rate (Meta: service messages
--- are charged at the market's utility rate), labelled so. A Service rate of an older card than
+-- and where it says n/a (every card before) the market's utility rate of the same card (Meta:
+-- service messages are charged at the market's utility rate). A Service rate of an older card than
 -- the utility rate in force is a replaced card's, not used. Conversation regimes price service
 -- conversations at `service` itself.
 with parameters as (
@@ -90,10 +90,7 @@ service_message_rates as (
         0::bigint as tier_from,
         case when service.rate is not null then service.rate else utility_rates.rate end as rate,
         utility_rates.currency,
-        case
-            when service.rate is not null then service.rate_card
-            else utility_rates.rate_card || ' (utility rate: no Service rate on this card)'
-        end as rate_card
+        utility_rates.rate_card
     from utility_rates
     left join rates as service
         on service.market = utility_rates.market

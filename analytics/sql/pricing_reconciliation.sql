@@ -9,7 +9,8 @@ with facts as (
 
 meta as (
     select
-        message_id, meta_billable, meta_pricing_type, meta_category, meta_pricing_model
+        message_id, meta_billable, meta_pricing_type, meta_category, meta_pricing_model,
+        meta_pricing_subtype
     from messages
     where direction = 'outbound' and meta_billable is not null
 ),
@@ -27,6 +28,7 @@ compared as (
         meta.meta_category,
         meta.meta_pricing_type,
         meta.meta_pricing_model,
+        meta.meta_pricing_subtype,
         facts.expected_meta_pricing_type as estimated_pricing_type,
         regimes.pricing_model as estimated_pricing_model,
         -- Meta's newer words, compared as what carewindow prices: group messages (group_*,
@@ -91,6 +93,7 @@ final as (
         meta_category,
         meta_pricing_type,
         meta_pricing_model,
+        meta_pricing_subtype,
         estimated_pricing_type,
         len(disagreeing_parts) = 0 as agrees,
         nullif(array_to_string(disagreeing_parts, ', '), '') as disagreement

@@ -15,6 +15,7 @@ with source as (
             meta_category,
             meta_pricing_type,
             meta_pricing_model,
+            meta_pricing_subtype,
             disagreement
         ) as listed
     from pricing_reconciliation

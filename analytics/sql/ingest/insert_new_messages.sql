@@ -3,8 +3,8 @@ insert into messages by name
 select
     message_id, direction, sent_at, business_number, contact, type, template_name,
     template_category, status, status_at, referral_source, waba_id, phone_number_id,
-    meta_billable, meta_pricing_type, meta_category, meta_pricing_model, meta_conversation_id,
-    meta_conversation_origin, origin,
+    meta_billable, meta_pricing_type, meta_category, meta_pricing_model, meta_pricing_subtype,
+    meta_conversation_id, meta_conversation_origin, origin,
     coalesce(line, 0) as source_line,
     $source_file as source_file,
     $loaded_at::timestamptz as loaded_at

@@ -43,6 +43,9 @@ set
     meta_pricing_model = case when u.meta_billable is not null
         and (m.meta_billable is null or u.status_at >= m.status_at)
         then u.meta_pricing_model else m.meta_pricing_model end,
+    meta_pricing_subtype = case when u.meta_billable is not null
+        and (m.meta_billable is null or u.status_at >= m.status_at)
+        then u.meta_pricing_subtype else m.meta_pricing_subtype end,
     meta_conversation_id = coalesce(u.meta_conversation_id, m.meta_conversation_id),
     meta_conversation_origin = coalesce(u.meta_conversation_origin, m.meta_conversation_origin)
 from (

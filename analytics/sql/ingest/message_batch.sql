@@ -35,6 +35,7 @@ grouped as (
             meta: {
                 meta_billable: meta_billable, meta_pricing_type: meta_pricing_type,
                 meta_category: meta_category, meta_pricing_model: meta_pricing_model,
+                meta_pricing_subtype: meta_pricing_subtype,
                 meta_conversation_id: meta_conversation_id,
                 meta_conversation_origin: meta_conversation_origin
             }
@@ -62,6 +63,7 @@ select
     meta.meta_pricing_type,
     meta.meta_category,
     meta.meta_pricing_model,
+    meta.meta_pricing_subtype,
     meta.meta_conversation_id,
     meta.meta_conversation_origin,
     first_row.origin,

@@ -48,6 +48,7 @@ cleaned as (
         meta_pricing_type,
         meta_category,
         meta_pricing_model,
+        meta_pricing_subtype,
         meta_conversation_id,
         meta_conversation_origin,
         origin
@@ -141,6 +142,7 @@ select
     meta_pricing_type,
     meta_category,
     meta_pricing_model,
+    meta_pricing_subtype,
     meta_conversation_id,
     meta_conversation_origin,
     origin,

@@ -103,6 +103,8 @@ status_events as (
         s -> '$.pricing' ->> 'type' as meta_pricing_type,
         s -> '$.pricing' ->> 'category' as meta_category,
         s -> '$.pricing' ->> 'pricing_model' as meta_pricing_model,
+        -- since October 2026 (e.g. paid_exempt); kept as Meta writes it, whatever the value
+        s -> '$.pricing' ->> 'subtype' as meta_pricing_subtype,
         s -> '$.conversation' ->> 'id' as meta_conversation_id,
         s -> '$.conversation.origin' ->> 'type' as meta_conversation_origin,
         'webhook_status' as origin,
