@@ -46,9 +46,7 @@ def regime_change(compared: Comparison, pricing_days: pd.DataFrame) -> str:
     if not before:
         return ""
     changes = (
-        now[~now["regime"].isin(before)]
-        .drop_duplicates("regime")
-        .sort_values("in_force_from")
+        now[~now["regime"].isin(before)].drop_duplicates("regime").sort_values("in_force_from")
     )
     return "; ".join(
         f"from {short_day(row.in_force_from)}, {row.change or row.label}"

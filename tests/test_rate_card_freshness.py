@@ -66,3 +66,20 @@ def test_a_month_of_free_or_unpriced_messages_has_no_row(con, settings):
     insert_messages(con, [template("unknown-rate", noon(2026, 11, 3), contact="5511912345678")])
     rebuild_warehouse(con, settings)
     assert freshness(con) == []
+
+
+def test_the_run_summary_names_a_card_meta_may_have_replaced_once(con, settings):
+    from analytics.runs import card_freshness
+
+    add_rates(con, [("2026-04-01", "Netherlands", "marketing", 0.10)])
+    insert_messages(con, [template("may", noon(2026, 5, 20)), template("nov", noon(2026, 11, 3))])
+    rebuild_warehouse(con, settings)
+    # only the latest month is named
+    assert card_freshness(con) == (
+        "November 2026 is priced with rate card effective 2026-04-01, and Meta may have "
+        "published newer cards from 2026-07-01: download the current card from Meta's pricing "
+        "page into data/rate_cards/ (inputs.rate_cards)"
+    )
+    con.execute("delete from messages where message_id = 'nov'")
+    rebuild_warehouse(con, settings)
+    assert card_freshness(con) == ""  # May's card is the latest possible for May
