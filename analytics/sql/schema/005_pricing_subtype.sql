@@ -2,4 +2,4 @@
 -- e.g. paid_exempt for exempt government and non-profit service messages), kept beside the
 -- verdict as Meta writes it.
 
-alter table messages add column meta_pricing_subtype varchar;
+alter table messages add column if not exists meta_pricing_subtype varchar;
