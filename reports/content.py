@@ -224,9 +224,14 @@ PRICED_FIGURES = ("free_messages", "chargeable_messages", "estimated_cost")
 
 
 def _with_rules_changed(item: KeyFigure, rules_changed: str) -> KeyFigure:
+    """The figure with the change of rules beside it: whole under the chargeable messages, in
+    short under the other priced figures."""
     if not item.name.startswith(PRICED_FIGURES) or not item.change:
         return item
-    note = f"the pricing rules changed: {rules_changed}"
+    if item.name == "chargeable_messages":
+        note = f"the pricing rules changed: {rules_changed}"
+    else:
+        note = "the pricing rules changed (see Chargeable messages)"
     return dataclasses.replace(item, note=f"{note}; {item.note}" if item.note else note)
 
 
