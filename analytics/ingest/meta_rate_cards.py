@@ -176,6 +176,11 @@ def _card_rows(
     with the columns the table has but carewindow does not price named in the load's notes."""
     con = ctx.con
     sql = "ingest/meta_rate_card_tiers" if card_format == TIERS else "ingest/meta_rate_card_rates"
+    if card_format == RATES:
+        con.execute(
+            "create or replace temp table meta_card_header as "
+            + sql_text("ingest/meta_rate_card_header")
+        )
     con.execute(
         f"create or replace temp table {table} as " + sql_text(sql),
         {"currency": currency, "card": card},

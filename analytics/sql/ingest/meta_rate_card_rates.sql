@@ -12,12 +12,7 @@ with records as (
 ),
 
 header as (
-    select record, cells
-    from records
-    where regexp_replace(lower(cells[1]), '[\s_-]+', '', 'g') = 'market'
-        and regexp_replace(lower(cells[2]), '[\s_-]+', '', 'g') = 'currency'
-    order by record
-    limit 1
+    select * from meta_card_header  -- meta_rate_card_header.sql
 ),
 
 rate_columns as (
