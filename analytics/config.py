@@ -25,6 +25,7 @@ CANONICAL_COLUMNS = (
     "status",
     "referral_source",
     "waba_id",
+    "contact_user_id",  # issue 30: the customer's BSUID beside a phone number in `contact`
 )
 
 DEFAULT_ALIASES: dict[str, list[str]] = {

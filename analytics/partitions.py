@@ -21,9 +21,9 @@ from pathlib import Path
 
 import duckdb
 
-from analytics import rebuild
+from analytics import identities, rebuild
 from analytics.config import Settings
-from analytics.db import MEMORY, connect_memory
+from analytics.db import MEMORY, connect_memory, sql_text
 from analytics.rebuild import RebuildResult, materialize, write_rebuild_parameters
 from analytics.steps import Step
 
@@ -32,33 +32,50 @@ from analytics.steps import Step
 # partition where the customer has a thread, so int_outbound finds them beside those threads.
 # Routing them by a join, rather than copying them to every partition, keeps the export
 # proportional to the data whatever the number of partitions.
+# A thread's customer is resolved first (issue 30): messages naming one customer by phone number
+# and by BSUID go to the same partition (temp table partition_customers, see export_partitions).
 PARTITION_QUERIES = {
     "messages": """
-        select *, hash(business_number, contact) % $partitions as part
+        select
+            messages.*,
+            hash(
+                messages.business_number, coalesce(customers.customer, messages.contact)
+            ) % $partitions as part
         from messages
+        left join partition_customers as customers using (contact)
     """,
     "opt_in_events": """
         with ledger as (
-            select *, nullif(business_number, '') is null as covers_every_number
+            select
+                opt_in_events.*,
+                nullif(opt_in_events.business_number, '') is null as covers_every_number,
+                coalesce(customers.customer, opt_in_events.contact) as customer
             from opt_in_events
+            left join partition_customers as customers using (contact)
         ),
 
         customer_threads as (
-            select distinct contact, hash(business_number, contact) % $partitions as part
+            select distinct
+                coalesce(customers.customer, messages.contact) as customer,
+                hash(
+                    messages.business_number, coalesce(customers.customer, messages.contact)
+                ) % $partitions as part
             from messages
-            where contact in (select contact from ledger where covers_every_number)
+            left join partition_customers as customers using (contact)
+            where coalesce(customers.customer, messages.contact)
+                in (select customer from ledger where covers_every_number)
         ),
 
         final as (
             select
-                ledger.* exclude (covers_every_number),
-                hash(ledger.business_number, ledger.contact) % $partitions as part
+                ledger.* exclude (covers_every_number, customer),
+                hash(ledger.business_number, ledger.customer) % $partitions as part
             from ledger
             where not covers_every_number
             union all
-            select ledger.* exclude (covers_every_number), customer_threads.part
+            select ledger.* exclude (covers_every_number, customer), customer_threads.part
             from ledger
-            join customer_threads using (contact)
+            join customer_threads using (customer)
             where ledger.covers_every_number
         )
 
@@ -67,7 +84,11 @@ PARTITION_QUERIES = {
 }
 
 # Small tables every partition reads whole.
-LOOKUP_TABLES = ("rate_cards", "templates")  # templates: int_template_categories (issue 15)
+LOOKUP_TABLES = (
+    "rate_cards",
+    "templates",  # int_template_categories (issue 15)
+    "identity_changes",  # the links of resolved_identities() (issue 30)
+)
 
 # Partition K numbers its integer message keys from K * 2**40: disjoint ranges, as long as no
 # partition holds a trillion messages, and keys stay within a bigint for 8 million partitions.
@@ -184,6 +205,10 @@ def export_partitions(con: duckdb.DuckDBPyConnection, plan: PartitionPlan) -> No
     if not plan.thread_steps:
         return
     (Path(plan.root) / "raw").mkdir(parents=True, exist_ok=True)
+    identities.create_identity_macros(con)
+    con.execute(
+        "create or replace temp table partition_customers as " + sql_text("int_customer_contacts")
+    )
     for table, query in PARTITION_QUERIES.items():
         con.sql(query, params={"partitions": plan.partitions}).write_parquet(
             str(Path(plan.root) / "raw" / table), partition_by=["part"]
@@ -191,6 +216,7 @@ def export_partitions(con: duckdb.DuckDBPyConnection, plan: PartitionPlan) -> No
     for table in LOOKUP_TABLES:
         Path(_lookup_file(plan, table)).parent.mkdir(parents=True, exist_ok=True)
         con.table(table).write_parquet(_lookup_file(plan, table))
+    con.execute("drop table partition_customers")
 
 
 def memory_share(memory_limit: str, workers: int) -> str:

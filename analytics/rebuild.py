@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from analytics import meta_figures, pricing
+from analytics import identities, meta_figures, pricing
 from analytics.catalog import describe_warehouse
 from analytics.config import Settings
 from analytics.db import fetch_value
@@ -28,6 +28,7 @@ from analytics.steps import Step
 # In dependency order. int_* are intermediate (temporary); the rest is the public interface.
 # Views may only read public tables, never temporary ones: analysts open them later.
 STEPS: tuple[Step, ...] = (
+    *identities.RESOLUTION_STEPS,  # the customer behind each identity (issue 30)
     Step("int_inbound_events", "temp"),
     Step("int_outbound", "temp"),  # windows come from int_inbound_events, not care_windows
     Step("care_windows", "table"),  # counts int_outbound's messages per window
@@ -38,6 +39,7 @@ STEPS: tuple[Step, ...] = (
     Step("message_billing", "view", scope="account", per_regime=True),  # its long form
     Step("message_facts", "table", scope="account", per_regime=True),  # the regime in force
     Step("violations", "view", scope="account"),
+    *identities.IDENTITY_STEPS,  # customer_identities (issue 30)
     Step("daily_summary", "table", scope="account"),
     # what reports read instead of every message
     Step("daily_costs", "table", scope="account", per_regime=True),
@@ -57,6 +59,7 @@ SCRATCH_DATABASE = "rebuild_scratch"
 PREPARATIONS: tuple[Callable[[duckdb.DuckDBPyConnection, Settings], None], ...] = (
     pricing.prepare_pricing_inputs,
     meta_figures.write_calling_codes,  # issue 15
+    identities.create_identity_macros,  # issue 30
 )
 
 

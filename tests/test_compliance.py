@@ -19,6 +19,7 @@ ANNA = "31612345678"
 BOB = "31687654321"
 
 COMPLIANCE_STEPS_WITH_STAND_IN_PRICING = (
+    Step("int_customer_contacts", "temp"),
     Step("int_inbound_events", "temp"),
     Step("int_outbound", "temp"),
     Step("care_windows", "table"),

@@ -13,8 +13,10 @@ from rows import insert_messages
 
 from analytics.config import Settings
 from analytics.db import fetch_all
+from analytics.identities import create_identity_macros
 from analytics.pricing import PRICING_REPORT_STEPS, PRICING_STEPS, prepare_pricing_inputs
 from analytics.rebuild import STEPS, materialize, write_rebuild_parameters
+from analytics.steps import Step
 
 NL = "31612345678"  # Netherlands
 
@@ -80,6 +82,8 @@ def price(con: duckdb.DuckDBPyConnection, settings: Settings, rows: list[dict]) 
     create_int_outbound(con, rows)
     write_rebuild_parameters(con, settings)
     prepare_pricing_inputs(con, settings)
+    create_identity_macros(con, settings)
+    materialize(con, Step("int_customer_contacts", "temp"))
     priced = ("message_facts", "message_billing_by_regime", "message_billing")
     for step in (*PRICING_STEPS, *(step for step in STEPS if step.name in priced)):
         materialize(con, step)

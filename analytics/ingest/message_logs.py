@@ -37,6 +37,8 @@ WEBHOOK_ONLY_COLUMNS = (
     "meta_pricing_subtype",
     "meta_conversation_id",
     "meta_conversation_origin",
+    "contact_parent_user_id",  # issue 30: the parent BSUID and username Meta sends
+    "contact_username",
 )
 
 

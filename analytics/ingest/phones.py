@@ -78,7 +78,10 @@ def build_phone_lookup(
     raws = [
         row[0]
         for row in fetch_all(
-            con, f"select distinct raw from ({union}) where not is_phone_digits(raw)"
+            con,
+            f"select distinct raw from ({union}) where not is_phone_digits(raw)"
+            # a business-scoped user ID (BSUID) names a customer as it is, never normalised
+            " and not is_bsuid(trim(raw))",
         )
     ]
     found = [normalise(raw, settings.default_country) for raw in raws]

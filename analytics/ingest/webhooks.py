@@ -11,7 +11,7 @@ from analytics.ingest.files import is_json_lines, quoted
 from analytics.ingest.ledgers import merge_ledger
 from analytics.ingest.message_logs import WEBHOOK_ONLY_COLUMNS, merge_messages, parse_messages
 from analytics.ingest.phones import build_phone_lookup
-from analytics.ingest.staging import quarantine
+from analytics.ingest.staging import parsing_parameters, quarantine
 from analytics.ingest.templates import load_template_category_updates
 
 # Every column an event has; an events query leaves out those it does not fill.
@@ -21,7 +21,8 @@ _EVENT_COLUMNS = (
     + ", ".join(
         f"null::varchar as {quoted(c)}" for c in (*CANONICAL_COLUMNS, *WEBHOOK_ONLY_COLUMNS)
     )
-    + ", null::varchar as origin, null::varchar as skip_reason, null::varchar as reason "
+    + ", null::varchar as origin, null::varchar as skip_reason, null::varchar as reason, "
+    "null::varchar as previous_contact, null::varchar as previous_user_id "
     "where false"
 )
 
@@ -139,6 +140,17 @@ def stage_events(ctx: LoadContext, events_sql: str) -> None:
         where event_kind = 'preference' and reason is null
         """
     )
+    # issue 30: Meta's system messages that link a customer's identities
+    con.execute(
+        """
+        create or replace temp table incoming_identity_changes as
+        select
+            event_id as line, message_id, "timestamp", business_number, waba_id, "type",
+            previous_contact, contact, previous_user_id, contact_user_id
+        from webhook_events
+        where event_kind = 'identity' and skip_reason is null and reason is null
+        """
+    )
 
 
 def load_webhooks(ctx: LoadContext) -> None:
@@ -174,6 +186,9 @@ def load_events(ctx: LoadContext) -> None:
             ("incoming", "contact"),
             ("incoming_ledger", "business_number"),
             ("incoming_ledger", "contact"),
+            ("incoming_identity_changes", "business_number"),
+            ("incoming_identity_changes", "previous_contact"),
+            ("incoming_identity_changes", "contact"),
         ],
         ctx.settings,
     )
@@ -181,3 +196,32 @@ def load_events(ctx: LoadContext) -> None:
     quarantine(ctx, _BAD_EVENTS.format(parsed="parsed_messages", incoming="incoming"))
     merge_messages(ctx)
     merge_ledger(ctx, _BAD_EVENTS.format(parsed="parsed_ledger", incoming="incoming_ledger"))
+    merge_identity_changes(ctx)
+
+
+def merge_identity_changes(ctx: LoadContext) -> None:
+    """Check temp table `incoming_identity_changes` (system messages), quarantine its bad rows
+    and store the new changes in identity_changes; count new ones and duplicates (issue 30)."""
+    con, load = ctx.con, ctx.load
+    con.execute(
+        "create or replace temp table parsed_identity_changes as "
+        + sql_text("ingest/identity_change_rows"),
+        parsing_parameters(ctx.settings),
+    )
+    quarantine(
+        ctx,
+        _BAD_EVENTS.format(parsed="parsed_identity_changes", incoming="incoming_identity_changes"),
+    )
+    good_rows = fetch_value(
+        con, "select count(*) from parsed_identity_changes where reason is null"
+    )
+    inserted = (
+        fetch_value(
+            con,
+            sql_text("ingest/merge_identity_changes"),
+            {"source_file": ctx.file, "loaded_at": ctx.loaded_at},
+        )
+        or 0
+    )
+    load.loaded += inserted
+    load.duplicates += good_rows - inserted

@@ -3,9 +3,13 @@
 -- 72-hour period in which every message is free (conversation_2023 and the per-message
 -- regimes); under conversation_2022 the reply's own conversation is free.
 with referrals as (
-    select business_number, contact, sent_at as referred_at
+    select
+        messages.business_number,
+        coalesce(customers.customer, messages.contact) as contact,  -- resolved (issue 30)
+        messages.sent_at as referred_at
     from messages
-    where direction = 'inbound' and referral_source in ('ad', 'page')
+    left join int_customer_contacts as customers on customers.contact = messages.contact
+    where messages.direction = 'inbound' and messages.referral_source in ('ad', 'page')
 ),
 
 delivered as (

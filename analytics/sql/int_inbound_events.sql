@@ -4,17 +4,19 @@
 -- here is sorted twice and stored until daily_summary has read it.
 -- Gaps and islands: an inbound starts a new window when the previous inbound of its thread
 -- (business number, customer) is 24 hours or more earlier; otherwise it resets the open
--- window, and the two intervals merge into one care window.
+-- window, and the two intervals merge into one care window. The customer is resolved (issue
+-- 30): a message naming the customer by BSUID and one naming them by phone are one thread.
 with inbound as (
     select
-        message_id,
-        business_number,
-        contact,
-        sent_at,
+        messages.message_id,
+        messages.business_number,
+        coalesce(customers.customer, messages.contact) as contact,
+        messages.sent_at,
         -- a referral (click-to-WhatsApp ad, page button) says how the window was opened
-        coalesce(referral_source, type) as source
+        coalesce(messages.referral_source, messages.type) as source
     from messages
-    where direction = 'inbound'
+    left join int_customer_contacts as customers on customers.contact = messages.contact
+    where messages.direction = 'inbound'
 ),
 
 -- One sort serves every window function below: the neighbours in the first pass, the window

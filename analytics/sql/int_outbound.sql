@@ -6,20 +6,28 @@ with parameters as (
 
 -- The row id of the loaded message, offset per partition, names the message in this step and
 -- the ones after it: stable across the two scans of messages below, unlike a row number.
+-- The customer is resolved (issue 30): one time line whichever identifier a message names.
 sends as (
     select
         messages.rowid + parameters.key_offset as message_key,
         messages.business_number,
-        messages.contact,
+        coalesce(customers.customer, messages.contact) as contact,
         messages.sent_at
     from messages
     cross join parameters
+    left join int_customer_contacts as customers on customers.contact = messages.contact
     where messages.direction = 'outbound'
 ),
 
 ledger as (
-    select contact, event_at, event, scope, nullif(business_number, '') as business_number
+    select
+        coalesce(customers.customer, opt_in_events.contact) as contact,
+        opt_in_events.event_at,
+        opt_in_events.event,
+        opt_in_events.scope,
+        nullif(opt_in_events.business_number, '') as business_number
     from opt_in_events
+    left join int_customer_contacts as customers on customers.contact = opt_in_events.contact
 ),
 
 -- Blank-number ledger events cover every number of the business: copy them onto each thread
@@ -133,7 +141,7 @@ outbound as (
         messages.rowid + parameters.key_offset as message_key,
         messages.message_id,
         messages.business_number,
-        messages.contact,
+        coalesce(customers.customer, messages.contact) as contact,
         messages.waba_id,
         messages.sent_at,
         case when messages.type = 'template' then 'template' else 'session' end as kind,
@@ -147,6 +155,7 @@ outbound as (
         messages.meta_category
     from messages
     cross join parameters
+    left join int_customer_contacts as customers on customers.contact = messages.contact
     where messages.direction = 'outbound'
 ),
 

@@ -33,7 +33,9 @@ differences as (
     select
         *,
         array_to_string(list_filter([
-            case when contact <> other_contact then 'contact' end,
+            -- a phone number and a BSUID are two names of one customer, not a conflict
+            case when contact <> other_contact
+                and is_bsuid(contact) = is_bsuid(other_contact) then 'contact' end,
             case when business_number <> other_business_number then 'business_number' end,
             case
                 when not ends_with(origin, '_status') and not ends_with(other_origin, '_status')

@@ -31,6 +31,10 @@ set
         else m.status
     end,
     status_at = greatest(m.status_at, u.status_at),
+    -- issue 30: a copy that names the customer's BSUID links it to the stored message
+    contact_user_id = coalesce(m.contact_user_id, u.contact_user_id),
+    contact_parent_user_id = coalesce(m.contact_parent_user_id, u.contact_parent_user_id),
+    contact_username = coalesce(u.contact_username, m.contact_username),
     meta_billable = case when u.meta_billable is not null
         and (m.meta_billable is null or u.status_at >= m.status_at)
         then u.meta_billable else m.meta_billable end,

@@ -3,6 +3,9 @@
 -- A good row has reason = null; a bad one keeps its line and says what is wrong with it.
 -- Phone numbers not written as E.164 digits are looked up in `phone_numbers` (raw, digits,
 -- reason), the file's distinct other spellings normalised by analytics/ingest/phones.py.
+-- The customer may be named by a business-scoped user ID (BSUID, `US.13491208655302741918`) in
+-- `contact`, or beside a phone number in `contact_user_id` (issue 30): kept whole. `contact`
+-- holds the phone number when the row names one, else the BSUID.
 with source as (
     select
         i.*,
@@ -30,9 +33,22 @@ cleaned as (
         trimmed(business_number) is null as business_number_missing,
         business_number_problem,
         is_phone_digits(contact) as contact_clean,
-        case when contact_clean then contact else contact_found end as contact_digits,
-        trimmed(contact) is null as contact_missing,
+        trimmed(contact) as contact_text,
+        coalesce(is_bsuid(contact_text), false) as contact_is_user_id,
+        trimmed(contact_user_id) as user_id_text,
+        case
+            when contact_clean then contact
+            when contact_is_user_id then contact_text
+            else contact_found
+        end as contact_found_or_user_id,
+        -- a row without a phone number is named by its BSUID alone
+        coalesce(contact_found_or_user_id, case when contact_text is null
+            and is_bsuid(user_id_text) then user_id_text end) as contact_digits,
+        contact_text is null and user_id_text is null as contact_missing,
         contact_problem,
+        case when contact_is_user_id then contact_text else user_id_text end as user_id,
+        trimmed(contact_parent_user_id) as parent_user_id,
+        trimmed(contact_username) as username,
         code_word("type", ['text', 'image', 'audio', 'video', 'document', 'sticker',
             'location', 'contacts', 'interactive', 'button', 'reaction', 'template', 'call',
             'unknown']) as type,
@@ -81,6 +97,9 @@ checked as (
                 and direction is not null
                 and business_number_digits is not null
                 and contact_digits is not null
+                and (user_id is null or is_bsuid(user_id))
+                and (contact_text is null or user_id_text is null or not contact_is_user_id
+                    or contact_text = user_id_text)
                 and type is not null
                 and (type <> 'template' or template_category is null
                     or template_category in ('marketing', 'utility', 'authentication'))
@@ -104,6 +123,10 @@ checked as (
             when contact_missing then 'contact is missing'
             when contact_digits is null then 'contact '
                 || coalesce(contact_problem, 'is not a phone number')
+            when not is_bsuid(user_id) then 'contact_user_id is not a business-scoped user ID '
+                || '(BSUID: a country code, a period, letters and digits, e.g. US.1349120865)'
+            when contact_text <> user_id_text
+                then 'contact and contact_user_id name two different BSUIDs'
             when type is null then 'type is missing'
             when type = 'template' and template_category is not null
                 and template_category not in ('marketing', 'utility', 'authentication')
@@ -125,6 +148,9 @@ select
     sent_at,
     business_number_digits as business_number,
     contact_digits as contact,
+    user_id as contact_user_id,
+    parent_user_id as contact_parent_user_id,
+    username as contact_username,
     type,
     case when type = 'template' then template_name end as template_name,
     case when type = 'template' then template_category end as template_category,

@@ -16,7 +16,12 @@ with source as (
 cleaned as (
     select
         line,
-        case when is_phone_digits(contact) then contact else contact_found end as contact,
+        case
+            when is_phone_digits(contact) then contact
+            -- a business-scoped user ID names the customer as it is (issue 30)
+            when is_bsuid(trimmed(contact)) then trimmed(contact)
+            else contact_found
+        end as contact,
         trimmed(contact) is null as contact_missing,
         contact_problem,
         nullif(trim("timestamp"), '') as timestamp_text,

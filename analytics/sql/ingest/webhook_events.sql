@@ -31,6 +31,11 @@ change_values as (
         change -> 'value' as value,
         change -> '$.value.metadata' ->> 'display_phone_number' as business_number,
         change -> '$.value.metadata' ->> 'phone_number_id' as phone_number_id,
+        -- issue 30: the one customer a change's contacts[] names (BSUID, parent, username);
+        -- phone fields (`from`, `wa_id`, `recipient_id`) may be absent when Meta names the
+        -- customer by BSUID alone
+        case when json_array_length(change -> '$.value.contacts') = 1
+            then change -> '$.value.contacts[0]' end as single_contact,
         coalesce(json_array_length(change -> '$.value.messages'), 0)
         + coalesce(json_array_length(change -> '$.value.statuses'), 0)
         + coalesce(json_array_length(change -> '$.value.calls'), 0)
@@ -46,7 +51,11 @@ message_events as (
         m ->> 'timestamp' as "timestamp",
         'inbound' as direction,
         v.business_number,
-        m ->> 'from' as contact,
+        coalesce(m ->> 'from', v.single_contact ->> 'wa_id') as contact,
+        coalesce(m ->> 'from_user_id', v.single_contact ->> 'user_id') as contact_user_id,
+        coalesce(m ->> 'from_parent_user_id', v.single_contact ->> 'parent_user_id')
+            as contact_parent_user_id,
+        v.single_contact -> '$.profile' ->> 'username' as contact_username,
         m ->> 'type' as "type",
         null as template_name,
         null as template_category,
@@ -64,6 +73,38 @@ message_events as (
         null as skip_reason
     from change_values as v,
         unnest(v.value -> '$.messages[*]') with ordinality as messages(m, event_number)
+    -- a system message is Meta's, not the customer's (identity_events)
+    where (m ->> 'type') is distinct from 'system'
+),
+
+-- issue 30: system messages that change who the customer is, for `identity_changes`. A phone
+-- number change (`user_changed_number`, the new number in system.wa_id) regenerates the BSUID;
+-- `user_changed_user_id` carries BSUIDs alone. Other system messages are skipped with a count.
+identity_events as (
+    select
+        v.line, v.label, 'identity' as event_kind,
+        v.change_position || [1, event_number] as position, m::varchar as raw,
+        m ->> 'id' as message_id,
+        m ->> 'timestamp' as "timestamp",
+        null as direction,
+        v.business_number,
+        m ->> 'from' as previous_contact,
+        m -> '$.system' ->> 'wa_id' as contact,
+        coalesce(m -> '$.system' ->> 'previous_user_id', m ->> 'from_user_id')
+            as previous_user_id,
+        m -> '$.system' ->> 'user_id' as contact_user_id,
+        m -> '$.system' ->> 'type' as "type",
+        v.waba_id, v.phone_number_id,
+        'webhook_system' as origin,
+        case
+            when (m -> '$.system' ->> 'type') not in ('user_changed_number', 'user_changed_user_id')
+                or (m -> '$.system' ->> 'type') is null
+                then 'system message of type ' || coalesce(m -> '$.system' ->> 'type', '(none)')
+                || ' (not from the customer; names no new identity)'
+        end as skip_reason
+    from change_values as v,
+        unnest(v.value -> '$.messages[*]') with ordinality as messages(m, event_number)
+    where (m ->> 'type') = 'system'
 ),
 
 status_events as (
@@ -74,7 +115,13 @@ status_events as (
         s ->> 'timestamp' as "timestamp",
         'outbound' as direction,
         v.business_number,
-        s ->> 'recipient_id' as contact,
+        coalesce(s ->> 'recipient_id', v.single_contact ->> 'wa_id') as contact,
+        -- a failed status of a message sent to a phone number carries no BSUID: it finds its
+        -- message by id, as before BSUIDs
+        coalesce(s ->> 'recipient_user_id', v.single_contact ->> 'user_id') as contact_user_id,
+        coalesce(s ->> 'recipient_parent_user_id', v.single_contact ->> 'parent_user_id')
+            as contact_parent_user_id,
+        v.single_contact -> '$.profile' ->> 'username' as contact_username,
         -- In the per-message era Meta names a template's category; 'service' is a non-template.
         case
             when s -> '$.pricing' ->> 'pricing_model' = 'PMP'
@@ -122,6 +169,8 @@ call_events as (
         'inbound' as direction,
         v.business_number,
         c ->> 'from' as contact,
+        c ->> 'from_user_id' as contact_user_id,
+        c ->> 'from_parent_user_id' as contact_parent_user_id,
         'call' as "type",
         null as template_name, null as template_category, null as status,
         null as referral_source,
@@ -147,7 +196,8 @@ preference_events as (
         p ->> 'timestamp' as "timestamp",
         null as direction,
         v.business_number,
-        p ->> 'wa_id' as contact,
+        -- issue 30: a username user's preference may name its BSUID alone
+        coalesce(p ->> 'wa_id', p ->> 'user_id') as contact,
         p ->> 'value' as "type",
         null as template_name, p ->> 'category' as template_category, null as status,
         null as referral_source,
@@ -218,6 +268,8 @@ union all by name
 select *, null as reason from call_events
 union all by name
 select *, null as reason from preference_events
+union all by name
+select *, null as reason from identity_events
 union all by name
 select *, null as reason from empty_changes
 union all by name
