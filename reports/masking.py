@@ -10,6 +10,8 @@ import phonenumbers
 MINIMUM_HIDDEN_DIGITS = 4
 
 _NUMBER_IN_TEXT = re.compile(r"\+?\d(?:[\d .\-()]*\d){6,}")
+# A business-scoped user ID (issue 30): `US.13491208655302741918`, a parent `US.ENT.…`.
+_USER_ID = re.compile(r"\b([A-Z]{2})\.(ENT\.)?([A-Za-z0-9]{1,128})\b")
 
 
 def _parsed(digits: str) -> phonenumbers.PhoneNumber | None:
@@ -35,6 +37,9 @@ def masked_contact(contact: str | None, visible_digits: int = 4) -> str:
     The network prefix (for example the Dutch mobile `6`) is shown only when enough digits stay
     hidden after it; anything that is not a phone number keeps only its last digits.
     """
+    user_id = _USER_ID.fullmatch(contact or "")
+    if user_id is not None:
+        return _masked_user_id(user_id, visible_digits)
     digits = re.sub(r"\D", "", contact or "")
     if not digits:
         return "****"
@@ -50,6 +55,15 @@ def masked_contact(contact: str | None, visible_digits: int = 4) -> str:
         prefix_length = 0
     prefix = f" {national[:prefix_length]}" if prefix_length else ""
     return f"+{number.country_code}{prefix} {_hidden(national[prefix_length:], tail)}"
+
+
+def _masked_user_id(user_id: re.Match[str], visible_digits: int) -> str:
+    """`US.****1918` for the BSUID US.13491208655302741918: its country (what the market comes
+    from) and its last characters; the stars never say how long it is."""
+    country, parent, tail = user_id.groups()
+    visible = max(0, min(visible_digits, len(tail) - MINIMUM_HIDDEN_DIGITS))
+    shown = tail[len(tail) - visible :] if visible else ""
+    return f"{country}.{parent or ''}{'*' * MINIMUM_HIDDEN_DIGITS}{shown}"
 
 
 def business_number_label(business_number: str | None) -> str:
@@ -77,4 +91,5 @@ def masked_numbers_in_text(text: str | None, visible_digits: int = 4) -> str:
     """Free text (a quarantine reason, say) with every phone-number-like run of digits masked."""
     if not text:
         return ""
+    text = _USER_ID.sub(lambda match: _masked_user_id(match, visible_digits), text)
     return _NUMBER_IN_TEXT.sub(lambda match: masked_contact(match.group(0), visible_digits), text)

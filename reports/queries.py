@@ -73,6 +73,10 @@ class ReportAggregates:
     missing_categories: pd.DataFrame
     quarantine: list[dict[str, Any]]
     load_status: dict[str, Any]
+    # messages to customers known only by BSUID, per market (issue 30)
+    user_id_only_markets: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["period", "market", "messages"])
+    )
     # Meta's own figures beside the estimate (reports/meta_figures.py)
     meta_figures: dict[str, Any] = field(default_factory=dict)
     # the pricing behind the numbers (reports/pricing_notes.py): the regime in force per day,
@@ -205,6 +209,7 @@ def report_aggregates(
         disagreements_by_kind=frame(con, "disagreements_by_kind", values),
         latest_disagreements=_masked(frame(con, "latest_disagreements", values), visible_digits),
         missing_categories=frame(con, "missing_categories", values),
+        user_id_only_markets=frame(con, "user_id_only_markets", values),
         quarantine=quarantine_summary(con, visible_digits),
         load_status=load_status(con, time_zone),
         meta_figures=meta_figures.aggregates(con, time_zone, first_day),

@@ -278,6 +278,7 @@ def data_quality(key: str, aggregates: ReportAggregates, unknown: int) -> dict[s
         "cost_unknown_messages": unknown,
         "unknown_rates": unknown_rates,
         "missing_categories": records(of_period(aggregates.missing_categories, key)),
+        "user_id_only_markets": records(of_period(aggregates.user_id_only_markets, key)),
         "quarantine": aggregates.quarantine,
         "quarantined_rows": sum(row["quarantined_rows"] for row in aggregates.quarantine),
         "load_status": aggregates.load_status,

@@ -499,3 +499,53 @@ def test_any_bsuid_loads_whole(settings, tmp_path_factory, country, parent, tail
         ]
     finally:
         con.close()
+
+
+# --- 3. market from either ------------------------------------------------------------------------
+
+
+def test_a_bsuid_only_customers_market_is_the_country_in_front_of_it(con, settings, tmp_path):
+    # given templates to customers known only by BSUID (Brazil; Kazakhstan, which shares +7 with
+    # Russia; Canada, priced as +1; Puerto Rico, a +1 region with a market of its own; an
+    # unknown country) and one to a Brazilian number
+    log = write_log(
+        tmp_path,
+        "log.csv",
+        "message_id,timestamp,direction,business_number,contact,type,template_name,"
+        "template_category,contact_user_id",
+        [
+            f"m1,{iso(T)},outbound,{BUSINESS},BR.1502576394655843,template,promo,marketing,",
+            f"m2,{iso(T)},outbound,{BUSINESS},KZ.77,template,promo,marketing,",
+            f"m3,{iso(T)},outbound,{BUSINESS},,template,promo,marketing,CA.ENT.42",
+            f"m4,{iso(T)},outbound,{BUSINESS},XX.123,template,promo,marketing,",
+            f"m6,{iso(T)},outbound,{BUSINESS},PR.123,template,promo,marketing,",
+            f"m5,{iso(T)},outbound,{BUSINESS},5511987654321,template,promo,marketing,",
+        ],
+    )
+    ingest_file(con, log, settings)
+
+    rebuild_warehouse(con, settings)
+
+    # expect the market of a number of that country on the send date, as a phone would have
+    assert fetch_all(con, "select message_id, market from message_facts order by 1") == [
+        ("m1", "Brazil"),
+        ("m2", "Russia"),
+        ("m3", "North America"),
+        ("m4", None),  # no country: unknown, as an unknown calling code is
+        ("m5", "Brazil"),
+        ("m6", "Rest of Latin America"),
+    ]
+
+
+# --- 4. privacy -----------------------------------------------------------------------------------
+
+
+def test_bsuids_are_masked_in_reports_like_phone_numbers():
+    from reports.masking import masked_contact, masked_numbers_in_text
+
+    assert masked_contact(BSUID) == "US.****1918"
+    assert masked_contact(PARENT, visible_digits=2) == "US.ENT.****30"
+    assert masked_contact("BR.12345") == "BR.****5"  # four characters stay hidden
+    assert (
+        masked_numbers_in_text(f"contact {BSUID} is no phone") == "contact US.****1918 is no phone"
+    )

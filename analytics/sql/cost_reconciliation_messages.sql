@@ -19,6 +19,8 @@ facts as (
 contacts as (
     select distinct contact, regexp_replace(contact, '[^0-9]', '', 'g') as digits
     from facts
+    -- a customer known only by BSUID names its country itself (issue 30)
+    where not regexp_full_match(contact, '[A-Z]{2}\..+')
 ),
 
 prefix_lengths as (
@@ -32,6 +34,10 @@ contact_countries as (
     cross join prefix_lengths
     join calling_codes on calling_codes.prefix = left(contacts.digits, prefix_lengths.prefix_length)
     group by contacts.contact
+    union all
+    select distinct contact, left(contact, 2)
+    from facts
+    where regexp_full_match(contact, '[A-Z]{2}\..+')
 ),
 
 final as (

@@ -2,11 +2,40 @@
 -- `markets` knows (+1 787 beats +1). The market is looked up by prefix and send date (see
 -- int_pricing_messages): every prefix in `markets` covers every date, so the longest one does
 -- not depend on the date. Unknown prefixes leave the prefix (and so the market) null.
-with contacts as (
-    select distinct
+-- A customer known only by a business-scoped user ID (issue 30: `BR.1502576394655843`) is priced
+-- by the country in front of it, as a number of that country would be: the shortest prefix
+-- `markets` gives that region (its market on every date is the region's), else the region's
+-- calling code (`region_calling_codes`: KZ is priced as +7). Meta does not document how it
+-- prices such a recipient (docs/rules.md); data quality counts them.
+with customers as (
+    select distinct contact
+    from int_outbound
+),
+
+contacts as (
+    select
         contact,
         regexp_replace(contact, '[^0-9]', '', 'g') as digits
-    from int_outbound
+    from customers
+    where not regexp_full_match(contact, '[A-Z]{2}\..+')
+),
+
+user_id_contacts as (
+    select contact, left(contact, 2) as region
+    from customers
+    where regexp_full_match(contact, '[A-Z]{2}\..+')
+),
+
+region_prefixes as (
+    select
+        region_calling_codes.region,
+        coalesce(own.prefix, region_calling_codes.prefix) as prefix
+    from region_calling_codes
+    left join (
+        select region, arg_min(prefix, length(prefix)) as prefix
+        from markets
+        group by region
+    ) as own using (region)
 ),
 
 known_prefixes as (
@@ -37,6 +66,10 @@ final as (
     from contacts
     left join candidates using (contact)
     group by contacts.contact
+    union all
+    select user_id_contacts.contact, region_prefixes.prefix
+    from user_id_contacts
+    left join region_prefixes using (region)
 )
 
 select * from final
