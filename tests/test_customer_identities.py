@@ -549,3 +549,80 @@ def test_bsuids_are_masked_in_reports_like_phone_numbers():
     assert (
         masked_numbers_in_text(f"contact {BSUID} is no phone") == "contact US.****1918 is no phone"
     )
+
+
+# --- 2. providers ---------------------------------------------------------------------------------
+
+
+def test_providers_name_the_customer_by_bsuid_where_they_document_it(con, settings, tmp_path):
+    # given a Twilio inbound from a whatsapp:US.… address, a Gupshup inbound with sender.userId
+    # and no phone, and an Infobip inbound with contact.userId beside the phone
+    twilio = tmp_path / "twilio.json"
+    twilio.write_text(
+        json.dumps(
+            {
+                "messages": [
+                    {
+                        "account_sid": "AC1",
+                        "sid": "SM1",
+                        "direction": "inbound",
+                        "from": f"whatsapp:{BSUID}",
+                        "to": f"whatsapp:+{BUSINESS}",
+                        "status": "received",
+                        "date_created": "Wed, 01 Jul 2026 10:00:00 +0000",
+                        "date_sent": "Wed, 01 Jul 2026 10:00:00 +0000",
+                        "num_media": "0",
+                    }
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
+    gupshup = write_lines(
+        tmp_path,
+        "gupshup.jsonl",
+        [
+            {
+                "app": "AcmeShop",
+                "timestamp": T * 1000,
+                "version": 2,
+                "type": "message",
+                "payload": {
+                    "id": "wamid.G1",
+                    "type": "text",
+                    "payload": {"text": "hi"},
+                    "sender": {"name": "Priya", "userId": "IN.1648738043044942"},
+                },
+            }
+        ],
+    )
+    infobip = tmp_path / "infobip.json"
+    infobip.write_text(
+        json.dumps(
+            {
+                "results": [
+                    {
+                        "from": "31612345678",
+                        "to": BUSINESS,
+                        "integrationType": "WHATSAPP",
+                        "receivedAt": "2026-07-01T10:00:00.000+0000",
+                        "messageId": "wamid.I1",
+                        "message": {"text": "hi", "type": "TEXT"},
+                        "contact": {"name": "Jan", "userId": "NL.5550001"},
+                    }
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
+    result = ingest_paths(con, [twilio, gupshup, infobip], settings)
+
+    # expect each customer named as the provider named them, nothing quarantined
+    assert result.errors == [] and sum(load.quarantined for load in result.loads) == 0
+    assert fetch_all(
+        con, "select message_id, contact, contact_user_id from messages order by 1"
+    ) == [
+        ("SM1", BSUID, BSUID),
+        ("wamid.G1", "IN.1648738043044942", "IN.1648738043044942"),
+        ("wamid.I1", "31612345678", "NL.5550001"),
+    ]

@@ -81,7 +81,7 @@ def build_phone_lookup(
             con,
             f"select distinct raw from ({union}) where not is_phone_digits(raw)"
             # a business-scoped user ID (BSUID) names a customer as it is, never normalised
-            " and not is_bsuid(trim(raw))",
+            " and not is_bsuid(regexp_replace(trim(raw), '^whatsapp:', ''))",
         )
     ]
     found = [normalise(raw, settings.default_country) for raw in raws]

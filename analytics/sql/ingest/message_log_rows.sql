@@ -33,8 +33,16 @@ cleaned as (
         trimmed(business_number) is null as business_number_missing,
         business_number_problem,
         is_phone_digits(contact) as contact_clean,
-        trimmed(contact) as contact_text,
-        coalesce(is_bsuid(contact_text), false) as contact_is_user_id,
+        -- a BSUID is used whole; a provider may write it as an address (Twilio's whatsapp:US.…)
+        case
+            when contact_clean then trimmed(contact)
+            when lower(left(trimmed(contact), 9)) = 'whatsapp:'
+                and is_bsuid(substr(trimmed(contact), 10)) then substr(trimmed(contact), 10)
+            else trimmed(contact)
+        end as contact_text,
+        -- clean phone numbers skip the pattern: at a hundred million rows it costs
+        case when contact_clean then false
+            else coalesce(is_bsuid(contact_text), false) end as contact_is_user_id,
         trimmed(contact_user_id) as user_id_text,
         case
             when contact_clean then contact

@@ -35,6 +35,8 @@ messages as (
         'inbound' as direction,
         business_number,
         coalesce(payload ->> 'source', payload -> '$.sender' ->> 'phone') as contact,
+        -- issue 30: the customer's BSUID, where the app enabled it
+        coalesce(payload -> '$.sender' ->> 'userId', payload ->> 'userId') as contact_user_id,
         lower(payload ->> 'type') as "type",
         'gupshup_message' as origin
     from events
@@ -53,6 +55,7 @@ message_events as (
         'outbound' as direction,
         business_number,
         payload ->> 'destination' as contact,
+        payload ->> 'userId' as contact_user_id,  -- issue 30
         case
             when payload -> '$.payload' ->> 'type' = 'template' then 'template'
             when payload -> '$.payload' ->> 'type' = 'session' then 'text'
@@ -78,6 +81,8 @@ billing_events as (
         'outbound' as direction,
         business_number,
         payload -> '$.references' ->> 'destination' as contact,
+        coalesce(payload ->> 'userId', payload -> '$.references' ->> 'userId')
+            as contact_user_id,  -- issue 30
         -- in the per-message era Meta names a template's category; 'service' is a non-template
         case
             when payload -> '$.deductions' ->> 'model' = 'PMP'

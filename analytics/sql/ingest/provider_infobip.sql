@@ -23,6 +23,8 @@ inbound as (
         'inbound' as direction,
         result ->> 'to' as business_number,
         result ->> 'from' as contact,
+        -- issue 30: the customer's BSUID, where Infobip passes it on
+        coalesce(result -> '$.contact' ->> 'userId', result ->> 'userId') as contact_user_id,
         lower(result -> '$.message' ->> 'type') as "type",
         'infobip_message' as origin
     from results
@@ -48,6 +50,8 @@ reports as (
         'outbound' as direction,
         coalesce(s.business_number, o.business_number) as business_number,
         r.result ->> 'to' as contact,
+        coalesce(r.result -> '$.contact' ->> 'userId', r.result ->> 'userId')
+            as contact_user_id,  -- issue 30
         case
             when r.result -> '$.error' ->> 'name' = 'EC_RE_ENGAGEMENT_MESSAGE' then 'text'
             else 'unknown'
