@@ -24,6 +24,9 @@ PERIOD_END = PERIOD_START + timedelta(days=DAYS)
 PER_MESSAGE_ERA = datetime(2025, 7, 1, tzinfo=UTC)
 ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 DIGITS = re.compile(r"^\d+$")
+BSUID = re.compile(r"^[A-Z]{2}\.\d{19}$")
+USER_IDS_FROM = datetime(2026, 4, 1, tzinfo=UTC)
+PHONE_WITHHELD_FROM = datetime(2026, 7, 1, tzinfo=UTC)
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -193,7 +196,17 @@ def test_every_message_row_is_valid(messages):
         assert ISO_UTC.match(row["timestamp"]), row
         assert PERIOD_START <= parse_time(row["timestamp"]) < PERIOD_END, row
         assert row["direction"] in ("inbound", "outbound"), row
-        assert DIGITS.match(row["business_number"]) and DIGITS.match(row["contact"]), row
+        assert DIGITS.match(row["business_number"]), row
+        # a username customer (issue 30): the BSUID beside the number from April 2026, or in
+        # its place from July 2026
+        sent_at = parse_time(row["timestamp"])
+        if DIGITS.match(row["contact"]):
+            assert row["contact_user_id"] == "" or (
+                BSUID.match(row["contact_user_id"]) and sent_at >= USER_IDS_FROM
+            ), row
+        else:
+            assert BSUID.match(row["contact"]) and sent_at >= PHONE_WITHHELD_FROM, row
+            assert row["contact_user_id"] == "", row
         assert DIGITS.match(row["waba_id"]), row
         assert row["type"], row
         if row["type"] == "template":
@@ -215,7 +228,8 @@ def test_message_ids_are_unique(messages):
 
 def test_each_customer_is_a_valid_number_of_a_known_country(messages):
     regions = Counter()
-    for contact in {row["contact"] for row in messages}:
+    # a customer named by BSUID alone (issue 30) is also named by number before July 2026
+    for contact in {row["contact"] for row in messages if DIGITS.match(row["contact"])}:
         number = phonenumbers.parse("+" + contact)
         assert phonenumbers.is_valid_number(number), contact
         regions[phonenumbers.region_code_for_number(number)] += 1
@@ -366,7 +380,15 @@ def test_webhooks_have_the_cloud_api_shape(webhook_bodies, messages):
         assert row["direction"] == "outbound"
         assert body["entry"][0]["id"] == row["waba_id"]
         assert value["metadata"]["display_phone_number"] == row["business_number"]
-        assert status["recipient_id"] == row["contact"]
+        # issue 30: a message sent to the BSUID alone names no phone number; one sent to the
+        # number names the BSUID beside it, except on `failed`
+        if BSUID.match(row["contact"]):
+            assert "recipient_id" not in status and status["recipient_user_id"] == row["contact"]
+        else:
+            assert status["recipient_id"] == row["contact"]
+            assert status.get("recipient_user_id", "") == (
+                "" if status["status"] == "failed" else row["contact_user_id"]
+            )
         assert status["status"] in ("sent", "delivered", "read", "failed")
         assert isinstance(status["timestamp"], str) and DIGITS.match(status["timestamp"])
         assert int(status["timestamp"]) >= parse_time(row["timestamp"]).timestamp()
@@ -450,3 +472,14 @@ def test_meta_verdicts_follow_the_per_message_rules_with_few_exceptions(webhook_
 
     assert agree > 100
     assert disagree / (agree + disagree) <= 0.05
+
+
+def test_username_customers_are_named_by_bsuid_beside_or_instead_of_their_number(messages):
+    # issue 30: some customers are named by their BSUID beside the number from April 2026, a
+    # few by the BSUID alone from July 2026, and one customer keeps one BSUID throughout
+    beside = {row["contact"]: row["contact_user_id"] for row in messages if row["contact_user_id"]}
+    alone = {row["contact"] for row in messages if BSUID.match(row["contact"])}
+    assert beside and alone
+    assert len(set(beside.values())) == len(beside)  # one BSUID per number
+    # a customer known by both names before July is the same BSUID after it
+    assert alone & set(beside.values())

@@ -1,9 +1,22 @@
--- Every inbound message of a thread is counted in exactly one of its care windows.
-with inbound as (
-    select business_number, contact, count(*) as inbound_messages
+-- Every inbound message of a thread is counted in exactly one of its care windows. A message
+-- naming its customer by another identity (a BSUID, an old number) counts in the customer's
+-- thread (customer_identities, issue 30).
+with identities as (
+    select distinct names.identity, customer_identities.customer
+    from customer_identities,
+        unnest([contact, user_id, previous_contact, previous_user_id]) as names(identity)
+    where names.identity is not null and names.identity <> customer_identities.customer
+),
+
+inbound as (
+    select
+        messages.business_number,
+        coalesce(identities.customer, messages.contact) as contact,
+        count(*) as inbound_messages
     from messages
-    where direction = 'inbound'
-    group by business_number, contact
+    left join identities on identities.identity = messages.contact
+    where messages.direction = 'inbound'
+    group by all
 ),
 
 windows as (

@@ -27,3 +27,48 @@ create or replace temp macro template_name_for(category, u) as
             'login_code', 'verify_phone_number'
         ][1 + floor(u * 2)::integer]
     end;
+
+-- Issue 30: customers who adopt a WhatsApp username. From April 2026 Meta names their
+-- business-scoped user ID (BSUID) beside their number; from July 2026 (usernames rolled out) a
+-- few are named by the BSUID alone, the phone number withheld. One in ten customers, drawn from
+-- the number, so no column has to travel through the generator's tables.
+create or replace temp macro username_kind(seed, contact) as
+    case
+        when unit_hash(seed, contact, 'username') < 0.04 then 'user_id_only'
+        when unit_hash(seed, contact, 'username') < 0.10 then 'both'
+    end;
+
+-- The customer's BSUID: the ISO country of its number, a period, 19 digits drawn from it.
+create or replace temp macro customer_user_id(seed, contact) as
+    concat(
+        case
+            when starts_with(contact, '1787') then 'PR'
+            when starts_with(contact, '1') then 'US'
+            when starts_with(contact, '31') then 'NL'
+            when starts_with(contact, '49') then 'DE'
+            when starts_with(contact, '91') then 'IN'
+            when starts_with(contact, '55') then 'BR'
+            when starts_with(contact, '44') then 'GB'
+            when starts_with(contact, '62') then 'ID'
+            when starts_with(contact, '52') then 'MX'
+            when starts_with(contact, '234') then 'NG'
+            else 'ES'
+        end,
+        '.',
+        (random_bits(seed, contact, 'user_id') % 9000000000000000000::ubigint
+            + 1000000000000000000::ubigint)::varchar
+    );
+
+-- What a message names the customer by: (contact, contact_user_id).
+create or replace temp macro customer_names(seed, contact, sent_at) as
+    case
+        when sent_at < timestamptz '2026-04-01 00:00:00+00'
+            or username_kind(seed, contact) is null then {'contact': contact, 'user_id': null}
+        when sent_at >= timestamptz '2026-07-01 00:00:00+00'
+            and username_kind(seed, contact) = 'user_id_only'
+            then {
+                'contact': customer_user_id(seed, contact),
+                'user_id': customer_user_id(seed, contact)
+            }
+        else {'contact': contact, 'user_id': customer_user_id(seed, contact)}
+    end;

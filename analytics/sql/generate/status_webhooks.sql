@@ -87,6 +87,8 @@ status_objects as (
     select
         *,
         status_names[status_step + 1] as status_name,
+        -- issue 30: how Meta names a username customer (macro customer_names)
+        customer_names(seed, contact, sent_at) as names,
         (
             epoch(sent_at)::bigint + 1 + floor(unit_hash(seed, row_index, 'sent_delay') * 4)
             + if(status_step >= 1,
@@ -113,7 +115,16 @@ bodies as (
             '{"id":"', message_id,
             '","status":"', status_name,
             '","timestamp":"', status_timestamp,
-            '","recipient_id":"', contact, '"',
+            -- a message sent to the BSUID alone keeps the phone number back; a failed
+            -- status of a message sent to a phone number carries no BSUID
+            case
+                when names.contact = names.user_id
+                    then concat('","recipient_user_id":"', names.user_id, '"')
+                when names.user_id is not null and status_name <> 'failed' then concat(
+                    '","recipient_id":"', contact, '","recipient_user_id":"', names.user_id, '"'
+                )
+                else concat('","recipient_id":"', contact, '"')
+            end,
             case
                 when status_name = 'failed' and is_late_reply then concat(
                     ',"errors":[{"code":131047,"title":"Re-engagement message",',
