@@ -90,6 +90,12 @@ LOOKUP_TABLES = (
     "identity_changes",  # the links of resolved_identities() (issue 30)
 )
 
+# Thread steps whose result depends on the whole warehouse: computed once at export, read by
+# every partition from lookups/<step>.parquet. The customer behind each identity (issue 30):
+# a partition holds one customer's threads, but the message that links a BSUID to a phone number
+# may sit in another partition (another business number).
+GLOBAL_STEPS = ("int_customer_contacts",)
+
 # Partition K numbers its integer message keys from K * 2**40: disjoint ranges, as long as no
 # partition holds a trillion messages, and keys stay within a bigint for 8 million partitions.
 KEYS_PER_PARTITION = 2**40
@@ -209,6 +215,8 @@ def export_partitions(con: duckdb.DuckDBPyConnection, plan: PartitionPlan) -> No
     con.execute(
         "create or replace temp table partition_customers as " + sql_text("int_customer_contacts")
     )
+    Path(_lookup_file(plan, GLOBAL_STEPS[0])).parent.mkdir(parents=True, exist_ok=True)
+    con.table("partition_customers").write_parquet(_lookup_file(plan, GLOBAL_STEPS[0]))
     for table, query in PARTITION_QUERIES.items():
         con.sql(query, params={"partitions": plan.partitions}).write_parquet(
             str(Path(plan.root) / "raw" / table), partition_by=["part"]
@@ -253,7 +261,13 @@ def build_partition(plan: PartitionPlan, partition: int, settings: Settings) -> 
             prepare(con, settings)
         for step in plan.thread_steps:
             started = time.perf_counter()
-            materialize(con, step)
+            if step.name in GLOBAL_STEPS:
+                con.execute(
+                    f"create or replace temp table {step.name} as select * from read_parquet(?)",
+                    [_lookup_file(plan, step.name)],
+                )
+            else:
+                materialize(con, step)
             seconds[step.name] = time.perf_counter() - started
         for name in plan.exported_steps:
             started = time.perf_counter()

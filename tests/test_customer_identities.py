@@ -105,7 +105,7 @@ def facts(con) -> dict[str, tuple]:
     return {row[0]: row[1:] for row in rows}
 
 
-# --- 1. one customer, one time line -------------------------------------------------------------
+# --- 1. one customer, one time line ---------------------------------------------------------------
 
 
 def test_a_window_opened_by_a_bsuid_only_inbound_is_answered_by_phone(con, settings, tmp_path):
@@ -376,7 +376,7 @@ def test_an_opt_in_by_bsuid_covers_the_customer_named_by_phone(con, settings, tm
     ]
 
 
-# --- 2. every input carries either ---------------------------------------------------------------
+# --- 2. every input carries either ----------------------------------------------------------------
 
 
 def test_meta_example_bodies_load_unchanged(con, settings):
@@ -626,3 +626,61 @@ def test_providers_name_the_customer_by_bsuid_where_they_document_it(con, settin
         ("wamid.G1", "IN.1648738043044942", "IN.1648738043044942"),
         ("wamid.I1", "31612345678", "NL.5550001"),
     ]
+
+
+# --- the partitioned rebuild ----------------------------------------------------------------------
+
+
+def test_partitions_keep_a_customers_identities_together(con, settings, tmp_path):
+    # given a customer who writes by BSUID alone, is answered by phone (the status links them),
+    # opted in by BSUID on every number, and gets a template on another number by phone
+    from rows import at, inbound, insert_messages, insert_opt_ins, opt_in, outbound, template
+
+    from analytics import partitions, rebuild
+
+    other = "15550009999"
+
+    def given(connection):
+        insert_messages(
+            connection,
+            [
+                inbound("i1", at(0), contact=BSUID),
+                outbound("o1", at(1), contact=PHONE),
+                template("t1", at(50), contact=PHONE, business_number=other),
+                inbound("x1", at(0), contact="31612345678"),
+                outbound("x2", at(30), contact="31612345678"),
+            ],
+        )
+        connection.execute(
+            "update messages set contact_user_id = ? where message_id in ('i1', 'o1')", [BSUID]
+        )
+        insert_opt_ins(connection, [opt_in(BSUID, at(-1))])
+
+    given(con)
+    single = connect_memory(settings)
+    given(single)
+    rebuild.rebuild_warehouse(single, settings)
+    plan = partitions.plan_partitions(
+        settings.with_overrides(rebuild_partitions=4), root=tmp_path / "partitions"
+    )
+
+    partitions.export_partitions(con, plan)
+    for partition in range(plan.partitions):
+        partitions.build_partition(plan, partition, settings)
+    partitions.finish_rebuild(con, plan, settings)
+
+    # expect the same verdicts as one process: one customer, whatever the partition
+    verdicts = (
+        "select message_id, contact, in_window, opt_in_active, violation "
+        "from message_facts order by message_id"
+    )
+    assert (
+        fetch_all(con, verdicts)
+        == fetch_all(single, verdicts)
+        == [
+            ("o1", PHONE, True, None, None),
+            ("t1", PHONE, False, True, None),  # the opt-in by BSUID covers the phone's thread
+            ("x2", "31612345678", False, None, "session_outside_window"),
+        ]
+    )
+    single.close()
