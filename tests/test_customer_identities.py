@@ -684,3 +684,62 @@ def test_partitions_keep_a_customers_identities_together(con, settings, tmp_path
         ]
     )
     single.close()
+
+
+# --- through the command line --------------------------------------------------------------------
+
+
+def test_username_customers_through_the_command_line(tmp_path):
+    # given generated traffic with username customers (June to September 2026) and a log of one
+    # template to a customer known only by BSUID, who never opted in
+    from datetime import date
+
+    from click.testing import CliRunner
+
+    from analytics.generate import generate_dataset
+    from flows.cli import main
+
+    data = tmp_path / "data"
+    generate_dataset(data, 3000, seed=3, start=date(2026, 6, 1), days=120)
+    write_log(
+        data,
+        "username_log.csv",
+        "message_id,timestamp,direction,business_number,contact,type,template_name,"
+        "template_category",
+        [
+            f"wamid.U1,2026-09-15T10:00:00Z,outbound,{BUSINESS},BR.1502576394655843,template,"
+            "autumn_sale,marketing"
+        ],
+    )
+    db = str(tmp_path / "warehouse.duckdb")
+    runner = CliRunner()
+
+    loaded = runner.invoke(main, ["ingest", str(data), "--db", db])
+    rebuilt = runner.invoke(main, ["rebuild", "--db", db])
+    reported = runner.invoke(main, ["report", "--db", db, "--out", str(tmp_path / "reports")])
+
+    # expect every row loaded, the data checks passing, the identities linked, and reports that
+    # count the BSUID-only messages and never show a BSUID whole
+    assert loaded.exit_code == 0 and ", 0 quarantined" in loaded.output, loaded.output
+    assert rebuilt.exit_code == 0 and "data checks passed" in rebuilt.output, rebuilt.output
+    assert reported.exit_code == 0, reported.output
+    import duckdb
+
+    with duckdb.connect(db, read_only=True) as warehouse:
+        user_ids = {
+            row[0]
+            for row in warehouse.execute(
+                "select contact_user_id from messages where contact_user_id is not null"
+            ).fetchall()
+        }
+        linked = warehouse.execute(
+            "select count(*) from customer_identities where contact is not null"
+        ).fetchone()[0]
+    assert len(user_ids) > 5 and linked > 5
+    september = (tmp_path / "reports" / "monthly" / "2026-09.html").read_text(encoding="utf-8")
+    assert "Customers known only by a business-scoped user ID" in september
+    assert "BR.****5843" in september  # the flagged template, masked
+    pages = "".join(
+        page.read_text(encoding="utf-8") for page in (tmp_path / "reports").rglob("*.html")
+    )
+    assert not [user_id for user_id in user_ids if user_id in pages]
