@@ -45,6 +45,8 @@ DEFAULT_ALIASES: dict[str, list[str]] = {
     "status": ["delivery_status", "state"],
     "referral_source": ["referral", "entry_point"],
     "waba_id": ["business_account_id", "account_id"],
+    # issue 30: the customer's business-scoped user ID beside the phone number
+    "contact_user_id": ["bsuid", "business_scoped_user_id", "from_user_id", "recipient_user_id"],
 }
 
 

@@ -743,3 +743,42 @@ def test_username_customers_through_the_command_line(tmp_path):
         page.read_text(encoding="utf-8") for page in (tmp_path / "reports").rglob("*.html")
     )
     assert not [user_id for user_id in user_ids if user_id in pages]
+
+
+def test_a_system_message_that_links_nothing_is_quarantined_and_never_retried_as_a_message(
+    con, settings, tmp_path
+):
+    from analytics.ingest.retry import retry_quarantine
+
+    hooks = write_lines(
+        tmp_path,
+        "hooks.jsonl",
+        [
+            body(
+                messages=[
+                    {
+                        "id": "wamid.SYS8",
+                        "timestamp": str(T),
+                        "type": "system",
+                        "system": {"body": "changed", "type": "user_changed_user_id"},
+                    }
+                ]
+            )
+        ],
+    )
+    load = ingest_file(con, hooks, settings)
+
+    assert (load.rows_read, load.quarantined) == (1, 1)
+    assert fetch_all(con, "select reason, staged from quarantine") == [
+        ("system message user_changed_user_id names no identity before or after the change", None)
+    ]
+    assert retry_quarantine(con, settings).loads == []
+
+
+def test_a_bad_row_with_a_phone_and_a_bsuid_gets_its_own_reason(con, settings, tmp_path):
+    log = write_log(
+        tmp_path, "log.csv", LOG_HEADER, [f"m1,{iso(T)},inbound,{BUSINESS},{PHONE},,{BSUID}"]
+    )
+    ingest_file(con, log, settings)
+
+    assert fetch_all(con, "select reason from quarantine") == [("type is missing",)]

@@ -208,9 +208,13 @@ def merge_identity_changes(ctx: LoadContext) -> None:
         + sql_text("ingest/identity_change_rows"),
         parsing_parameters(ctx.settings),
     )
+    # No staged row: `ingest --retry-quarantine` parses message and ledger rows, and would take
+    # a system message for a message; a bad one is Meta's body, not a setting to fix
     quarantine(
         ctx,
-        _BAD_EVENTS.format(parsed="parsed_identity_changes", incoming="incoming_identity_changes"),
+        "select w.line, coalesce(w.label || ': ', '') || w.raw as raw, p.reason, "
+        "null as staged from parsed_identity_changes as p "
+        "join webhook_events as w on w.event_id = p.line where p.reason is not null",
     )
     good_rows = fetch_value(
         con, "select count(*) from parsed_identity_changes where reason is null"

@@ -35,7 +35,7 @@ cleaned as (
         is_phone_digits(contact) as contact_clean,
         -- a BSUID is used whole; a provider may write it as an address (Twilio's whatsapp:US.…)
         case
-            when contact_clean then trimmed(contact)
+            when contact_clean then contact
             when lower(left(trimmed(contact), 9)) = 'whatsapp:'
                 and is_bsuid(substr(trimmed(contact), 10)) then substr(trimmed(contact), 10)
             else trimmed(contact)
@@ -133,7 +133,7 @@ checked as (
                 || coalesce(contact_problem, 'is not a phone number')
             when not is_bsuid(user_id) then 'contact_user_id is not a business-scoped user ID '
                 || '(BSUID: a country code, a period, letters and digits, e.g. US.1349120865)'
-            when contact_text <> user_id_text
+            when contact_is_user_id and contact_text <> user_id_text
                 then 'contact and contact_user_id name two different BSUIDs'
             when type is null then 'type is missing'
             when type = 'template' and template_category is not null
