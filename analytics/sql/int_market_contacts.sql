@@ -5,8 +5,8 @@
 -- A customer known only by a business-scoped user ID (issue 30: `BR.1502576394655843`) is priced
 -- by the country in front of it, as a number of that country would be: the shortest prefix
 -- `markets` gives that region (its market on every date is the region's), else the region's
--- calling code (`region_calling_codes`: KZ is priced as +7). Meta does not document how it
--- prices such a recipient (docs/rules.md); data quality counts them.
+-- calling code (`region_calling_codes`, for a region `markets` names no prefix of). Meta does
+-- not document how it prices such a recipient (docs/rules.md); data quality counts them.
 with customers as (
     select distinct contact
     from int_outbound
