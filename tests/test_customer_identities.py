@@ -782,3 +782,28 @@ def test_a_bad_row_with_a_phone_and_a_bsuid_gets_its_own_reason(con, settings, t
     ingest_file(con, log, settings)
 
     assert fetch_all(con, "select reason from quarantine") == [("type is missing",)]
+
+
+def test_a_contact_of_another_phone_number_names_no_bsuid(con, settings, tmp_path):
+    # given a status whose body's one contact is another customer's
+    hooks = write_lines(
+        tmp_path,
+        "hooks.jsonl",
+        [
+            body(
+                contacts=[{"wa_id": NEW_PHONE, "user_id": NEW_BSUID}],
+                statuses=[
+                    {
+                        "id": "wamid.OUT1",
+                        "status": "read",
+                        "timestamp": str(T),
+                        "recipient_id": PHONE,
+                    }
+                ],
+            )
+        ],
+    )
+    ingest_file(con, hooks, settings)
+
+    # expect the status's recipient without that contact's BSUID
+    assert fetch_all(con, "select contact, contact_user_id from messages") == [(PHONE, None)]

@@ -52,10 +52,15 @@ message_events as (
         'inbound' as direction,
         v.business_number,
         coalesce(m ->> 'from', v.single_contact ->> 'wa_id') as contact,
-        coalesce(m ->> 'from_user_id', v.single_contact ->> 'user_id') as contact_user_id,
-        coalesce(m ->> 'from_parent_user_id', v.single_contact ->> 'parent_user_id')
-            as contact_parent_user_id,
-        v.single_contact -> '$.profile' ->> 'username' as contact_username,
+        -- the contact is this message's sender unless its wa_id says otherwise
+        coalesce(m ->> 'from_user_id', case when (m ->> 'from') is null
+            or (m ->> 'from') = (v.single_contact ->> 'wa_id')
+            then v.single_contact ->> 'user_id' end) as contact_user_id,
+        coalesce(m ->> 'from_parent_user_id', case when (m ->> 'from') is null
+            or (m ->> 'from') = (v.single_contact ->> 'wa_id')
+            then v.single_contact ->> 'parent_user_id' end) as contact_parent_user_id,
+        case when (m ->> 'from') is null or (m ->> 'from') = (v.single_contact ->> 'wa_id')
+            then v.single_contact -> '$.profile' ->> 'username' end as contact_username,
         m ->> 'type' as "type",
         null as template_name,
         null as template_category,
@@ -118,10 +123,16 @@ status_events as (
         coalesce(s ->> 'recipient_id', v.single_contact ->> 'wa_id') as contact,
         -- a failed status of a message sent to a phone number carries no BSUID: it finds its
         -- message by id, as before BSUIDs
-        coalesce(s ->> 'recipient_user_id', v.single_contact ->> 'user_id') as contact_user_id,
-        coalesce(s ->> 'recipient_parent_user_id', v.single_contact ->> 'parent_user_id')
-            as contact_parent_user_id,
-        v.single_contact -> '$.profile' ->> 'username' as contact_username,
+        -- the contact is this status's recipient unless its wa_id says otherwise
+        coalesce(s ->> 'recipient_user_id', case when (s ->> 'recipient_id') is null
+            or (s ->> 'recipient_id') = (v.single_contact ->> 'wa_id')
+            then v.single_contact ->> 'user_id' end) as contact_user_id,
+        coalesce(s ->> 'recipient_parent_user_id', case when (s ->> 'recipient_id') is null
+            or (s ->> 'recipient_id') = (v.single_contact ->> 'wa_id')
+            then v.single_contact ->> 'parent_user_id' end) as contact_parent_user_id,
+        case when (s ->> 'recipient_id') is null
+            or (s ->> 'recipient_id') = (v.single_contact ->> 'wa_id')
+            then v.single_contact -> '$.profile' ->> 'username' end as contact_username,
         -- In the per-message era Meta names a template's category; 'service' is a non-template.
         case
             when s -> '$.pricing' ->> 'pricing_model' = 'PMP'
