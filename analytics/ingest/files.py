@@ -13,9 +13,11 @@ import tempfile
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 
 import duckdb
+import numpy
 
 from analytics.ingest.context import IngestError
 from analytics.ingest.meta_rate_cards import meta_card_format
@@ -182,31 +184,67 @@ class InputFile:
     # the lines in the file (empty ones too), or None when not counted (zstd)
     text_lines: int | None
     transcoded: bool = False
+    # the lines longer than LONG_LINE (not noted in a .zst file, which is not scanned here)
+    long_lines: list[LongLine] = dataclass_field(default_factory=list)
+    # a copy of `readable` whose lines of too many fields were set aside (Staging), and those
+    # lines as (line, raw text, reason); made once per file, removed by close()
+    set_aside: tuple[Path, list[tuple[int, str, str]]] | None = None
+    temp_directory: str | None = None  # where copies are written
 
     def close(self) -> None:
         if self.transcoded:
             self.readable.unlink(missing_ok=True)
+        if self.set_aside is not None:
+            self.set_aside[0].unlink(missing_ok=True)
 
 
-def _scan(chunks: Iterable[bytes]) -> tuple[int, int]:
-    """(the longest line that spans chunks: lines within one chunk are shorter than a chunk;
-    the number of lines, counting a last line without a newline) of a stream of chunks."""
-    longest = run = lines = 0
-    ended_with_newline = True
+# A line longer than this is noted while the file is scanned (its number, where it starts, its
+# length): DuckDB's CSV reader records one error per field beyond the header's, each with the
+# line's text, so a corrupt line of many delimiters costs the square of its length there. Such
+# lines are set aside before DuckDB reads the file (Staging.set_aside_overlong_lines).
+LONG_LINE = 4096
+
+
+@dataclass
+class LongLine:
+    number: int  # 1-based, the header being line 1
+    offset: int  # where it starts in the (decompressed) text
+    length: int  # in bytes, without its newline
+
+
+def _scan(chunks: Iterable[bytes]) -> tuple[int, int, list[LongLine]]:
+    """(the longest line; the number of lines, counting a last line without a newline; the
+    lines longer than LONG_LINE) of a stream of chunks, in one linear pass."""
+    longest = lines = offset = 0
+    line_start = 0  # where the line under way started
+    long_lines: list[LongLine] = []
+
+    def ended(number: int, start: int, end: int) -> None:
+        nonlocal longest
+        longest = max(longest, end - start)
+        if end - start > LONG_LINE:
+            long_lines.append(LongLine(number, start, end - start))
+
     for chunk in chunks:
         if not chunk:
             continue
-        first = chunk.find(b"\n")
-        if first < 0:
-            run += len(chunk)
-        else:
-            longest = max(longest, run + first)
-            run = len(chunk) - chunk.rfind(b"\n") - 1
-        lines += chunk.count(b"\n")
-        ended_with_newline = chunk.endswith(b"\n")
-    if not ended_with_newline:
+        newlines = numpy.flatnonzero(numpy.frombuffer(chunk, dtype=numpy.uint8) == 10)
+        if len(newlines):
+            ends = newlines + offset
+            starts = numpy.concatenate(([line_start], ends[:-1] + 1))
+            lengths = ends - starts
+            ended(lines + 1, line_start, int(ends[0]))  # the line carried from earlier chunks
+            for index in numpy.flatnonzero(lengths > LONG_LINE):
+                if index:
+                    ended(lines + 1 + int(index), int(starts[index]), int(ends[index]))
+            longest = max(longest, int(lengths.max()))
+            lines += len(newlines)
+            line_start = int(ends[-1]) + 1
+        offset += len(chunk)
+    if offset > line_start:  # a last line without a newline
         lines += 1
-    return max(longest, run), lines
+        ended(lines, line_start, offset)
+    return longest, lines, long_lines
 
 
 def _chunks(handle) -> Iterable[bytes]:
@@ -225,9 +263,10 @@ def open_input(path: Path, encoding: str, temp_directory: str) -> InputFile:
             yield chunk
 
     compression = compression_of(path)
+    long_lines: list[LongLine] = []
     with path.open("rb") as handle:
         if compression == "none":
-            longest, lines = _scan(hashed(handle))
+            longest, lines, long_lines = _scan(hashed(handle))
         else:
             for _ in hashed(handle):
                 pass
@@ -235,7 +274,7 @@ def open_input(path: Path, encoding: str, temp_directory: str) -> InputFile:
     if compression == "gzip":
         try:
             with gzip.open(path, "rb") as handle:
-                longest, lines = _scan(_chunks(handle))
+                longest, lines, long_lines = _scan(_chunks(handle))
         except (OSError, EOFError, zlib.error) as error:
             raise IngestError(
                 f"{path}: not a readable gzip file ({error}); check that it is complete; "
@@ -247,13 +286,21 @@ def open_input(path: Path, encoding: str, temp_directory: str) -> InputFile:
         readable = _utf8_copy(path, compression, encoding, temp_directory)
         transcoded, compression = True, "none"
         with readable.open("rb") as handle:
-            longest, lines = _scan(_chunks(handle))
+            longest, lines, long_lines = _scan(_chunks(handle))
     if compression == "zstd":
         max_line_size = ZSTD_MAX_LINE_SIZE
     else:
         max_line_size = max(DEFAULT_MAX_LINE_SIZE, longest + _SCAN_CHUNK)
     return InputFile(
-        path, readable, compression, digest.hexdigest(), max_line_size, lines, transcoded
+        path,
+        readable,
+        compression,
+        digest.hexdigest(),
+        max_line_size,
+        lines,
+        transcoded,
+        long_lines,
+        temp_directory=temp_directory,
     )
 
 

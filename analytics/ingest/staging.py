@@ -17,9 +17,11 @@ from analytics.ingest.files import (
     buffer_size,
     column_mapping,
     csv_header,
+    file_format,
     quoted,
     require,
 )
+from analytics.ingest.long_lines import line_texts, set_aside_overlong_lines
 
 
 def parsing_parameters(settings: Settings) -> dict[str, str]:
@@ -75,16 +77,43 @@ class Staging:
         self.name = source.path  # what messages name
         self.rejects = f"csv_rejects_{load_id}"
         self.reject_scans = f"{self.rejects}_scan"
+        self.long_lines = f"long_lines_{load_id}"
         self.scratch = 0
         self.detail: list[str] = []
         delimiter, self.header = csv_header(self.path)
+        compression = source.compression
+        if source.long_lines and file_format(self.path) == "csv":
+            if source.set_aside is None:
+                source.set_aside = set_aside_overlong_lines(source, delimiter, len(self.header))
+            self._store_long_lines(delimiter)
+            if source.set_aside[1]:
+                self.path, compression = source.set_aside[0], "none"
         self.parameters = {
             "path": str(self.path),
             "delim": delimiter,
-            "compression": source.compression,
+            "compression": compression,
             "max_line_size": source.max_line_size,
             "buffer_size": buffer_size(source.max_line_size),
         }
+
+    def _store_long_lines(self, delimiter: str) -> None:
+        """Temp table long_lines_<load>: (line, raw, reason) of the file's long lines, raw their
+        first megabyte (DuckDB's rejects keep 10,000 characters), reason set for a line set
+        aside for its fields."""
+        set_aside = {line: (raw, reason) for line, raw, reason in self.source.set_aside[1]}
+        rows = [
+            (
+                long_line.number,
+                *set_aside.get(long_line.number, (None, None)),
+            )
+            for long_line in self.source.long_lines
+        ]
+        self.con.execute(
+            f"create or replace temp table {self.long_lines} "
+            "(line bigint, raw varchar, reason varchar)"
+        )
+        # the lines whose raw text is not at hand yet are read once, when a reject needs them
+        self.con.executemany(f"insert into {self.long_lines} values (?, ?, ?)", rows)
 
     def scratch_rejects(self) -> str:
         """A new rejects table for a read after the first; dropped with the others."""
@@ -242,21 +271,74 @@ class Staging:
         return fetch_value(self.con, f"select count(distinct line) from {self.rejects}")
 
     def quarantine_rejects(self, ctx: LoadContext) -> int:
-        """Quarantine the rows the CSV reader rejected; count them."""
+        """Quarantine the rows the CSV reader rejected, each with one sentence saying why;
+        count them."""
         if not self.reject_rows():
             return 0
+        long_lines = self._long_line_texts()
+        # DuckDB gives one error per field short of (or beyond) the header, each with its own
+        # count: the row's own count is the fewest (most) found
         return quarantine(
             ctx,
-            "select line, any_value(csv_line) as raw, 'unreadable row: ' || "
-            "string_agg(distinct case when error_type in ('INVALID ENCODING', 'INVALID_ENCODING') "
-            "then 'not valid UTF-8 text; set inputs.encoding to the file''s encoding "
-            "(e.g. windows-1252)' "
-            "else error_message end, '; ') as reason, null as staged "
-            f"from {self.rejects} group by line",
+            f"""
+            with errors as (
+                select line, csv_line, error_type, error_message,
+                    try_cast(regexp_extract(error_message, 'Found: (\\d+)', 1) as bigint)
+                        as found
+                from {self.rejects}
+            ),
+            rows as (
+                select line, any_value(csv_line) as csv_line,
+                    bool_or(error_type in ('INVALID ENCODING', 'INVALID_ENCODING'))
+                        as bad_encoding,
+                    min(found) filter (where error_type = 'MISSING COLUMNS') as fewer,
+                    max(found) filter (where error_type = 'TOO MANY COLUMNS') as more,
+                    min(error_message) as first_error
+                from errors group by line
+            )
+            select r.line, coalesce(l.raw, r.csv_line) as raw,
+                coalesce(l.reason, 'unreadable row: ' || case
+                    when r.bad_encoding then 'not valid UTF-8 text; set inputs.encoding to '
+                        || 'the file''s encoding (e.g. windows-1252)'
+                    when r.fewer is not null then format('{{:,}} field(s) where the header '
+                        || 'has {{}} columns', r.fewer, $header_columns)
+                    when r.more is not null then format('{{:,}} fields where the header has '
+                        || '{{}} columns (a corrupt line, or values holding the delimiter '
+                        || 'without quotes)', r.more, $header_columns)
+                    else r.first_error
+                end) as reason,
+                null as staged
+            from rows as r left join {long_lines} as l using (line)
+            """,
+            {"header_columns": len(self.header)},
         )
 
+    def _long_line_texts(self) -> str:
+        """The table of long lines' raw text (line, raw, reason) for the rejected rows; the
+        text of a rejected long line not set aside is read from the file now."""
+        if not self.source.long_lines or not fetch_value(
+            self.con,
+            "select count(*) from duckdb_tables() where table_name = ? and temporary",
+            [self.long_lines],
+        ):
+            return "(select null::bigint as line, null as raw, null as reason)"
+        wanted = {
+            row[0]
+            for row in self.con.execute(
+                f"select line from {self.long_lines} where raw is null and line in "
+                f"(select line from {self.rejects})"
+            ).fetchall()
+        }
+        if wanted:
+            texts = line_texts(self.source, wanted)
+            self.con.executemany(
+                f"update {self.long_lines} set raw = ? where line = ?",
+                [(text, line) for line, text in texts.items()],
+            )
+        return self.long_lines
+
     def drop(self) -> None:
-        tables = [self.rejects, self.reject_scans]
+        tables = [self.rejects, self.reject_scans, self.long_lines]
         for number in range(1, self.scratch + 1):
             tables += [f"{self.rejects}_again{number}", f"{self.rejects}_again{number}_scan"]
         for table in tables:

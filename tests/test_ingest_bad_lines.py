@@ -1,0 +1,124 @@
+"""Bad lines cannot hang a load or lose their text (issue 29): a line of many delimiters is
+quarantined at a cost linear in its length, with one sentence and its first megabyte; rows
+quarantined for their encoding come back with --retry-quarantine once the setting is fixed."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+
+from analytics.db import fetch_all
+from analytics.ingest import ingest_file
+from analytics.ingest.files import _scan
+
+HEADER = "message_id,timestamp,direction,business_number,contact,type"
+GOOD = "{},2025-03-03T09:00:00Z,inbound,31201234567,31612345678,text"
+
+
+def write(folder: Path, name: str, *lines: str) -> Path:
+    path = folder / name
+    path.write_text("\n".join([HEADER, *lines]) + "\n", encoding="utf-8")
+    return path
+
+
+def adds_up(load) -> None:
+    assert load.rows_read == (
+        load.loaded + load.duplicates + load.conflicts + load.quarantined + load.skipped
+    )
+
+
+# --- a line of many delimiters ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_a_line_of_300000_delimiters_is_quarantined_with_one_sentence(
+    con, settings, tmp_path, compress
+):
+    # given a message log with one corrupt line of 300,000 delimiters between good rows
+    path = write(tmp_path, "corrupt.csv", GOOD.format("m1"), "x," * 300_000, GOOD.format("m2"))
+    if compress:
+        gz = tmp_path / "corrupt.csv.gz"
+        gz.write_bytes(gzip.compress(path.read_bytes()))
+        path.unlink()
+        path = gz
+
+    load = ingest_file(con, path, settings)
+
+    # expect the good rows loaded and the corrupt line quarantined: its line, its text, and
+    # one sentence giving its field count against the header's
+    assert (load.rows_read, load.loaded, load.quarantined) == (3, 2, 1)
+    adds_up(load)
+    ((line, raw, reason),) = fetch_all(con, "select line, raw, reason from quarantine")
+    assert line == 3
+    assert raw == "x," * 300_000
+    assert reason == (
+        "unreadable row: 300,001 fields where the header has 6 columns (a corrupt line, or "
+        "values holding the delimiter without quotes)"
+    )
+
+
+def test_a_short_line_says_its_field_count_once(con, settings, tmp_path):
+    # given lines of one field and of two fields too many (DuckDB reports a count per column)
+    path = write(tmp_path, "short.csv", GOOD.format("m1"), "lonely", GOOD.format("m2") + ",a,b")
+
+    ingest_file(con, path, settings)
+
+    assert fetch_all(con, "select line, reason from quarantine order by line") == [
+        (3, "unreadable row: 1 field(s) where the header has 6 columns"),
+        (
+            4,
+            "unreadable row: 8 fields where the header has 6 columns (a corrupt line, or "
+            "values holding the delimiter without quotes)",
+        ),
+    ]
+
+
+def test_a_long_bad_line_keeps_its_first_megabyte(con, settings, tmp_path):
+    # given a 3 MB line of commas (DuckDB's own record of a bad line keeps 10,000 characters)
+    path = write(tmp_path, "long.csv", GOOD.format("m1"), "," * 3_000_000)
+
+    load = ingest_file(con, path, settings)
+
+    assert (load.loaded, load.quarantined) == (1, 1)
+    ((raw, reason),) = fetch_all(con, "select raw, reason from quarantine")
+    assert raw.startswith("," * 990_000)
+    assert raw.endswith("more bytes)")
+    assert 990_000 < len(raw) <= 1_000_000
+    assert reason.startswith("unreadable row: at least ")
+
+
+def test_a_long_line_whose_fields_are_quoted_is_a_row_like_any_other(con, settings, tmp_path):
+    # given a good row whose last value is long and quoted, holding many commas
+    header = HEADER + ",template_name"
+    path = tmp_path / "quoted.csv"
+    body = "a," * 10_000
+    path.write_text(
+        f'{header}\n{GOOD.format("m1")},"{body}"\n{GOOD.format("m2")},x\n'.replace(
+            "text,", "template,"
+        ),
+        encoding="utf-8",
+    )
+
+    load = ingest_file(con, path, settings)
+
+    assert (load.rows_read, load.loaded, load.quarantined) == (2, 2, 0)
+    assert fetch_all(con, "select length(template_name) from messages order by 1") == [
+        (1,),
+        (20_000,),
+    ]
+
+
+def test_the_scan_notes_each_long_line_with_its_number_start_and_length():
+    # given lines split across chunks in every way
+    text = b"h\n" + b"a" * 5000 + b"\nb\n" + b"c" * 9000
+    chunks = [text[i : i + 3000] for i in range(0, len(text), 3000)]
+
+    longest, lines, long_lines = _scan(chunks)
+
+    assert (longest, lines) == (9000, 4)
+    assert [(line.number, line.offset, line.length) for line in long_lines] == [
+        (2, 2, 5000),
+        (4, 5005, 9000),
+    ]
