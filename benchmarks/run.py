@@ -3,6 +3,11 @@ publishing and report rendering, with peak memory and peak spill. Prints a table
 a speed.
 
     .venv/bin/python benchmarks/run.py --messages 1000000 10000000
+
+With --bad-lines it instead times loading a file holding one corrupt line of N delimiters, for
+each N given: the cost of a bad line grows linearly with its length (issue 29).
+
+    .venv/bin/python benchmarks/run.py --bad-lines 100000 200000 400000 800000
 """
 
 from __future__ import annotations
@@ -320,6 +325,48 @@ def _time_copies(con: duckdb.DuckDBPyConnection, watch: DiskWatch) -> dict[str, 
     return seconds
 
 
+def bad_line_seconds(delimiters: int, folder: Path, settings: Settings) -> float:
+    """Seconds to load a message log of two good rows around one line of `delimiters` commas."""
+    from analytics.db import connect_memory
+    from analytics.ingest import ingest_file
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"bad-line-{delimiters}.csv"
+    good = "{},2025-03-03T09:00:00Z,inbound,31201234567,31612345678,text"
+    path.write_text(
+        "message_id,timestamp,direction,business_number,contact,type\n"
+        + "\n".join([good.format("m1"), "x," * delimiters, good.format("m2")])
+        + "\n"
+    )
+    con = connect_memory(settings)
+    try:
+        started = time.perf_counter()
+        load = ingest_file(con, path, settings)
+        seconds = time.perf_counter() - started
+    finally:
+        con.close()
+        path.unlink()
+    if (load.loaded, load.quarantined) != (2, 1):
+        raise RuntimeError(f"the bad line was not quarantined: {load}")
+    return seconds
+
+
+def bad_lines(counts: list[int], folder: Path, settings: Settings) -> list[dict]:
+    """Print and return the load time of one bad line per delimiter count, and per million."""
+    print(f"{'delimiters':>12} {'load s':>8} {'s per million delimiters':>25}")
+    results = []
+    for delimiters in counts:
+        seconds = bad_line_seconds(delimiters, folder, settings)
+        per_million = seconds / delimiters * 1_000_000
+        print(f"{delimiters:>12,} {seconds:>8.2f} {per_million:>25.2f}", flush=True)
+        results.append({"delimiters": delimiters, "seconds": round(seconds, 3)})
+    print(
+        "bad lines: "
+        + "; ".join(f"{r['delimiters']:,} delimiters {r['seconds']:.2f} s" for r in results)
+    )
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -369,6 +416,13 @@ def main(argv: list[str] | None = None) -> int:
         f"does from {SCRATCH_FROM_MESSAGES:,} messages on: with --memory-limit scaled down "
         "(10M messages at 1400MB), the spill of a 100M run is foreseen in minutes",
     )
+    parser.add_argument(
+        "--bad-lines",
+        type=int,
+        nargs="+",
+        metavar="DELIMITERS",
+        help="instead: time loading one corrupt line of each number of delimiters",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     parser.add_argument("--clean", action="store_true", help="delete the working folder after")
     parser.add_argument(
@@ -386,6 +440,11 @@ def main(argv: list[str] | None = None) -> int:
         rebuild_partitions=args.partitions,
         db_path=str(args.dir / "warehouse.duckdb"),
     )
+    if args.bad_lines:
+        figures = bad_lines(args.bad_lines, args.dir / "bad-lines", settings)
+        if args.json:
+            args.json.write_text(json.dumps(figures, indent=2))
+        return 0
     print(
         f"machine: {platform.machine()}, {psutil.cpu_count()} cores, "
         f"{psutil.virtual_memory().total / 2**30:.0f} GiB; duckdb {duckdb.__version__}; "

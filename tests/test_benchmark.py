@@ -93,3 +93,18 @@ def test_benchmark_keeps_intermediates_in_the_scratch_database_when_asked(tmp_pa
         [figures] = json.loads(figures_file.read_text())
         assert figures["intermediates"] == expected
         assert len(scratch_rebuilds) == int(scratch)  # the rebuild took that path
+
+
+def test_the_bad_line_measurement_runs_and_reports_each_length(tmp_path, capsys):
+    # the benchmark's measurement of a corrupt line's cost (issue 29), at tiny sizes: no
+    # timing is asserted, only that each line was quarantined and reported
+    main = runpy.run_path(str(BENCHMARK))["main"]
+
+    assert main(["--bad-lines", "1000", "5000", "--dir", str(tmp_path)]) == 0
+
+    output = capsys.readouterr().out
+    assert "s per million delimiters" in output
+    assert (
+        output.strip().splitlines()[-1].startswith("bad lines: 1,000 delimiters")
+        and "5,000 delimiters" in output
+    )
