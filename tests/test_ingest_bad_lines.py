@@ -5,12 +5,13 @@ quarantined for their encoding come back with --retry-quarantine once the settin
 from __future__ import annotations
 
 import gzip
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from analytics.db import fetch_all
-from analytics.ingest import ingest_file
+from analytics.ingest import ingest_file, retry_quarantine
 from analytics.ingest.files import _scan
 
 HEADER = "message_id,timestamp,direction,business_number,contact,type"
@@ -122,3 +123,81 @@ def test_the_scan_notes_each_long_line_with_its_number_start_and_length():
         (2, 2, 5000),
         (4, 5005, 9000),
     ]
+
+
+# --- rows quarantined for their encoding come back --------------------------------------------
+
+
+def cp1252_log(folder: Path) -> Path:
+    header = HEADER + ",template_name,waba_id"
+    rows = [
+        "m1,2025-03-03T09:00:00Z,inbound,31201234567,31612345678,text,,111",
+        "m2,2025-03-03T09:01:00Z,outbound,31201234567,31612345678,template,café,111",
+        "m3,2025-03-03T09:02:00Z,outbound,31201234567,31612345678,template,€ offer,111",
+    ]
+    path = folder / "cp1252.csv"
+    path.write_bytes(("\n".join([header, *rows]) + "\n").encode("cp1252"))
+    return path
+
+
+def test_an_undecodable_row_keeps_its_delimiters_in_the_quarantine(con, settings, tmp_path):
+    ingest_file(con, cp1252_log(tmp_path), settings)
+
+    # expect every delimiter kept, the bytes that are not UTF-8 written as \xNN
+    assert fetch_all(con, "select line, raw from quarantine order by line") == [
+        (3, "m2,2025-03-03T09:01:00Z,outbound,31201234567,31612345678,template,caf\\xe9,111"),
+        (4, "m3,2025-03-03T09:02:00Z,outbound,31201234567,31612345678,template,\\x80 offer,111"),
+    ]
+
+
+def test_rows_quarantined_for_their_encoding_load_on_retry_once_it_is_set(con, settings, tmp_path):
+    # given a windows-1252 file loaded with the default encoding: two rows quarantined
+    path = cp1252_log(tmp_path)
+    ingest_file(con, path, settings)
+
+    # when inputs.encoding is set and the quarantine retried
+    result = retry_quarantine(con, replace(settings, encoding="windows-1252"))
+
+    # expect both rows read again from the file and loaded, and released
+    ((load,),) = [result.loads]
+    assert (load.outcome, load.rows_read, load.loaded, load.quarantined) == ("retried", 2, 2, 0)
+    assert "2 row(s) that could not be read at all read again" in load.detail
+    assert fetch_all(
+        con, "select message_id, template_name, source_line from messages order by 1"
+    ) == [("m1", None, 2), ("m2", "café", 3), ("m3", "€ offer", 4)]
+    assert fetch_all(con, "select count(*) from quarantine where released_load_id is null") == [
+        (0,)
+    ]
+
+
+def test_a_retry_says_when_the_file_of_unreadable_rows_is_gone(con, settings, tmp_path):
+    path = cp1252_log(tmp_path)
+    ingest_file(con, path, settings)
+    path.unlink()
+
+    ((load,),) = [retry_quarantine(con, replace(settings, encoding="windows-1252")).loads]
+
+    assert load.loaded == 0
+    assert (
+        f"2 row(s) that could not be read at all stay quarantined: {path} is no longer there; "
+        "load a corrected copy of the file to load them" in load.detail
+    )
+    assert fetch_all(con, "select count(*) from quarantine where released_load_id is null") == [
+        (2,)
+    ]
+
+
+def test_lines_are_found_by_number_across_chunks(tmp_path, monkeypatch):
+    from analytics.ingest import long_lines
+    from analytics.ingest.files import open_input
+
+    path = tmp_path / "lines.csv"
+    path.write_bytes(b"h\n" + b"a" * 10 + b"\nb\xe9,c\n" + b"d" * 25)
+    monkeypatch.setattr(long_lines, "_COPY_CHUNK", 4)
+    source = open_input(path, "utf-8", str(tmp_path))
+
+    assert long_lines.lines_by_number(source, {2, 3, 4}) == {
+        2: "a" * 10,
+        3: "b\\xe9,c",
+        4: "d" * 25,
+    }

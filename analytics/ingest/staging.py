@@ -21,7 +21,7 @@ from analytics.ingest.files import (
     quoted,
     require,
 )
-from analytics.ingest.long_lines import line_texts, set_aside_overlong_lines
+from analytics.ingest.long_lines import line_texts, lines_by_number, set_aside_overlong_lines
 
 
 def parsing_parameters(settings: Settings) -> dict[str, str]:
@@ -79,6 +79,7 @@ class Staging:
         self.reject_scans = f"{self.rejects}_scan"
         self.long_lines = f"long_lines_{load_id}"
         self.scratch = 0
+        self.scratch_tables: list[str] = []
         self.detail: list[str] = []
         delimiter, self.header = csv_header(self.path)
         compression = source.compression
@@ -296,7 +297,7 @@ class Staging:
                     min(error_message) as first_error
                 from errors group by line
             )
-            select r.line, coalesce(l.raw, r.csv_line) as raw,
+            select r.line, coalesce(l.raw, t.text, r.csv_line) as raw,
                 coalesce(l.reason, 'unreadable row: ' || case
                     when r.bad_encoding then 'not valid UTF-8 text; set inputs.encoding to '
                         || 'the file''s encoding (e.g. windows-1252)'
@@ -309,9 +310,32 @@ class Staging:
                 end) as reason,
                 null as staged
             from rows as r left join {long_lines} as l using (line)
+            left join {self._undecodable_line_texts()} as t using (line)
             """,
             {"header_columns": len(self.header)},
         )
+
+    def _undecodable_line_texts(self) -> str:
+        """A table (line, text) of the lines rejected as not UTF-8, read from the file with
+        their bad bytes written as \\xNN: DuckDB's record of such a line loses the delimiter
+        after a bad byte."""
+        numbers = {
+            row[0]
+            for row in self.con.execute(
+                f"select distinct line from {self.rejects} "
+                "where error_type in ('INVALID ENCODING', 'INVALID_ENCODING')"
+            ).fetchall()
+        }
+        if not numbers:
+            return "(select null::bigint as line, null as text)"
+        table = f"{self.rejects}_text"
+        self.con.execute(f"create or replace temp table {table} (line bigint, text varchar)")
+        self.con.executemany(
+            f"insert into {table} values (?, ?)",
+            list(lines_by_number(self.source, numbers).items()),
+        )
+        self.scratch_tables.append(table)
+        return table
 
     def _long_line_texts(self) -> str:
         """The table of long lines' raw text (line, raw, reason) for the rejected rows; the
@@ -338,7 +362,7 @@ class Staging:
         return self.long_lines
 
     def drop(self) -> None:
-        tables = [self.rejects, self.reject_scans, self.long_lines]
+        tables = [self.rejects, self.reject_scans, self.long_lines, *self.scratch_tables]
         for number in range(1, self.scratch + 1):
             tables += [f"{self.rejects}_again{number}", f"{self.rejects}_again{number}_scan"]
         for table in tables:
