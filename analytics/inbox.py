@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from analytics.ingest import DATA_SUFFIXES
+from analytics.ingest import DATA_SUFFIXES, IngestError, detect_kind
 
 
 class InboxMissing(FileNotFoundError):
@@ -60,3 +60,17 @@ def input_files(inbox: Path, rate_cards: Path | None = None) -> list[Path]:
         return found
     seen = set(found)
     return found + [path for path in inbox_files(rate_cards) if path not in seen]
+
+
+def holds_message_data(inbox: Path) -> bool:
+    """Whether the inbox holds a file of message data (any kind but a rate card), from which a
+    run may create a warehouse; rate cards alone never do. A missing inbox holds none."""
+    if not inbox.is_dir():
+        return False
+    for path in inbox_files(inbox):
+        try:
+            if detect_kind(path) != "rate_card":
+                return True
+        except (IngestError, OSError, UnicodeDecodeError):
+            continue  # not recognised: it fails when loaded, it does not create a warehouse
+    return False

@@ -185,7 +185,8 @@ def ingest(
             run.file_errors = [runs.one_line(error, 500) for error in result.errors]
             run.counts = runs.RunCounts(
                 files_loaded=result.files_loaded,
-                rows_loaded=result.total("loaded"),
+                # message data only: rate-card rows are counted per file in load_log
+                rows_loaded=sum(load.loaded for load in result.loads if load.kind != "rate_card"),
                 rows_quarantined=result.total("quarantined"),
             )
     except (ingest_module.IngestError, RuntimeError, duckdb.Error, OSError) as error:
@@ -388,6 +389,41 @@ def _require_prefect() -> None:
     require_reachable_api()
 
 
+def _check_run_inputs(settings: Settings) -> None:
+    """Stop a run in one line, before Prefect starts, when its inbox is missing (recorded as a
+    failed run when the warehouse exists) or when its warehouse does not exist and the inbox
+    holds no message data to create it from."""
+    from analytics import inbox as inbox_module
+    from analytics.db import missing_warehouse
+
+    folder = Path(settings.inbox)
+    try:
+        inbox_module.inbox_files(folder)
+    except inbox_module.InboxMissing as error:
+        _record_failed_run(settings, str(error))
+        raise click.ClickException(str(error)) from error
+    if not Path(settings.db_path).exists() and not inbox_module.holds_message_data(folder):
+        raise click.ClickException(
+            f"{missing_warehouse(settings.db_path)}. The inbox {folder} holds no message data "
+            "to create one from (rate cards alone do not)"
+        )
+
+
+def _record_failed_run(settings: Settings, detail: str) -> None:
+    """A pipeline_runs row for a run stopped before it began, when there is a warehouse."""
+    from analytics import runs
+    from analytics.db import open_for_writing
+
+    if not Path(settings.db_path).exists():
+        return
+    try:
+        with open_for_writing(settings, create=False) as con:
+            run_id = runs.start_run(con, "run")
+            runs.finish_run(con, run_id, "failed", runs.RunCounts(detail=runs.one_line(detail)))
+    except Exception as error:  # the run's own error matters more; say this one too
+        click.echo(f"(the failed run could not be recorded: {runs.one_line(error, 300)})", err=True)
+
+
 def _run_nightly(settings: Settings, config: str | None) -> dict:
     from flows.nightly import nightly
 
@@ -417,6 +453,7 @@ def run(ctx: click.Context, db: str | None, inbox: str | None, reports: str | No
     from flows.nightly import NightlySummary
 
     settings = _settings(ctx, db_path=db, inbox=inbox, reports_out=reports)
+    _check_run_inputs(settings)
     try:
         _require_prefect()
         summary = _run_nightly(settings, ctx.obj.get("config"))

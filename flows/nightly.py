@@ -26,10 +26,13 @@ from reports.render import render_reports  # noqa: E402
 
 @dataclass
 class NightlySummary:
+    """A run's counts: files by folder (the inbox, the rate-card folder), rows by kind (message
+    data, rate cards)."""
+
     run_id: str
-    files_found: int
-    files_loaded: int
-    rows_loaded: int
+    files_found: int  # in the inbox
+    files_loaded: int  # new ones of those
+    rows_loaded: int  # of message data: every kind but rate cards
     rows_quarantined: int
     outbound_messages: int
     violations: int
@@ -38,13 +41,28 @@ class NightlySummary:
     files_failed: int = 0
     # a rate card Meta may have replaced that priced the latest month: said once, at the end
     card_freshness: str = ""
+    rate_card_files_found: int = 0  # in the rate-card folder (inputs.rate_cards)
+    rate_card_files_loaded: int = 0
+    rate_card_rows_loaded: int = 0  # wherever the card was found
 
     def line(self) -> str:
         failed = f", {self.files_failed} FAILED" if self.files_failed else ""
+        cards = (
+            f", {self.rate_card_files_loaded} new of {self.rate_card_files_found} in the "
+            "rate-card folder"
+            if self.rate_card_files_found
+            else ""
+        )
+        card_rows = (
+            f" (and {self.rate_card_rows_loaded:,} rate-card rows)"
+            if self.rate_card_rows_loaded
+            else ""
+        )
         return (
             f"run {self.run_id}: {self.files_loaded} new file(s) of {self.files_found} in the "
-            f"inbox{failed}, {self.rows_loaded:,} rows loaded, {self.rows_quarantined:,} "
-            f"quarantined; {self.outbound_messages:,} outbound messages, {self.violations:,} "
+            f"inbox{cards}{failed}; {self.rows_loaded:,} rows of message data loaded"
+            f"{card_rows}, {self.rows_quarantined:,} quarantined; "
+            f"{self.outbound_messages:,} outbound messages, {self.violations:,} "
             f"violations, {self.billable_messages:,} chargeable; report: "
             f"{self.report_index or 'not rendered'}"
             + (f"; {self.card_freshness}" if self.card_freshness else "")
@@ -154,9 +172,14 @@ def nightly(
     )
     logger = get_run_logger()
     files = find_inbox_files(settings.inbox, settings.rate_cards)
-    # With nothing to load, the run only rebuilds: a warehouse must already be there.
+    inbox_root = Path(settings.inbox).resolve()
+    in_inbox = {file for file in files if Path(file).is_relative_to(inbox_root)}
+    # Without message data to load the run only rebuilds: a warehouse must already be there
+    # (rate cards alone never create one: a mistyped --db would look like a quiet night).
     with (
-        open_for_writing(settings, create=bool(files), notify=logger.info) as con,
+        open_for_writing(
+            settings, create=inbox.holds_message_data(Path(settings.inbox)), notify=logger.info
+        ) as con,
         runs.recorded_run(con, "run", current_flow_run_id()) as run,
     ):
         loaded = load_files(con, files, settings)
@@ -164,12 +187,20 @@ def nightly(
         built = rebuild_any(con, settings)
         check_data(con)
         index = render(con, settings.reports_out, settings)
+        in_folder = [load for load in loaded.loads if load.file not in in_inbox]
         summary = NightlySummary(
             run_id=run.run_id,
-            files_found=len(files),
-            files_loaded=loaded.files_loaded,
+            files_found=len(in_inbox),
+            files_loaded=sum(
+                load.outcome == "loaded" for load in loaded.loads if load.file in in_inbox
+            ),
+            rate_card_files_found=len(files) - len(in_inbox),
+            rate_card_files_loaded=sum(load.outcome == "loaded" for load in in_folder),
             files_failed=len(loaded.errors),
-            rows_loaded=loaded.total("loaded"),
+            rows_loaded=sum(load.loaded for load in loaded.loads if load.kind != "rate_card"),
+            rate_card_rows_loaded=sum(
+                load.loaded for load in loaded.loads if load.kind == "rate_card"
+            ),
             rows_quarantined=loaded.total("quarantined"),
             outbound_messages=built.outbound_messages,
             violations=built.violations,
@@ -178,7 +209,7 @@ def nightly(
             card_freshness=runs.card_freshness(con),
         )
         run.counts = runs.RunCounts(
-            files_loaded=summary.files_loaded,
+            files_loaded=loaded.files_loaded,
             rows_loaded=summary.rows_loaded,
             rows_quarantined=summary.rows_quarantined,
             violations=summary.violations,

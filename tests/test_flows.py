@@ -59,8 +59,11 @@ def test_nightly_flow_loads_rebuilds_checks_and_reports(harness, tmp_path):
     config = _config(tmp_path)
     summary = nightly(db=str(db), inbox_dir=str(inbox), reports_dir=str(reports), config=config)
 
-    assert summary["files_found"] == 6  # 3 generated files and the 3 shipped rate cards
-    assert summary["files_loaded"] == 6
+    # files by folder: 3 generated files in the inbox, the 3 shipped rate cards in theirs
+    assert (summary["files_found"], summary["files_loaded"]) == (3, 3)
+    assert (summary["rate_card_files_found"], summary["rate_card_files_loaded"]) == (3, 3)
+    # rows by kind: the rate cards' rows are not message data
+    assert summary["rate_card_rows_loaded"] > 0
     assert summary["rows_quarantined"] == 0
     assert summary["outbound_messages"] > 0
     assert Path(summary["report_index"]).exists()

@@ -151,3 +151,78 @@ def test_a_run_with_nothing_to_load_needs_an_existing_warehouse(harness, tmp_pat
     assert result.exit_code == 1
     assert f"no warehouse at {db}" in result.output
     assert not (tmp_path / "typo").exists()
+
+
+# --- issue 29: a run refuses what it cannot do, in one line, before Prefect starts -----------
+
+
+def test_a_mistyped_warehouse_with_only_rate_cards_to_load_is_refused(tmp_path, monkeypatch):
+    # given an inbox holding one rate card only and the shipped rate-card folder
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    card = next(RATE_CARDS.glob("*.csv"))
+    (inbox / card.name).write_bytes(card.read_bytes())
+    db = tmp_path / "warehuose.duckdb"
+    monkeypatch.setattr("flows.cli._run_nightly", lambda *a: pytest.fail("Prefect started"))
+
+    result = CliRunner().invoke(
+        main, ["--config", _config(tmp_path), "run", "--db", str(db), "--inbox", str(inbox)]
+    )
+
+    # expect a refusal naming the path, and no warehouse created from the cards
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: no warehouse at {db}")
+    assert "holds no message data to create one from (rate cards alone do not)" in result.output
+    assert not db.exists()
+
+
+def test_a_missing_inbox_is_one_line_before_prefect_and_a_failed_run(tmp_path, monkeypatch):
+    # given a warehouse, and a run pointed at an inbox that does not exist
+    db = tmp_path / "warehouse.duckdb"
+    data = tmp_path / "data"
+    generate_dataset(data, 50, seed=3, start=date(2025, 5, 1), days=3, webhooks=False)
+    runner = CliRunner()
+    assert runner.invoke(main, ["ingest", str(data), "--db", str(db)]).exit_code == 0
+    monkeypatch.setattr("flows.cli._run_nightly", lambda *a: pytest.fail("Prefect started"))
+    missing = tmp_path / "does" / "not" / "exist"
+
+    result = runner.invoke(
+        main, ["--config", _config(tmp_path), "run", "--db", str(db), "--inbox", str(missing)]
+    )
+
+    # expect one line saying what to do, nothing about free space, and the run recorded
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        f"Error: the inbox {missing} does not exist: create it (mkdir -p {missing}) or point "
+        "--inbox (inputs.inbox in carewindow.toml) at the folder new files arrive in"
+    ]
+    assert _rows(
+        db,
+        "select command, outcome, coalesce(detail like 'the inbox % does not exist%', false) "
+        "from pipeline_runs order by started_at",
+    ) == [("ingest", "succeeded", False), ("run", "failed", True)]
+
+
+def test_the_summary_counts_files_by_folder_and_rows_by_kind():
+    from flows.nightly import NightlySummary
+
+    summary = NightlySummary(
+        run_id="r1",
+        files_found=4,
+        files_loaded=4,
+        rows_loaded=19,
+        rows_quarantined=0,
+        outbound_messages=10,
+        violations=1,
+        billable_messages=5,
+        report_index="index.html",
+        rate_card_files_found=3,
+        rate_card_files_loaded=1,
+        rate_card_rows_loaded=566,
+    )
+
+    assert summary.line() == (
+        "run r1: 4 new file(s) of 4 in the inbox, 1 new of 3 in the rate-card folder; 19 rows "
+        "of message data loaded (and 566 rate-card rows), 0 quarantined; 10 outbound messages, "
+        "1 violations, 5 chargeable; report: index.html"
+    )
