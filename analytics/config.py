@@ -353,6 +353,8 @@ def _check_inputs(settings: Settings) -> None:
             f"inputs.timestamp_format = {form!r} must be empty or strptime codes such as "
             "'%d/%m/%Y %H:%M'"
         )
+    if form:
+        _check_timestamp_format(form)
     try:
         codecs.lookup(str(settings.encoding))
     except LookupError as error:
@@ -360,3 +362,22 @@ def _check_inputs(settings: Settings) -> None:
             f"inputs.encoding = {settings.encoding!r} is not a known text encoding; for example "
             "'utf-8', 'windows-1252', 'latin-1' or 'utf-16'"
         ) from error
+
+
+def _check_timestamp_format(form: str) -> None:
+    """A ConfigError naming inputs.timestamp_format when DuckDB's strptime does not know one of
+    its codes (else every file would fail later, blamed on the file)."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.execute("select try_strptime('2025-01-01', ?)", [form]).fetchall()
+    except duckdb.Error as error:
+        reason = str(error).splitlines()[0].split("Error: ", 1)[-1]
+        raise ConfigError(
+            f"inputs.timestamp_format = {form!r} is not a valid strptime format ({reason}); use "
+            "codes such as '%d/%m/%Y %H:%M' (%d day, %m month, %Y year, %H hour, %M minute, "
+            "%S second)"
+        ) from error
+    finally:
+        con.close()
