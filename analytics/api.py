@@ -30,6 +30,20 @@ from analytics.catalog import public_relations
 from analytics.config import load_settings
 from analytics.db import connect_read_only
 
+# The time a table's rows are ordered by in Warehouse.table(), latest first: the first of these
+# it has.
+LATEST_FIRST = (
+    "sent_at",
+    "day",
+    "month",
+    "started_at",
+    "loaded_at",
+    "quarantined_at",
+    "effective_from",
+    "opened_at",
+    "valid_from",
+)
+
 
 class Warehouse:
     """Read-only access to a carewindow warehouse; every answer is a DataFrame."""
@@ -55,10 +69,19 @@ class Warehouse:
     def sql(
         self, query: str, parameters: Sequence[Any] | Mapping[str, Any] | None = None
     ) -> pd.DataFrame:
-        """Any query, with values bound as parameters (`?` or `$name`), as a DataFrame."""
-        if parameters is None:
-            return self.con.execute(query).df()
-        return self.con.execute(query, parameters).df()
+        """Any query, with values bound as parameters (`?` or `$name`), as a DataFrame.
+
+        Whole numbers stay whole: DuckDB sums integers as HUGEINT, which pandas would read as
+        floats (13.0); such columns come back as Int64 (null where the value is null)."""
+        result = (
+            self.con.execute(query) if parameters is None else self.con.execute(query, parameters)
+        )
+        types = {column[0]: str(column[1]) for column in result.description}
+        frame = result.df()
+        for name, kind in types.items():
+            if kind in ("HUGEINT", "UHUGEINT") and name in frame:
+                frame[name] = frame[name].astype("Int64")
+        return frame
 
     def tables(self) -> pd.DataFrame:
         """Every public table and view, with its kind and description."""
@@ -89,8 +112,18 @@ class Warehouse:
         )
 
     def table(self, name: str, limit: int | None = None) -> pd.DataFrame:
-        """A whole public table or view (or its first `limit` rows)."""
-        query = f"select * from {self._check_table(name)}"
+        """A whole public table or view (or its first `limit` rows), latest first where it has
+        a time (sent_at, day, month, started_at, ...; see LATEST_FIRST), else in the order of
+        its columns' values."""
+        quoted = self._check_table(name)
+        columns = set(self.columns(name)["name"])
+        time = next((column for column in LATEST_FIRST if column in columns), None)
+        order = "all"
+        # `order by x desc, all` is not DuckDB syntax: then every column by position
+        if time:
+            rest = ", ".join(str(i) for i in range(1, len(columns) + 1))
+            order = f'"{time}" desc nulls last, {rest}'
+        query = f"select * from {quoted} order by {order}"
         if limit is None:
             return self.sql(query)
         return self.sql(f"{query} limit ?", [limit])

@@ -77,3 +77,26 @@ def test_a_missing_warehouse_says_what_to_do(tmp_path):
     with pytest.raises(RuntimeError, match="carewindow demo"):
         open_warehouse(tmp_path / "none.duckdb")
     assert Warehouse.__doc__
+
+
+def test_counts_come_back_as_whole_numbers(published):
+    # given sums DuckDB computes as HUGEINT (issue 29: they came back as 13.0)
+    with open_warehouse(published) as warehouse:
+        found = warehouse.sql(
+            "select sum(outbound_messages) as outbound, sum(outbound_messages) filter "
+            "(where false) as none_yet from daily_summary"
+        )
+        month = warehouse.month("2025-03")
+    assert str(found["outbound"].dtype) == "Int64"
+    assert found["outbound"].tolist() == [int(found["outbound"].iloc[0])]
+    assert found["none_yet"].isna().all()
+    assert all(str(month[c].dtype) in ("int64", "Int64") for c in month if c.endswith("messages"))
+
+
+def test_a_table_with_a_time_comes_latest_first(published):
+    with open_warehouse(published) as warehouse:
+        latest = warehouse.table("violations", limit=2)
+        every = warehouse.sql("select sent_at from violations order by sent_at desc limit 2")
+        rates = warehouse.table("rate_cards")
+    assert latest["sent_at"].tolist() == every["sent_at"].tolist()
+    assert rates["effective_from"].is_monotonic_decreasing
