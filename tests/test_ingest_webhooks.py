@@ -647,3 +647,33 @@ def test_metas_pricing_subtype_is_kept_whatever_its_value(con, settings, tmp_pat
     later = write_json(tmp_path, "later.json", body(statuses=[status("w1", "read", T + 60)]))
     ingest_file(con, later, settings)
     assert stored(con, "message_id, meta_pricing_subtype")[0] == ("w1", "paid_exempt")
+
+
+def test_statuses_that_update_stored_messages_say_how_many(settings, tmp_path):
+    # given a message log of two messages, then status webhooks: w1 read with Meta's pricing,
+    # w2 delivered without pricing, and w2 again with its stored status (changes nothing)
+    log = tmp_path / "log.csv"
+    log.write_text(MESSAGE_LOG, encoding="utf-8")
+    con = connect_memory(settings)
+    ingest_file(con, log, settings)
+    hooks = write_json(
+        tmp_path,
+        "hooks.json",
+        [
+            body(statuses=[status("w1", "read", T, PMP_MARKETING)]),
+            body(statuses=[status("w2", "delivered", T + 5)]),
+        ],
+    )
+
+    load = ingest_file(con, hooks, settings)
+
+    # expect the rows counted as duplicates, and the detail saying what they changed
+    assert counts(load) == (2, 0, 2, 0, 0)
+    assert load.detail == (
+        "2 stored message(s) updated: 2 with a newer status, 1 with Meta's pricing"
+    )
+    assert fetch_value(con, "select detail from load_log where load_id = 2") == load.detail
+
+    # the same statuses again (another file) change nothing, and say nothing
+    again = write_json(tmp_path, "again.json", [body(statuses=[status("w2", "sent", T + 9)])])
+    assert ingest_file(con, again, settings).detail == ""

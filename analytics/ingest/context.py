@@ -36,3 +36,10 @@ class LoadContext:
     @property
     def kind(self) -> str:
         return self.load.kind
+
+    def stage_detail(self, text: str) -> None:
+        """Add to what the load's detail says (a retry, without a file staged, says it too)."""
+        if self.stage is not None:
+            self.stage.detail.append(text)
+        else:
+            self.load.detail = "; ".join(part for part in (self.load.detail, text) if part)

@@ -211,6 +211,15 @@ def merge_messages(ctx: LoadContext) -> None:
             + sql_text("ingest/conflicting_copies"),
             {"source_file": ctx.file},
         )
+        updated, newer_status, new_pricing = con.execute(
+            sql_text("ingest/stored_message_updates")
+        ).fetchone()
+        if updated:
+            # a status webhook's rows count as duplicates: say what they changed
+            ctx.stage_detail(
+                f"{updated:,} stored message(s) updated: {newer_status:,} with a newer status, "
+                f"{new_pricing:,} with Meta's pricing"
+            )
         con.execute(sql_text("ingest/merge_messages_update"), {"source_file": ctx.file})
         inserted = fetch_value(con, sql_text("ingest/merge_messages_insert"), parameters) or 0
         conflicts = (

@@ -182,6 +182,7 @@ def _retry_file(
                 f"retried {load.rows_read:,} quarantined row(s): {load.rows_read - still:,} now "
                 f"loaded or stored already, {still:,} still quarantined",
                 f"{still_unreadable:,} row(s) still unreadable" if still_unreadable else "",
+                load.detail,  # what the merge said (stored messages updated)
             )
             if part
         )
