@@ -15,6 +15,7 @@ from analytics.rebuild import rebuild_warehouse
 # 23:30 UTC on 1 September 2025 is already 2 September in Amsterdam (per_message_2025 era).
 LATE_EVENING = datetime(2025, 9, 1, 23, 30, tzinfo=UTC)
 OTHER_NUMBER = "31209999999"
+MORNING = datetime(2025, 9, 1, 9, 0, tzinfo=UTC)  # per_message_2025 era
 
 
 def test_daily_costs_add_up_the_facts_per_local_day_market_and_category(con, settings):
@@ -79,3 +80,27 @@ def test_daily_costs_add_up_the_facts_per_local_day_market_and_category(con, set
         ("session_2019", False, 6, 4),
     ]
     assert run_check(con, "daily_costs_add_up_to_message_facts") is None
+
+
+def test_a_cost_that_is_unknown_is_null_not_the_zero_of_free_messages_beside_it(con, settings):
+    # given one day of two utility templates and no utility rate: one in a care window (free
+    # under per_message_2025), one outside any window (chargeable, no rate)
+    insert_messages(
+        con,
+        [
+            inbound("q1", at(0, base=MORNING)),
+            template("u1", at(1, base=MORNING), category="utility"),
+            template("u2", at(0, base=MORNING), category="utility", contact="31611112222"),
+        ],
+    )
+    add_rates(con, [("2025-07-01", "Netherlands", "marketing", 0.1)])
+    rebuild_warehouse(con, settings)
+
+    # expect the cost unknown (null) in both tables, with the unknown message counted
+    assert con.execute(
+        "select outbound_messages, chargeable_messages, estimated_cost, cost_unknown_messages "
+        "from daily_costs where in_force"
+    ).fetchall() == [(2, 1, None, 1)]
+    assert con.execute(
+        "select chargeable_messages, estimated_cost, cost_unknown_messages from daily_summary"
+    ).fetchall() == [(1, None, 1)]

@@ -18,7 +18,10 @@ select
     {{ regime.name }}_rate_card as rate_card,
     count(*) as outbound_messages,
     count_if({{ regime.name }}_billable) as chargeable_messages,
-    sum({{ regime.name }}_estimated_cost) as estimated_cost,
+    -- unknown is null: a cell holding chargeable messages without a rate (currency and rate
+    -- card null, like the free messages beside them) costs null, not the 0 of its free ones
+    case when count_if(not {{ regime.name }}_cost_known) > 0 then null
+        else sum({{ regime.name }}_estimated_cost) end as estimated_cost,
     count_if(not {{ regime.name }}_cost_known) as cost_unknown_messages
 from message_billing_by_regime
 group by all
