@@ -82,6 +82,8 @@ class ReportAggregates:
     # the pricing behind the numbers (reports/pricing_notes.py): the regime in force per day,
     # the rate cards Meta may have replaced per month, the free tiers per day and number
     pricing_days: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # outbound messages of unknown kind per period (priced as service messages)
+    unknown_kinds: pd.DataFrame = field(default_factory=pd.DataFrame)
     card_freshness: pd.DataFrame = field(default_factory=pd.DataFrame)
     free_tiers: pd.DataFrame = field(default_factory=pd.DataFrame)
     free_service_messages_per_month: int = 0
@@ -210,6 +212,7 @@ def report_aggregates(
         latest_disagreements=_masked(frame(con, "latest_disagreements", values), visible_digits),
         missing_categories=frame(con, "missing_categories", values),
         user_id_only_markets=frame(con, "user_id_only_markets", values),
+        unknown_kinds=frame(con, "unknown_kinds", values),
         quarantine=quarantine_summary(con, visible_digits),
         load_status=load_status(con, time_zone),
         meta_figures=meta_figures.aggregates(con, time_zone, first_day),

@@ -279,6 +279,9 @@ def data_quality(key: str, aggregates: ReportAggregates, unknown: int) -> dict[s
         "unknown_rates": unknown_rates,
         "missing_categories": records(of_period(aggregates.missing_categories, key)),
         "user_id_only_markets": records(of_period(aggregates.user_id_only_markets, key)),
+        "unknown_kind_messages": int(
+            sum(row["messages"] for row in records(of_period(aggregates.unknown_kinds, key)))
+        ),
         "quarantine": aggregates.quarantine,
         "quarantined_rows": sum(row["quarantined_rows"] for row in aggregates.quarantine),
         "load_status": aggregates.load_status,

@@ -259,3 +259,37 @@ def test_unknown_kind_outside_a_window_is_never_a_violation(con, settings):
     # the sale to +4915123456789 has no inbound at all: unknown, so not flagged
     assert verdicts["SM36604411a85db2bd9e97e22bfb5b692d"] is None
     assert verdicts["SM0449904fbf32607bf8ce5c26823dbc29"] == "session_outside_window"
+
+
+def test_unknown_kind_reads_unknown_and_is_counted(con, settings):
+    # given Twilio's log, whose API sends cannot say whether they were templates
+    ingest_file(con, SAMPLES / "twilio_messages.csv", settings)
+    rebuild_warehouse(con, settings)
+
+    # expect their kind unknown (not 'session'), and each one counted in daily_summary
+    kinds = fetch_all(
+        con,
+        "select f.kind, count(*) from message_facts as f join messages as m using (message_id) "
+        "where m.type = 'unknown' group by all",
+    )
+    assert len(kinds) == 1 and kinds[0][0] == "unknown"
+    assert fetch_value(con, "select sum(unknown_kind_messages) from daily_summary") == kinds[0][1]
+    assert (
+        fetch_value(
+            con, "select count(*) from message_facts where kind = 'session' and type = 'unknown'"
+        )
+        == 0
+    )
+
+
+def test_a_single_twilio_message_resource_loads(con, settings, tmp_path):
+    # given one message resource, as GET /Messages/{sid}.json returns it
+    page = json.loads((SAMPLES / "twilio_messages_api.json").read_text())
+    resource = page["messages"][0]
+    path = tmp_path / "message.json"
+    path.write_text(json.dumps(resource), encoding="utf-8")
+
+    load = ingest_file(con, path, settings)
+
+    assert (load.kind, load.rows_read, load.loaded) == ("twilio", 1, 1)
+    assert fetch_all(con, "select message_id from messages") == [(resource["sid"],)]

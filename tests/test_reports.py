@@ -460,3 +460,22 @@ def test_business_numbers_are_grouped_alike_whatever_the_country():
     assert business_number_label("4930726198450") == "+49 30 726 198 450"
     assert business_number_label("442071234567") == "+44 20 7123 4567"
     assert business_number_label("919876543210") == "+91 98765 43210"
+
+
+def test_data_quality_counts_the_messages_of_unknown_kind(con, settings, tmp_path):
+    # given Twilio's log: 10 API sends that cannot say whether they were templates
+    from analytics.ingest import ingest_file
+    from analytics.rebuild import rebuild_warehouse
+
+    samples = Path(__file__).parent / "samples" / "providers"
+    ingest_file(con, samples / "twilio_messages.csv", settings)
+    rebuild_warehouse(con, settings)
+
+    monthly = report(render_reports(con, tmp_path / "reports", settings), "2026-05")
+
+    # expect the data-quality section to say how many, and how they were priced
+    assert (
+        "10 outbound messages came from a provider's log that cannot say whether it was a "
+        "template (Twilio's outbound-api): never counted as violations, priced as service "
+        "messages" in monthly.text
+    )

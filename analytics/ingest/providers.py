@@ -37,7 +37,8 @@ def load_twilio(ctx: LoadContext) -> None:
         )
         stage_events(ctx, "ingest/provider_twilio_console")
     else:
-        stage_bodies(ctx, body_key="messages")
+        # a list page ({"messages": [...]}) or one message resource (GET /Messages/{sid}.json)
+        stage_bodies(ctx, body_key=("messages", "sid"))
         stage_events(ctx, "ingest/provider_twilio_api")
     load_events(ctx)
     ctx.stage.detail.insert(0, "Twilio")

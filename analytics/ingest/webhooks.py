@@ -35,11 +35,13 @@ _BAD_EVENTS = (
 )
 
 
-def stage_bodies(ctx: LoadContext, body_key: str = "entry") -> None:
+def stage_bodies(ctx: LoadContext, body_key: str | tuple[str, ...] = "entry") -> None:
     """Temp table `incoming_bodies` (line, label, body_text): one row per body in the file.
 
-    A JSON document is one body when it has `body_key`, a list of bodies when it is an array,
-    else an object of named bodies (as in pywa's test data): line = the body's place."""
+    A JSON document is one body when it has `body_key` (or one of them), a list of bodies when
+    it is an array, else an object of named bodies (as in pywa's test data): line = the body's
+    place."""
+    keys = [body_key] if isinstance(body_key, str) else list(body_key)
     con, path = ctx.con, ctx.stage.path
     if is_json_lines(path):
         ctx.stage.stage_json_lines()
@@ -54,7 +56,7 @@ def stage_bodies(ctx: LoadContext, body_key: str = "entry") -> None:
         create or replace temp table incoming_bodies as
         with document as (select $document::json as j)
         select 1::bigint as line, null::varchar as label, j::varchar as body_text
-        from document where json_type(j) = 'OBJECT' and (j -> $key) is not null
+        from document where json_type(j) = 'OBJECT' and list_has_any(json_keys(j), $keys)
         union all
         select generate_subscripts(j -> '$[*]', 1)::bigint as line, null as label,
             unnest(j -> '$[*]')::varchar as body_text
@@ -63,9 +65,9 @@ def stage_bodies(ctx: LoadContext, body_key: str = "entry") -> None:
         select keys.line, keys.key as label,
             (j -> ('$.' || to_json(keys.key)))::varchar as body_text
         from document, unnest(json_keys(j)) with ordinality as keys(key, line)
-        where json_type(j) = 'OBJECT' and (j -> $key) is null
+        where json_type(j) = 'OBJECT' and not list_has_any(json_keys(j), $keys)
         """,
-        {"document": document, "key": body_key},
+        {"document": document, "keys": keys},
     )
 
 

@@ -38,6 +38,8 @@ outbound_by_day as (
         -- failed, or sent and never reported delivered: free, but not a message that arrived
         count_if(facts.status not in ('delivered', 'read')) as not_delivered_messages,
         count_if(facts.billable) as chargeable_messages,
+        -- a provider's outbound message of unknown kind: priced as a service message, counted
+        count_if(facts.kind = 'unknown') as unknown_kind_messages,
         -- the monthly free tier of the regime in force: used, and charged because used up
         count_if(facts.billing_reason = 'free_tier') as free_tier_messages,
         count_if(facts.billing_reason = 'beyond_free_tier') as beyond_free_tier_messages,
@@ -82,7 +84,8 @@ final as (
         coalesce(outbound_by_day.beyond_free_tier_messages, 0) as beyond_free_tier_messages,
         outbound_by_day.estimated_cost,
         coalesce(outbound_by_day.cost_unknown_messages, 0) as cost_unknown_messages,
-        outbound_by_day.currency
+        outbound_by_day.currency,
+        coalesce(outbound_by_day.unknown_kind_messages, 0) as unknown_kind_messages
     from days
     left join inbound_by_day using (day, business_number)
     left join windows_by_day using (day, business_number)

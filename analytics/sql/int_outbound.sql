@@ -144,7 +144,9 @@ outbound as (
         coalesce(customers.customer, messages.contact) as contact,
         messages.waba_id,
         messages.sent_at,
-        case when messages.type = 'template' then 'template' else 'session' end as kind,
+        -- 'unknown': a provider's format cannot say whether it was a template (SPEC 2.4)
+        case messages.type when 'template' then 'template' when 'unknown' then 'unknown'
+            else 'session' end as kind,
         messages.type,
         messages.template_name,
         messages.template_category,
@@ -227,7 +229,7 @@ final as (
         -- it is never flagged (SPEC 2.4); data quality counts it
         case
             when opt_ins.in_window then null
-            when opt_ins.type = 'unknown' then null
+            when opt_ins.kind = 'unknown' then null
             when opt_ins.kind = 'session' then 'session_outside_window'
             when not opt_ins.opt_in_active then 'template_without_opt_in'
         end as violation,

@@ -1,5 +1,5 @@
 -- kind and violation only take the values SPEC section 3 lists.
 select message_id, kind, violation
 from message_facts
-where kind not in ('session', 'template')
+where kind not in ('session', 'template', 'unknown')
     or violation not in ('session_outside_window', 'template_without_opt_in')
