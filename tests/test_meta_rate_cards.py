@@ -485,3 +485,38 @@ def test_the_migration_labels_rates_loaded_before_it(settings):
         ]
     finally:
         con.close()
+
+
+def test_effective_from_for_a_card_already_loaded_says_so_and_loads_it_under_the_new_day(
+    con, settings
+):
+    # given Meta's USD card, loaded with the day in its title (2026-04-01)
+    from analytics.ingest import ingest_file
+
+    card = Path(__file__).resolve().parent.parent / "data" / "rate_cards"
+    card = card / "meta_usd_rates_2026-04-01.csv"
+    ingest_file(con, card, settings)
+
+    # the same file again: already loaded, saying its day and how to give another
+    again = ingest_file(con, card, settings)
+    assert again.outcome == "already_loaded"
+    assert again.detail == (
+        f"same content as {card}, a rate card loaded effective from 2026-04-01; to load it with "
+        "another first day, name it with --effective-from YYYY-MM-DD"
+    )
+    # with the day it has: already loaded, without advice
+    same_day = ingest_file(con, card, settings, effective_from=date(2026, 4, 1))
+    assert same_day.outcome == "already_loaded"
+    assert same_day.detail.endswith("effective from 2026-04-01")
+
+    # with another day: loaded again under that day, and said
+    later = ingest_file(con, card, settings, effective_from=date(2026, 7, 1))
+    assert later.outcome == "loaded" and later.loaded > 0
+    assert later.detail.startswith(
+        f"the same content as {card} is loaded effective from 2026-04-01; loaded again "
+        "effective from 2026-07-01 as --effective-from asks"
+    )
+    assert fetch_all(con, "select distinct effective_from from rate_cards order by 1") == [
+        (date(2026, 4, 1),),
+        (date(2026, 7, 1),),
+    ]

@@ -71,19 +71,66 @@ def ingest_file(
     try:
         kind = kind or detect_kind(source.readable)
         earlier = earlier_load(con, source.digest)
-        if earlier is not None:
+        again = None
+        if earlier is not None and kind == "rate_card":
+            dates = _card_dates(con, earlier)
+            if effective_from is None or effective_from in dates:
+                return FileLoad(
+                    str(path),
+                    kind,
+                    "already_loaded",
+                    detail=f"same content as {earlier}, a rate card loaded effective from "
+                    f"{_dates_text(dates)}"
+                    + (
+                        ""
+                        if effective_from is not None
+                        else "; to load it with another first day, name it with "
+                        "--effective-from YYYY-MM-DD"
+                    ),
+                )
+            # the same card, asked for with another first day: loaded again under that day
+            again = (
+                f"the same content as {earlier} is loaded effective from {_dates_text(dates)}; "
+                f"loaded again effective from {effective_from} as --effective-from asks"
+            )
+        elif earlier is not None:
             return FileLoad(str(path), kind, "already_loaded", detail=f"same content as {earlier}")
         # A message log in CSV or Parquet first tries the one-pass load of new messages; a
         # file that repeats messages is loaded again, merging.
         fast = kind in FAST_LOADERS and file_format(source.readable) != "json"
         try:
-            return _load_file(
+            load = _load_file(
                 con, source, kind, settings, FAST_LOADERS[kind] if fast else None, effective_from
             )
         except RepeatedMessages:
-            return _load_file(con, source, kind, settings, None, effective_from)
+            load = _load_file(con, source, kind, settings, None, effective_from)
     finally:
         source.close()
+    if again:
+        load.detail = "; ".join(part for part in (again, load.detail) if part)
+    if effective_from is not None and kind != "rate_card":
+        # a setting that does nothing says so
+        load.detail = "; ".join(
+            part
+            for part in (load.detail, "--effective-from applies to rate cards only: not used")
+            if part
+        )
+    return load
+
+
+def _card_dates(con: duckdb.DuckDBPyConnection, file: str) -> list[date]:
+    """The first days of the rates an earlier load of a rate card stored."""
+    return [
+        row[0]
+        for row in con.execute(
+            "select distinct effective_from from rate_cards where source_file = ? order by 1",
+            [file],
+        ).fetchall()
+    ]
+
+
+def _dates_text(dates: list[date]) -> str:
+    return ", ".join(str(day) for day in dates) or "(no rate stored)"
 
 
 def _load_file(
