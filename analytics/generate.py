@@ -18,6 +18,9 @@ SERVICE_CONVERSATIONS_FREE_FROM = datetime(2024, 11, 1, tzinfo=UTC)
 # From this date Meta charges utility templates inside the customer service window too.
 UTILITY_IN_WINDOW_CHARGED_FROM = datetime(2026, 10, 1, tzinfo=UTC)
 WEBHOOK_SHARE = 0.10
+# The share of Meta's verdicts in the webhooks that disagree with Meta's rules on purpose, as
+# real data now and then does: the only disagreements with Meta the demo shows.
+META_DISAGREEMENT_SHARE = 0.01
 
 # The default period, and the demo's: a fixed end date, so the same seed gives the same data
 # on any day, recent enough to show today's pricing (per_message_2026_10 from 2026-10-01). It
@@ -68,8 +71,15 @@ def generate_dataset(
     start: date = DEFAULT_START,
     days: int = DEFAULT_DAYS,
     webhooks: bool = True,
+    business_time_zone: str = "UTC",
+    free_service_messages_per_month: int = 1000,
+    meta_disagreement_share: float = META_DISAGREEMENT_SHARE,
 ) -> GeneratedDataset:
-    """Write messages.csv, opt_in_ledger.csv, status_webhooks.jsonl; same seed, same bytes."""
+    """Write messages.csv, opt_in_ledger.csv, status_webhooks.jsonl; same seed, same bytes.
+
+    The webhooks carry Meta's verdicts as Meta's rules of each era give them, the monthly free
+    tier of service messages (per_message_2026_10) counted per business number in
+    `business_time_zone`; a share of them (`meta_disagreement_share`) disagrees on purpose."""
     if messages < 0:
         raise ValueError(f"messages = {messages} must be 0 or more")
     if days < 1:
@@ -89,6 +99,17 @@ def generate_dataset(
         con.execute("set enable_progress_bar = false")
         con.execute(sql_text("generate/macros"))
         customers = _build_tables(con, messages, seed, start, days)
+        for name, value, sql_type in (
+            ("generator_business_time_zone", business_time_zone, "varchar"),
+            (
+                "generator_free_service_messages_per_month",
+                free_service_messages_per_month,
+                "bigint",
+            ),
+            ("generator_meta_disagreement_share", meta_disagreement_share, "double"),
+        ):
+            # names and types are the constants here; the value is bound
+            con.execute(f"set variable {name} = cast(? as {sql_type})", [value])
         written_messages = _copy(con, "generate/messages", messages_path, "csv")
         opt_in_events = _copy(con, "generate/opt_in_ledger", ledger_path, "csv")
         webhook_bodies = 0

@@ -510,16 +510,23 @@ def demo(ctx: click.Context, messages: int, seed: int, directory: Path) -> None:
     Example:
         carewindow demo --messages 500000
     """
-    from analytics.generate import generate_dataset
+    from analytics.generate import META_DISAGREEMENT_SHARE, generate_dataset
 
     inbox = directory / "inbox"
     rate_cards = directory / "inbox" / "rate_cards"
     _progress(f"generating {messages:,} messages ...")
+    business = _settings(ctx)  # Meta's stand-in counts free tiers as the estimate will
     try:
         rate_cards.mkdir(parents=True, exist_ok=True)
         for card in EXAMPLE_RATE_CARDS.glob("*.csv"):
             shutil.copyfile(card, rate_cards / card.name)
-        dataset = generate_dataset(inbox, messages, seed=seed)  # to 30 November 2026, fixed
+        dataset = generate_dataset(  # to 30 November 2026, fixed
+            inbox,
+            messages,
+            seed=seed,
+            business_time_zone=business.business_time_zone,
+            free_service_messages_per_month=business.free_service_messages_per_month,
+        )
     except OSError as error:
         raise _cannot_write(directory, error, "--dir") from error
     settings = _settings(
@@ -539,6 +546,11 @@ def demo(ctx: click.Context, messages: int, seed: int, directory: Path) -> None:
     except Exception as error:
         raise _fail(error) from error
     click.echo(f"demo: {dataset.messages:,} synthetic messages; warehouse {settings.db_path}")
+    click.echo(
+        f"Meta's verdicts in the demo's webhooks follow Meta's rules, but for "
+        f"{META_DISAGREEMENT_SHARE:.0%} that disagree on purpose and the templates logged "
+        "without a category: the report's disagreements with Meta are those"
+    )
     click.echo(f"open the report: {Path(summary['report_index']).resolve()}")
 
 

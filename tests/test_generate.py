@@ -17,6 +17,8 @@ from analytics import generate
 from analytics.config import CANONICAL_COLUMNS
 from analytics.generate import generate_dataset
 
+ROOT = Path(__file__).resolve().parent.parent
+
 START = date(2025, 1, 16)
 DAYS = 684  # to 30 November 2026, the last day
 PERIOD_START = datetime(2025, 1, 16, tzinfo=UTC)
@@ -483,3 +485,47 @@ def test_username_customers_are_named_by_bsuid_beside_or_instead_of_their_number
     assert len(set(beside.values())) == len(beside)  # one BSUID per number
     # a customer known by both names before July is the same BSUID after it
     assert alone & set(beside.values())
+
+
+def test_the_stand_in_for_meta_follows_metas_rules_in_every_era(tmp_path):
+    # given a dataset whose verdicts disagree on purpose nowhere, and a free tier of service
+    # messages small enough to run out every month (per_message_2026_10)
+    from dataclasses import replace
+
+    from analytics.config import Settings
+    from analytics.db import connect_memory
+    from analytics.ingest import ingest_paths
+    from analytics.rebuild import rebuild_warehouse
+
+    generate_dataset(
+        tmp_path / "inbox",
+        15_000,
+        seed=42,
+        meta_disagreement_share=0,
+        free_service_messages_per_month=3,
+    )
+    settings = replace(
+        Settings(temp_directory=str(tmp_path / "tmp"), memory_limit="2GB"),
+        free_service_messages_per_month=3,
+    )
+    con = connect_memory(settings)
+    ingest_paths(con, [tmp_path / "inbox", ROOT / "data" / "rate_cards"], settings)
+    rebuild_warehouse(con, settings)
+
+    # expect Meta's verdicts to agree with the estimate on every message but the templates
+    # logged without a category (priced as marketing; Meta bills their own category)
+    disagreements = con.execute(
+        "select r.regime, r.disagreement, m.template_category is null "
+        "from pricing_reconciliation as r join messages as m using (message_id) "
+        "where not r.agrees"
+    ).fetchall()
+    assert {(disagreement, no_category) for _, disagreement, no_category in disagreements} <= {
+        ("category", True)
+    }
+    # and the tier to have run out: service messages Meta charged, in every month from October
+    charged_service = con.execute(
+        "select date_trunc('month', sent_at)::date, count(*) from pricing_reconciliation "
+        "where meta_category = 'service' and meta_billable group by all order by 1"
+    ).fetchall()
+    assert [month for month, _ in charged_service] == [date(2026, 10, 1), date(2026, 11, 1)]
+    con.close()

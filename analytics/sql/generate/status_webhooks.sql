@@ -1,8 +1,43 @@
 -- Status webhook bodies (WhatsApp Cloud API) for a fixed sample of outbound messages: one body
 -- per status (sent, delivered, read, or failed), with Meta's pricing verdict on the messages
--- that were delivered. The verdict follows SPEC 1.4 as far as the generator knows it; one
--- verdict in a hundred disagrees, as real data now and then does.
-with sampled as (
+-- that were delivered. The verdict follows Meta's rules of each era (SPEC 1.4), the monthly
+-- free tier of service messages of per_message_2026_10 included; a share of verdicts
+-- (generator_meta_disagreement_share, one in a hundred by default) disagrees on purpose, as real
+-- data now and then does: those are the only disagreements the demo shows.
+with service_tier_members as (
+    -- per_message_2026_10: each business number's delivered service messages of a month
+    -- (business time zone), outside free entry points; the first N are free
+    select
+        business_number,
+        date_trunc(
+            'month', timezone(getvariable('generator_business_time_zone'), sent_at)
+        ) as month,
+        sent_at,
+        message_id
+    from generated_messages
+    where direction = 'outbound'
+        and type <> 'template'
+        and coalesce(status, 'delivered') in ('delivered', 'read')
+        and episode_referral_source is null
+        and sent_at >= getvariable('generator_utility_in_window_charged_from')
+),
+
+last_free_service as (
+    -- the tier's last member, found by a top-N aggregate as the rebuild does (null: no tier)
+    select
+        business_number,
+        month,
+        case when getvariable('generator_free_service_messages_per_month') > 0 then
+            list_max(min(
+                {'sent_at': sent_at, 'id': message_id},
+                greatest(getvariable('generator_free_service_messages_per_month'), 1)
+            ))
+        end as last_free
+    from service_tier_members
+    group by all
+),
+
+sampled as (
     select
         generated.*,
         generated.sent_at < getvariable('generator_per_message_pricing_from')
@@ -16,11 +51,19 @@ with sampled as (
         generated.kind = 'business'
             and unit_hash(generated.seed, generated.row_index - generated.position, 'status')
                 < 0.93 as opening_template_delivered,
-        unit_hash(generated.seed, generated.row_index, 'meta_disagrees') < 0.01
-            as meta_disagrees,
+        unit_hash(generated.seed, generated.row_index, 'meta_disagrees')
+            < getvariable('generator_meta_disagreement_share') as meta_disagrees,
         generated.sent_at < getvariable('generator_service_conversations_free_from')
-            as service_charged
+            as service_charged,
+        coalesce(
+            {'sent_at': generated.sent_at, 'id': generated.message_id} <= tier.last_free, false
+        ) as in_service_free_tier
     from generated_messages as generated
+    left join last_free_service as tier
+        on tier.business_number = generated.business_number
+        and tier.month = date_trunc(
+            'month', timezone(getvariable('generator_business_time_zone'), generated.sent_at)
+        )
     where generated.has_webhook
 ),
 
@@ -45,10 +88,7 @@ conversation_pricing as (
             else true
         end as conversation_billable,
         -- per_message_2025; from 2026-10-01 (per_message_2026_10) utility templates are charged
-        -- inside the window too. Service messages stay free here: the generator does not count
-        -- the monthly free tier of service messages, so from October 2026 Meta's verdict on a
-        -- service message beyond it disagrees with the estimate (the demo shows such
-        -- disagreements late in each month).
+        -- inside the window too, and service messages beyond each number's monthly free tier
         case
             when free_entry_point then 'free_entry_point'
             when type = 'template' and (
@@ -56,6 +96,10 @@ conversation_pricing as (
                 or not in_window
                 or sent_at >= getvariable('generator_utility_in_window_charged_from')
             )
+                then 'regular'
+            when type <> 'template'
+                and sent_at >= getvariable('generator_utility_in_window_charged_from')
+                and not in_service_free_tier
                 then 'regular'
             else 'free_customer_service'
         end as message_pricing_type
