@@ -114,6 +114,11 @@ def generate_dataset(
         opt_in_events = _copy(con, "generate/opt_in_ledger", ledger_path, "csv")
         webhook_bodies = 0
         if webhooks_path is not None:
+            con.execute(
+                "set variable generator_last_free_service = ("
+                + sql_text("generate/last_free_service")
+                + ")"
+            )
             webhook_bodies = _copy(con, "generate/status_webhooks", webhooks_path, "json_lines")
         elif (out_dir / "status_webhooks.jsonl").exists():
             # A stale file from an earlier run would be mistaken for this dataset's webhooks.

@@ -4,40 +4,7 @@
 -- free tier of service messages of per_message_2026_10 included; a share of verdicts
 -- (generator_meta_disagreement_share, one in a hundred by default) disagrees on purpose, as real
 -- data now and then does: those are the only disagreements the demo shows.
-with service_tier_members as (
-    -- per_message_2026_10: each business number's delivered service messages of a month
-    -- (business time zone), outside free entry points; the first N are free
-    select
-        business_number,
-        date_trunc(
-            'month', timezone(getvariable('generator_business_time_zone'), sent_at)
-        ) as month,
-        sent_at,
-        message_id
-    from generated_messages
-    where direction = 'outbound'
-        and type <> 'template'
-        and coalesce(status, 'delivered') in ('delivered', 'read')
-        and episode_referral_source is null
-        and sent_at >= getvariable('generator_utility_in_window_charged_from')
-),
-
-last_free_service as (
-    -- the tier's last member, found by a top-N aggregate as the rebuild does (null: no tier)
-    select
-        business_number,
-        month,
-        case when getvariable('generator_free_service_messages_per_month') > 0 then
-            list_max(min(
-                {'sent_at': sent_at, 'id': message_id},
-                greatest(getvariable('generator_free_service_messages_per_month'), 1)
-            ))
-        end as last_free
-    from service_tier_members
-    group by all
-),
-
-sampled as (
+with sampled as (
     select
         generated.*,
         generated.sent_at < getvariable('generator_per_message_pricing_from')
@@ -55,15 +22,18 @@ sampled as (
             < getvariable('generator_meta_disagreement_share') as meta_disagrees,
         generated.sent_at < getvariable('generator_service_conversations_free_from')
             as service_charged,
+        -- per_message_2026_10: within the number's monthly free tier of service messages (a
+        -- map lookup, generate/last_free_service.sql: a join would cost the rows their order)
         coalesce(
-            {'sent_at': generated.sent_at, 'id': generated.message_id} <= tier.last_free, false
+            {'sent_at': generated.sent_at, 'id': generated.message_id}
+                <= getvariable('generator_last_free_service')[concat(
+                    generated.business_number, ' ', strftime(timezone(
+                        getvariable('generator_business_time_zone'), generated.sent_at
+                    ), '%Y-%m')
+                )],
+            false
         ) as in_service_free_tier
     from generated_messages as generated
-    left join last_free_service as tier
-        on tier.business_number = generated.business_number
-        and tier.month = date_trunc(
-            'month', timezone(getvariable('generator_business_time_zone'), generated.sent_at)
-        )
     where generated.has_webhook
 ),
 
