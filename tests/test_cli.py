@@ -56,6 +56,8 @@ def test_ingest_rebuild_report_check_through_the_command_line(tmp_path):
     assert loaded.exit_code == 0, loaded.output
     # 3 generated files and the shipped cards: Meta's rates and tiers, the illustrative example
     assert loaded.output.strip().splitlines()[-1].startswith("ingested 6 file(s)")
+    # the README beside the cards is documentation, not an input: not named as not loaded
+    assert "README.md" not in loaded.output and "not loaded" not in loaded.output
 
     again = runner.invoke(main, ["ingest", str(data), "--db", db])
     assert again.exit_code == 0, again.output

@@ -49,6 +49,16 @@ def test_the_rules_name_every_regime_of_the_registry_with_the_day_it_comes_into_
             assert regime.in_force_from.isoformat() in row.group(1), regime.name
 
 
+def test_the_docs_call_no_confirmed_regime_unconfirmed():
+    # issue 29: the README's Configuration section still called per_message_2026_10 unconfirmed
+    for path in (ROOT / "README.md", ROOT / "docs" / "rules.md"):
+        text = " ".join(path.read_text(encoding="utf-8").split())
+        for regime in load_registry():
+            if regime.confirmed_by_meta:
+                for wording in (f"unconfirmed `{regime.name}`", f"`{regime.name}` (unconfirmed"):
+                    assert wording not in text, (path.name, wording)
+
+
 @pytest.fixture(scope="module")
 def demo_warehouse(tmp_path_factory) -> Path:
     """A small demo warehouse: the demo's generator (default period), loaded and rebuilt."""

@@ -201,3 +201,13 @@ def test_lines_are_found_by_number_across_chunks(tmp_path, monkeypatch):
         3: "b\\xe9,c",
         4: "d" * 25,
     }
+
+
+def test_the_retry_summary_says_it_retried_rather_than_ingested(con, settings, tmp_path):
+    ingest_file(con, cp1252_log(tmp_path), settings)
+
+    result = retry_quarantine(con, replace(settings, encoding="windows-1252"))
+
+    assert result.summary().startswith(
+        "retried the quarantined rows of 1 file(s): 2 rows read, 2 loaded"
+    )

@@ -330,6 +330,13 @@ def test_only_the_latest_days_get_daily_reports_and_older_ones_are_removed(con, 
     assert "2025-03-01.html" not in page(again.daily_paths[0]).links
 
 
+def test_one_daily_report_reads_the_latest_day_not_the_latest_1_days(con, settings, rendered):
+    again = render_reports(con, rendered.index_path.parent, settings, daily_report_days=1)
+    text = page(again.index_path).text
+    assert "The latest day with traffic; earlier days are in their month's report." in text
+    assert "The latest 1 days" not in text
+
+
 @pytest.mark.parametrize("derived_tables", [False, True], ids=["not rebuilt", "rebuilt empty"])
 def test_empty_warehouse_renders_an_index_saying_there_is_no_data(
     con, settings, tmp_path, derived_tables

@@ -40,8 +40,10 @@ KINDS = (
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt", ".json", ".jsonl", ".ndjson")
 COMPRESSED_SUFFIXES = (".gz", ".zst")
 # Inside a folder these are taken; every other file there is named with the reason it is not
-# loaded. A file named on its own is always tried.
+# loaded, except documentation beside the data (a README or other Markdown file), which is no
+# input at all. A file named on its own is always tried.
 DATA_SUFFIXES = (*TEXT_SUFFIXES, ".parquet", ".xlsx", *COMPRESSED_SUFFIXES)
+DOCUMENTATION_SUFFIXES = (".md", ".markdown")
 _HEAD_BYTES = 65536
 _GZIP_MAGIC = b"\x1f\x8b"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -69,8 +71,10 @@ def find_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[tuple[Path
         path = Path(given)
         if path.is_dir():
             for child in sorted(path.rglob("*")):
-                if not child.is_file() or any(
-                    part.startswith(".") for part in child.relative_to(path).parts
+                if (
+                    not child.is_file()
+                    or any(part.startswith(".") for part in child.relative_to(path).parts)
+                    or child.suffix.lower() in DOCUMENTATION_SUFFIXES
                 ):
                     continue
                 reason = unloadable_reason(child)

@@ -41,8 +41,17 @@ class IngestResult:
         new = self.files_loaded
         again = sum(1 for load in self.loads if load.outcome == "already_loaded")
         skipped = sum(1 for load in self.loads if load.outcome == "skipped")
+        retried = sum(1 for load in self.loads if load.outcome == "retried")
+        what = " and ".join(
+            part
+            for part in (
+                f"ingested {new} file(s)" if new or not retried else "",
+                f"retried the quarantined rows of {retried} file(s)" if retried else "",
+            )
+            if part
+        )
         text = (
-            f"ingested {new} file(s): {self.total('rows_read'):,} rows read, "
+            f"{what}: {self.total('rows_read'):,} rows read, "
             f"{self.total('loaded'):,} loaded, {self.total('duplicates'):,} duplicates, "
             + (f"{self.total('conflicts'):,} conflicts, " if self.total("conflicts") else "")
             + f"{self.total('quarantined'):,} quarantined, {self.total('skipped'):,} skipped"
