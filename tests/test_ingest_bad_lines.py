@@ -211,3 +211,22 @@ def test_the_retry_summary_says_it_retried_rather_than_ingested(con, settings, t
     assert result.summary().startswith(
         "retried the quarantined rows of 1 file(s): 2 rows read, 2 loaded"
     )
+
+
+def test_a_long_line_rejected_for_another_reason_keeps_more_than_10000_characters(
+    con, settings, tmp_path
+):
+    # given a 30,000-character line of the header's field count, whose bytes are not UTF-8
+    long_value = "caf\xe9 " * 6_000
+    path = tmp_path / "long.csv"
+    path.write_bytes(
+        (f"{HEADER},template_name\n{GOOD.format('m1')},\n").encode()
+        + f"{GOOD.format('m2')},{long_value}\n".replace("text,", "template,").encode("cp1252")
+    )
+
+    load = ingest_file(con, path, settings)
+
+    assert (load.loaded, load.quarantined) == (1, 1)
+    ((raw, reason),) = fetch_all(con, "select raw, reason from quarantine")
+    assert reason.startswith("unreadable row: not valid UTF-8 text")
+    assert len(raw) > 30_000 and raw.endswith("caf\\xe9 ")

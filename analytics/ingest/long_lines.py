@@ -49,7 +49,7 @@ def _prefixes(source: InputFile, lines: Iterable[LongLine]) -> dict[int, tuple[b
 
 def _text(prefix: bytes, length: int) -> str:
     """A line's raw text for the quarantine: all of it, or its first megabyte and how much more."""
-    text = prefix.decode("utf-8", errors="replace").rstrip("\r")
+    text = prefix.decode("utf-8", errors="backslashreplace").rstrip("\r")
     if length <= len(prefix):
         return text
     note = f" ... ({length - len(prefix):,} more bytes)"

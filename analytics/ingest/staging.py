@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pandas
 
 from analytics.config import Settings
 from analytics.db import fetch_value
@@ -86,7 +87,7 @@ class Staging:
         if source.long_lines and file_format(self.path) == "csv":
             if source.set_aside is None:
                 source.set_aside = set_aside_overlong_lines(source, delimiter, len(self.header))
-            self._store_long_lines(delimiter)
+            self._store_long_lines()
             if source.set_aside[1]:
                 self.path, compression = source.set_aside[0], "none"
         self.parameters = {
@@ -97,24 +98,27 @@ class Staging:
             "buffer_size": buffer_size(source.max_line_size),
         }
 
-    def _store_long_lines(self, delimiter: str) -> None:
-        """Temp table long_lines_<load>: (line, raw, reason) of the file's long lines, raw their
-        first megabyte (DuckDB's rejects keep 10,000 characters), reason set for a line set
-        aside for its fields."""
-        set_aside = {line: (raw, reason) for line, raw, reason in self.source.set_aside[1]}
-        rows = [
-            (
-                long_line.number,
-                *set_aside.get(long_line.number, (None, None)),
-            )
-            for long_line in self.source.long_lines
-        ]
-        self.con.execute(
-            f"create or replace temp table {self.long_lines} "
-            "(line bigint, raw varchar, reason varchar)"
+    def _store_long_lines(self) -> None:
+        """Temp table long_lines_<load>: (line, raw, reason) of the lines set aside for their
+        fields; the raw text of other long lines that DuckDB rejects is added when needed."""
+        self._create_lines_table(
+            self.long_lines, ("line", "raw", "reason"), self.source.set_aside[1]
         )
-        # the lines whose raw text is not at hand yet are read once, when a reject needs them
-        self.con.executemany(f"insert into {self.long_lines} values (?, ?, ?)", rows)
+
+    def _create_lines_table(self, table: str, columns: tuple[str, ...], rows: list) -> None:
+        """Temp table `table` of text lines, written in one statement (not row by row)."""
+        frame = pandas.DataFrame(rows, columns=list(columns)).astype(
+            {"line": "int64", **{column: "object" for column in columns[1:]}}
+        )
+        self.con.register("lines_frame", frame)
+        try:
+            self.con.execute(
+                f"create or replace temp table {table} as select line::bigint as line, "
+                + ", ".join(f"{quoted(name)}::varchar as {quoted(name)}" for name in columns[1:])
+                + " from lines_frame"
+            )
+        finally:
+            self.con.unregister("lines_frame")
 
     def scratch_rejects(self) -> str:
         """A new rejects table for a read after the first; dropped with the others."""
@@ -329,10 +333,8 @@ class Staging:
         if not numbers:
             return "(select null::bigint as line, null as text)"
         table = f"{self.rejects}_text"
-        self.con.execute(f"create or replace temp table {table} (line bigint, text varchar)")
-        self.con.executemany(
-            f"insert into {table} values (?, ?)",
-            list(lines_by_number(self.source, numbers).items()),
+        self._create_lines_table(
+            table, ("line", "text"), list(lines_by_number(self.source, numbers).items())
         )
         self.scratch_tables.append(table)
         return table
@@ -346,19 +348,24 @@ class Staging:
             [self.long_lines],
         ):
             return "(select null::bigint as line, null as raw, null as reason)"
-        wanted = {
+        long_numbers = {line.number for line in self.source.long_lines}
+        set_aside = {line for line, _, _ in self.source.set_aside[1]}
+        rejected = {
             row[0]
-            for row in self.con.execute(
-                f"select line from {self.long_lines} where raw is null and line in "
-                f"(select line from {self.rejects})"
-            ).fetchall()
+            for row in self.con.execute(f"select distinct line from {self.rejects}").fetchall()
         }
+        stored = {
+            row[0] for row in self.con.execute(f"select line from {self.long_lines}").fetchall()
+        }
+        wanted = (rejected & long_numbers) - set_aside - stored
         if wanted:
-            texts = line_texts(self.source, wanted)
-            self.con.executemany(
-                f"update {self.long_lines} set raw = ? where line = ?",
-                [(text, line) for line, text in texts.items()],
+            # DuckDB's record of a rejected line keeps 10,000 characters: its first megabyte
+            texts = f"{self.long_lines}_texts"
+            self._create_lines_table(
+                texts, ("line", "raw"), list(line_texts(self.source, wanted).items())
             )
+            self.con.execute(f"insert into {self.long_lines} select line, raw, null from {texts}")
+            self.con.execute(f"drop table {texts}")
         return self.long_lines
 
     def drop(self) -> None:
