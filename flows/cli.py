@@ -453,9 +453,12 @@ def run(ctx: click.Context, db: str | None, inbox: str | None, reports: str | No
     from flows.nightly import NightlySummary
 
     settings = _settings(ctx, db_path=db, inbox=inbox, reports_out=reports)
-    _check_run_inputs(settings)
     try:
         _require_prefect()
+    except Exception as error:
+        raise _fail(error, settings) from error
+    _check_run_inputs(settings)
+    try:
         summary = _run_nightly(settings, ctx.obj.get("config"))
     except FilesFailed as error:
         _partial_run(error)

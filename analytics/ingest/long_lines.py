@@ -97,14 +97,14 @@ def lines_by_number(source: InputFile, numbers: set[int]) -> dict[int, str]:
             ends = numpy.concatenate((newlines, [len(chunk)]))
             numbers_here = numpy.arange(line, line + len(starts))
             for index in numpy.flatnonzero(numpy.isin(numbers_here, wanted)):
-                piece = chunk[int(starts[index]) : int(ends[index])]
-                if index == 0 and parts:
-                    piece = b"".join(parts) + piece
+                here = chunk[int(starts[index]) : int(ends[index])]
+                whole = b"".join([*parts, here]) if index == 0 and parts else here
+                if index == 0:
                     parts = []
                 if index == len(starts) - 1:  # goes on in the next chunk
-                    parts = [piece[:RAW_LIMIT]]
+                    parts = [whole[:RAW_LIMIT]]
                     continue
-                found[int(numbers_here[index])] = _decoded(piece)
+                found[int(numbers_here[index])] = _decoded(whole)
             line += len(newlines)
             offset += len(chunk)
     if parts:

@@ -45,7 +45,8 @@ outbound_by_day as (
         count_if(facts.billing_reason = 'beyond_free_tier') as beyond_free_tier_messages,
         -- unknown is null: a day whose chargeable messages all lack a rate costs null, not the
         -- 0 its free messages add up to
-        case when count_if(facts.billable) > 0 and count_if(facts.billable and facts.cost_known) = 0
+        case when count_if(facts.billable) > 0
+                and count_if(facts.billable and facts.estimated_cost is not null) = 0
             then null else sum(facts.estimated_cost) end as estimated_cost,
         -- chargeable but no rate for its market: shown, never silently zero
         count_if(facts.billable and facts.estimated_cost is null) as cost_unknown_messages,

@@ -1,5 +1,7 @@
 -- daily_costs, summed over its days, counts and prices every outbound message once under the
--- regime in force (as message_facts) and under each regime (as message_billing).
+-- regime in force (as message_facts) and under each regime (as message_billing). Costs are
+-- compared as known costs: a daily_costs row whose chargeable messages lack a rate is null,
+-- not the 0 of the free messages beside it, so a total of nulls matches a total of 0.
 with in_force_totals as (
     select
         business_number,
@@ -53,7 +55,7 @@ from facts
 full join in_force_totals using (business_number)
 where facts.outbound_messages is distinct from in_force_totals.outbound_messages
     or facts.chargeable_messages is distinct from in_force_totals.chargeable_messages
-    or facts.estimated_cost is distinct from in_force_totals.estimated_cost
+    or coalesce(facts.estimated_cost, 0) is distinct from coalesce(in_force_totals.estimated_cost, 0)
 union all
 select
     'regime: ' || regime,
@@ -67,4 +69,4 @@ from billing
 full join regime_totals using (regime)
 where billing.outbound_messages is distinct from regime_totals.outbound_messages
     or billing.chargeable_messages is distinct from regime_totals.chargeable_messages
-    or billing.estimated_cost is distinct from regime_totals.estimated_cost
+    or coalesce(billing.estimated_cost, 0) is distinct from coalesce(regime_totals.estimated_cost, 0)
