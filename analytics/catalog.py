@@ -66,6 +66,8 @@ def table_descriptions() -> dict[str, TableDescription]:
             raise ValueError(f"{relative_path(path)} is not valid TOML: {error}") from error
     found: dict[str, TableDescription] = {}
     for name, (path, data) in raw.items():
+        if "description" not in data and "step" in data:
+            continue  # an intermediate step's declaration (analytics/plan.py): not public
         if not isinstance(data.get("description"), str) or not data["description"].strip():
             raise ValueError(f'{relative_path(path)} needs a line description = "..."')
         columns: dict[str, str] = {}

@@ -13,12 +13,6 @@ from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
 
 from analytics.config import Settings
 from analytics.db import sql_text
-from analytics.steps import Step
-
-# Before every step that reads messages: the identities shown under another name.
-RESOLUTION_STEPS: tuple[Step, ...] = (Step("int_customer_contacts", "temp"),)
-# The public record of the links; whole-warehouse, so it runs with the account steps.
-IDENTITY_STEPS: tuple[Step, ...] = (Step("customer_identities", "table", scope="account"),)
 
 
 def create_identity_macros(

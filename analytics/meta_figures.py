@@ -13,19 +13,8 @@ import duckdb
 
 from analytics.config import Settings
 from analytics.markets import calling_code_prefixes
-from analytics.steps import Step
 
 NON_GEOGRAPHIC = "001"
-
-# Run after daily_costs: public tables (message_facts, the meta_* tables), and the template
-# categories of int_template_categories.
-RECONCILIATION_STEPS: tuple[Step, ...] = (
-    # the template sends whose log category is not Meta's (from int_template_categories)
-    Step("template_category_differences", "table", scope="account"),
-    Step("cost_reconciliation", "table", scope="account"),
-    # the messages behind a cell, with Meta's per-message verdict where a status carried it
-    Step("cost_reconciliation_messages", "view", scope="account"),
-)
 
 
 def calling_code_countries() -> tuple[tuple[str, str], ...]:

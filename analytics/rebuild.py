@@ -23,30 +23,13 @@ from analytics import identities, meta_figures, pricing
 from analytics.catalog import describe_warehouse
 from analytics.config import Settings
 from analytics.db import fetch_value
+from analytics.plan import rebuild_plan
 from analytics.steps import Step
 
-# In dependency order. int_* are intermediate (temporary); the rest is the public interface.
-# Views may only read public tables, never temporary ones: analysts open them later.
-STEPS: tuple[Step, ...] = (
-    *identities.RESOLUTION_STEPS,  # the customer behind each identity (issue 30)
-    Step("int_inbound_events", "temp"),
-    Step("int_outbound", "temp"),  # windows come from int_inbound_events, not care_windows
-    Step("care_windows", "table"),  # counts int_outbound's messages per window
-    *pricing.PRICING_STEPS,  # ends with the account-wide free tiers and volume tiers
-    # every regime's price, one row per message: the monthly free tiers and volume tiers make
-    # it account-wide, and so are the tables that read it
-    Step("message_billing_by_regime", "table", scope="account", per_regime=True),
-    Step("message_billing", "view", scope="account", per_regime=True),  # its long form
-    Step("message_facts", "table", scope="account", per_regime=True),  # the regime in force
-    Step("violations", "view", scope="account"),
-    *identities.IDENTITY_STEPS,  # customer_identities (issue 30)
-    Step("daily_summary", "table", scope="account"),
-    # what reports read instead of every message
-    Step("daily_costs", "table", scope="account", per_regime=True),
-    Step("rate_card_freshness", "table", scope="account"),  # a card Meta may have replaced
-    *pricing.PRICING_REPORT_STEPS,  # pricing_reconciliation
-    *meta_figures.RECONCILIATION_STEPS,  # Meta's own figures beside the estimate (issue 15)
-)
+# Every step of the rebuild, each after the steps it reads (analytics/plan.py: declared in
+# each step's .toml beside its SQL). int_* are intermediate (temporary); the rest is the public
+# interface. Views may only read public tables, never temporary ones: analysts open them later.
+STEPS: tuple[Step, ...] = rebuild_plan()
 
 # From this many loaded messages on, intermediate tables go to a scratch database file instead of
 # temporary tables: DuckDB keeps temporary tables uncompressed, in memory and then in its spill

@@ -14,9 +14,9 @@ from rows import insert_messages
 from analytics.config import Settings
 from analytics.db import fetch_all
 from analytics.identities import create_identity_macros
-from analytics.pricing import PRICING_REPORT_STEPS, PRICING_STEPS, prepare_pricing_inputs
-from analytics.rebuild import STEPS, materialize, write_rebuild_parameters
-from analytics.steps import Step
+from analytics.plan import steps_for
+from analytics.pricing import prepare_pricing_inputs
+from analytics.rebuild import materialize, write_rebuild_parameters
 
 NL = "31612345678"  # Netherlands
 
@@ -83,11 +83,9 @@ def price(con: duckdb.DuckDBPyConnection, settings: Settings, rows: list[dict]) 
     write_rebuild_parameters(con, settings)
     prepare_pricing_inputs(con, settings)
     create_identity_macros(con, settings)
-    materialize(con, Step("int_customer_contacts", "temp"))
-    priced = ("message_facts", "message_billing_by_regime", "message_billing")
-    for step in (*PRICING_STEPS, *(step for step in STEPS if step.name in priced)):
-        materialize(con, step)
-    for step in PRICING_REPORT_STEPS:
+    # every step the priced tables need, from the rebuild plan, but the int_outbound built here
+    priced = ("message_facts", "message_billing", "pricing_reconciliation")
+    for step in steps_for(priced, given=("int_outbound",)):
         materialize(con, step)
     return billing_by_message(con)
 
