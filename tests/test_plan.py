@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from analytics.db import SQL_DIR
-from analytics.plan import PlanError, declared_steps, rebuild_plan, reads, steps_for
+from analytics.plan import PlanError, declared_steps, reads, rebuild_plan, steps_for
 from analytics.rebuild import STEPS
 
 
