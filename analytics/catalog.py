@@ -13,15 +13,12 @@ Every public table or view T has a description file analytics/sql/T.toml:
 
 describe_warehouse() pushes them into the warehouse with COMMENT ON after every rebuild
 (`create or replace` drops a table's comments), so `describe`, `duckdb_columns()` and any SQL
-client show them. `python -m analytics.catalog --write-readme` writes the README's data
-dictionary from duckdb_columns() of a freshly built warehouse; `--check` says whether it is
-current.
+client show them. The README's data dictionary is written from them by analytics/dictionary.py
+(`python -m analytics.dictionary --write-readme`), a tool apart from the runtime.
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,10 +27,6 @@ import duckdb
 
 from analytics.db import SQL_DIR, fetch_all
 from analytics.regimes import regime_names
-
-README = Path(__file__).parent.parent / "README.md"
-DICTIONARY_START = "<!-- data-dictionary:start (python -m analytics.catalog --write-readme) -->"
-DICTIONARY_END = "<!-- data-dictionary:end -->"
 
 
 @dataclass(frozen=True)
@@ -204,109 +197,3 @@ def stale_descriptions(con: duckdb.DuckDBPyConnection) -> list[str]:
                 "longer exists: remove it"
             )
     return problems
-
-
-def reference_warehouse() -> duckdb.DuckDBPyConnection:
-    """An in-memory warehouse with every public table, rebuilt (empty) and described."""
-    from analytics.config import Settings
-    from analytics.db import connect_memory
-    from analytics.rebuild import rebuild_warehouse
-
-    settings = Settings()
-    con = connect_memory(settings)
-    rebuild_warehouse(con, settings)  # describes the warehouse at its end
-    return con
-
-
-def _cell(text: str | None) -> str:
-    text = (text or "").replace("|", "\\|").replace("\n", " ")
-    return text.replace("<", "&lt;").replace(">", "&gt;")
-
-
-def data_dictionary(con: duckdb.DuckDBPyConnection) -> str:
-    """The data dictionary in Markdown, read from the warehouse's own comments."""
-    kinds = public_relations(con)
-    comments = dict(
-        fetch_all(
-            con,
-            """
-            select table_name, comment from duckdb_tables() where not temporary and not internal
-            union all
-            select view_name, comment from duckdb_views() where not temporary and not internal
-            """,
-        )
-    )
-    by_table: dict[str, list[tuple[str, str, str | None]]] = {}
-    for table, column, data_type, comment in public_columns(con):
-        by_table.setdefault(table, []).append((column, data_type, comment))
-    lines = []
-    for table in sorted(kinds):
-        kind = "view" if kinds[table] == "VIEW" else "table"
-        lines += ["", f"#### `{table}` ({kind})", "", _cell(comments.get(table)), ""]
-        lines += ["| column | type | description |", "|---|---|---|"]
-        lines += [
-            f"| `{column}` | {data_type.lower()} | {_cell(comment)} |"
-            for column, data_type, comment in by_table.get(table, [])
-        ]
-    return "\n".join(lines).strip("\n")
-
-
-def readme_with_dictionary(readme: str, dictionary: str) -> str:
-    """The README text with the part between the data-dictionary markers replaced."""
-    start = readme.find(DICTIONARY_START)
-    end = readme.find(DICTIONARY_END)
-    if start < 0 or end < start:
-        raise ValueError(
-            f"README.md has no data-dictionary markers: add the lines {DICTIONARY_START} and "
-            f"{DICTIONARY_END} where the dictionary goes"
-        )
-    before = readme[: start + len(DICTIONARY_START)]
-    return f"{before}\n{dictionary}\n{readme[end:]}"
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m analytics.catalog",
-        description="The README's data dictionary, generated from the warehouse's own comments.",
-        epilog="Example: python -m analytics.catalog --write-readme",
-    )
-    action = parser.add_mutually_exclusive_group(required=True)
-    action.add_argument("--write-readme", action="store_true", help="rewrite it in README.md")
-    action.add_argument("--check", action="store_true", help="exit 1 if README.md is not current")
-    action.add_argument("--print", action="store_true", help="print it")
-    parser.add_argument("--readme", type=Path, default=README, help="the README to read or write")
-    arguments = parser.parse_args(argv)
-    con = reference_warehouse()
-    try:
-        problems = missing_descriptions(con) + stale_descriptions(con)
-        dictionary = data_dictionary(con)
-    finally:
-        con.close()
-    if arguments.print:
-        print(dictionary)
-        return 0
-    current = arguments.readme.read_text(encoding="utf-8")
-    wanted = readme_with_dictionary(current, dictionary)
-    if arguments.check:
-        if wanted != current or problems:
-            for problem in problems:
-                print(problem, file=sys.stderr)
-            print(
-                f"{arguments.readme}: the data dictionary is not current; run "
-                "`python -m analytics.catalog --write-readme`",
-                file=sys.stderr,
-            )
-            return 1
-        print(f"{arguments.readme}: the data dictionary is current")
-        return 0
-    if wanted != current:
-        arguments.readme.write_text(wanted, encoding="utf-8")
-    for problem in problems:
-        print(problem, file=sys.stderr)
-    tables = dictionary.count("#### ")
-    print(f"{arguments.readme}: data dictionary of {tables} tables and views written")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

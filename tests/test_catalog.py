@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from rows import at, inbound, insert_messages, insert_opt_ins, opt_in, outbound, template
 
-from analytics import catalog
+from analytics import catalog, dictionary
 from analytics.db import fetch_all, fetch_value
 from analytics.rebuild import rebuild_warehouse
 
@@ -104,27 +104,27 @@ def test_descriptions_are_quoted_by_duckdb_so_any_text_is_safe(con, monkeypatch,
 
 
 def test_the_readme_data_dictionary_is_current():
-    """Run `python -m analytics.catalog --write-readme` when this fails."""
-    con = catalog.reference_warehouse()
+    """Run `python -m analytics.dictionary --write-readme` when this fails."""
+    con = dictionary.reference_warehouse()
     try:
-        dictionary = catalog.data_dictionary(con)
+        written = dictionary.data_dictionary(con)
     finally:
         con.close()
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert catalog.readme_with_dictionary(readme, dictionary) == readme, (
-        "README.md's data dictionary is out of date: run `python -m analytics.catalog "
+    assert dictionary.readme_with_dictionary(readme, written) == readme, (
+        "README.md's data dictionary is out of date: run `python -m analytics.dictionary "
         "--write-readme`"
     )
-    assert "#### `message_facts` (table)" in dictionary
-    assert "| `cost_known` | boolean |" in dictionary
+    assert "#### `message_facts` (table)" in written
+    assert "| `cost_known` | boolean |" in written
 
 
 def test_the_check_command_fails_on_a_stale_readme_and_write_readme_fixes_it(tmp_path):
     readme = tmp_path / "README.md"
     readme.write_text(
-        f"# x\n\n{catalog.DICTIONARY_START}\nold\n{catalog.DICTIONARY_END}\n", encoding="utf-8"
+        f"# x\n\n{dictionary.DICTIONARY_START}\nold\n{dictionary.DICTIONARY_END}\n", encoding="utf-8"
     )
-    command = [sys.executable, "-m", "analytics.catalog", "--readme", str(readme)]
+    command = [sys.executable, "-m", "analytics.dictionary", "--readme", str(readme)]
     stale = subprocess.run([*command, "--check"], capture_output=True, text=True, cwd=ROOT)
     assert stale.returncode == 1
     assert "--write-readme" in stale.stderr
