@@ -121,9 +121,8 @@ def test_the_readme_data_dictionary_is_current():
 
 def test_the_check_command_fails_on_a_stale_readme_and_write_readme_fixes_it(tmp_path):
     readme = tmp_path / "README.md"
-    readme.write_text(
-        f"# x\n\n{dictionary.DICTIONARY_START}\nold\n{dictionary.DICTIONARY_END}\n", encoding="utf-8"
-    )
+    markers = (dictionary.DICTIONARY_START, dictionary.DICTIONARY_END)
+    readme.write_text(f"# x\n\n{markers[0]}\nold\n{markers[1]}\n", encoding="utf-8")
     command = [sys.executable, "-m", "analytics.dictionary", "--readme", str(readme)]
     stale = subprocess.run([*command, "--check"], capture_output=True, text=True, cwd=ROOT)
     assert stale.returncode == 1
