@@ -93,7 +93,8 @@ class Settings:
     schedule_cron: str = "0 2 * * *"
     schedule_time_zone: str = "UTC"
     # 0: rebuild in this process. N > 0: threads hashed into N partitions, built as Prefect
-    # tasks on a Dask cluster ("" = local worker processes; else a scheduler address).
+    # tasks on a Dask cluster ("" = local worker processes; "in-process" = one partition after
+    # another in this process, no Dask; else a scheduler address).
     rebuild_partitions: int = 0
     rebuild_cluster: str = ""
 
@@ -312,11 +313,14 @@ def validated(settings: Settings) -> Settings:
         )
     cluster = settings.rebuild_cluster
     if not isinstance(cluster, str) or (
-        cluster and not re.fullmatch(r"([a-z][a-z0-9+]*://)?[^\s:/]+:\d{1,5}", cluster)
+        cluster
+        and cluster != "in-process"
+        and not re.fullmatch(r"([a-z][a-z0-9+]*://)?[^\s:/]+:\d{1,5}", cluster)
     ):
         raise ConfigError(
-            f"rebuild.cluster = {cluster!r} must be empty (a local Dask cluster) or a Dask "
-            "scheduler address such as 'tcp://10.0.0.5:8786'"
+            f"rebuild.cluster = {cluster!r} must be empty (a local Dask cluster), 'in-process' "
+            "(one partition after another in this process, no Dask) or a Dask scheduler "
+            "address such as 'tcp://10.0.0.5:8786'"
         )
     if not isinstance(settings.column_aliases, dict) or any(
         not isinstance(v, list) or not all(isinstance(a, str) for a in v)

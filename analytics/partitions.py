@@ -27,6 +27,9 @@ from analytics.db import MEMORY, connect_memory, sql_text
 from analytics.rebuild import RebuildResult, materialize, write_rebuild_parameters
 from analytics.steps import Step
 
+# rebuild.cluster's value for partitions built one after another in this process, without Dask.
+IN_PROCESS = "in-process"
+
 # The loaded tables a thread's steps read, each row routed to the partition of its thread.
 # Blank-number ledger events cover every number of the business (SPEC 1): they go to each
 # partition where the customer has a thread, so int_outbound finds them beside those threads.
@@ -325,6 +328,34 @@ def finish_rebuild(
         for name in registered:
             con.execute(f"drop view if exists {name}")
     rebuild.count_results(con, result)
+    return result
+
+
+def rebuild_in_sequence(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    on_step: Callable[[str], None] | None = None,
+) -> RebuildResult:
+    """The partitioned rebuild on this machine with no Dask (rebuild.cluster = "in-process"):
+    the same plan, one partition after another, each with the whole memory limit, so that a
+    thread step's sorts and hash tables hold one partition's threads, not the whole history.
+    The partition files are deleted afterwards, whether it succeeds or not."""
+    plan = plan_partitions(settings)
+    seconds: dict[str, float] = {}
+    try:
+        if plan.thread_steps:
+            started = time.perf_counter()
+            export_partitions(con, plan)
+            seconds["export partitions"] = time.perf_counter() - started
+            for partition in range(plan.partitions):
+                if on_step:
+                    on_step(f"partition {partition + 1} of {plan.partitions}")
+                for step, spent in build_partition(plan, partition, settings).items():
+                    seconds[f"partitions: {step}"] = seconds.get(f"partitions: {step}", 0) + spent
+        result = finish_rebuild(con, plan, settings, on_step)
+    finally:
+        remove_partition_files(plan)
+    result.seconds_by_step = seconds | result.seconds_by_step
     return result
 
 

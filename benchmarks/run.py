@@ -391,6 +391,11 @@ def main(argv: list[str] | None = None) -> int:
         help="rebuild in N partitions on a local Dask cluster (0: one process)",
     )
     parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="with --partitions: build them one after another in this process (no Dask)",
+    )
+    parser.add_argument(
         "--repeats",
         type=int,
         default=2,
@@ -438,6 +443,7 @@ def main(argv: list[str] | None = None) -> int:
         memory_limit=args.memory_limit,
         temp_directory=str(args.dir / "spill"),
         rebuild_partitions=args.partitions,
+        rebuild_cluster="in-process" if args.in_process else "",
         db_path=str(args.dir / "warehouse.duckdb"),
     )
     if args.bad_lines:
@@ -449,7 +455,12 @@ def main(argv: list[str] | None = None) -> int:
         f"machine: {platform.machine()}, {psutil.cpu_count()} cores, "
         f"{psutil.virtual_memory().total / 2**30:.0f} GiB; duckdb {duckdb.__version__}; "
         f"memory limit {args.memory_limit}; "
-        f"{'single process' if not args.partitions else f'{args.partitions} partitions'}"
+        + (
+            "single process"
+            if not args.partitions
+            else f"{args.partitions} partitions"
+            + (" in sequence, in this process" if args.in_process else " on Dask")
+        )
     )
     header = (
         f"{'messages':>12} {'ingest rows/s':>14} {'rebuild s':>10} {'msgs/s':>11} "

@@ -93,6 +93,8 @@ def rebuild_partitioned(
     Call it with the warehouse's writing connection, inside a flow (it becomes a subflow) or
     not. The partition files are deleted afterwards, whether it succeeds or not.
     """
+    if settings.rebuild_cluster == partitions.IN_PROCESS:
+        return partitions.rebuild_in_sequence(con, settings, on_step)
     if settings.rebuild_cluster:
         partitions.check_scheduler(settings.rebuild_cluster)
     plan = partitions.plan_partitions(settings)

@@ -216,6 +216,34 @@ def test_partitioned_rebuild_on_dask_equals_the_single_process_rebuild(tmp_path)
     parted.close()
 
 
+def test_partitions_in_sequence_in_this_process_equal_the_single_process_rebuild(tmp_path):
+    # given rebuild.cluster = "in-process": the same plan, no Dask, one partition after another
+    data = tmp_path / "data"
+    generate_dataset(data, 5000, seed=3)
+    settings = _settings_for_equality(tmp_path).with_overrides(rebuild_cluster="in-process")
+    single = _loaded(settings, data)
+    rebuild.rebuild_warehouse(single, settings)
+    parted = _loaded(settings, data)
+    steps: list[str] = []
+
+    result = partitions.rebuild_in_sequence(parted, settings, on_step=steps.append)
+
+    assert steps[:3] == ["partition 1 of 3", "partition 2 of 3", "partition 3 of 3"]
+    assert "export partitions" in result.seconds_by_step
+    assert not (tmp_path / "partitions").exists()
+    for table in PUBLIC_TABLES:
+        expected = single.sql(f"select * from {table}").to_arrow_table()
+        parted.register("expected", expected)
+        for query in (
+            f"select * from {table} except all select * from expected",
+            f"select * from expected except all select * from {table}",
+        ):
+            assert fetch_all(parted, f"select count(*) from ({query})") == [(0,)], query
+        parted.unregister("expected")
+    single.close()
+    parted.close()
+
+
 def test_rebuild_settings_load_from_the_file_and_are_checked(tmp_path):
     config = tmp_path / "carewindow.toml"
     config.write_text('[rebuild]\npartitions = 8\ncluster = "tcp://10.0.0.5:8786"\n')
@@ -228,6 +256,7 @@ def test_rebuild_settings_load_from_the_file_and_are_checked(tmp_path):
         settings.with_overrides(rebuild_partitions=-1)
     with pytest.raises(ConfigError, match="rebuild.cluster"):
         settings.with_overrides(rebuild_cluster="the big cluster")
+    assert settings.with_overrides(rebuild_cluster="in-process").rebuild_cluster == "in-process"
 
 
 @pytest.fixture
