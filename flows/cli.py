@@ -275,7 +275,8 @@ def generate(messages: int, seed: int, out: Path, start, days: int, webhooks: bo
     metavar="ADDRESS",
     default=None,
     help='Dask scheduler for the partitions, e.g. tcp://10.0.0.5:8786; "" = '
-    "worker processes on this machine (default: rebuild.cluster).",
+    'worker processes on this machine; "in-process" = one partition after another in this '
+    "process, no Dask (default: rebuild.cluster).",
 )
 @click.pass_context
 def rebuild(
