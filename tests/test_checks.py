@@ -59,8 +59,10 @@ BREAKAGES = {
         2,
     ),
     "daily_costs_add_up_to_message_facts": (
+        # a row of a regime not in force: only that regime's total is off (a row in force
+        # would put the in-force total off too); rows come in no set order, so say which
         "update daily_costs set chargeable_messages = chargeable_messages + 1"
-        " where rowid = (select min(rowid) from daily_costs)",
+        " where rowid = (select min(rowid) from daily_costs where not in_force)",
         1,
     ),
     "daily_summary_counts_every_message": (
