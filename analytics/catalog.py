@@ -149,11 +149,9 @@ def describe_warehouse(con: duckdb.DuckDBPyConnection) -> int:
     return len(statements)
 
 
-def missing_descriptions(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """A line for every public table or column the warehouse has no comment on, saying where to
-    add it."""
-    problems = []
-    comments = dict(
+def relation_comments(con: duckdb.DuckDBPyConnection) -> dict[str, str | None]:
+    """Every table's and view's comment in the warehouse, by name."""
+    return dict(
         fetch_all(
             con,
             """
@@ -163,6 +161,13 @@ def missing_descriptions(con: duckdb.DuckDBPyConnection) -> list[str]:
             """,
         )
     )
+
+
+def missing_descriptions(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """A line for every public table or column the warehouse has no comment on, saying where to
+    add it."""
+    problems = []
+    comments = relation_comments(con)
     for table in public_relations(con):
         if not comments.get(table):
             problems.append(

@@ -18,9 +18,9 @@ from analytics.catalog import (
     missing_descriptions,
     public_columns,
     public_relations,
+    relation_comments,
     stale_descriptions,
 )
-from analytics.db import fetch_all
 
 README = Path(__file__).parent.parent / "README.md"
 DICTIONARY_START = "<!-- data-dictionary:start (python -m analytics.dictionary --write-readme) -->"
@@ -47,16 +47,7 @@ def _cell(text: str | None) -> str:
 def data_dictionary(con: duckdb.DuckDBPyConnection) -> str:
     """The data dictionary in Markdown, read from the warehouse's own comments."""
     kinds = public_relations(con)
-    comments = dict(
-        fetch_all(
-            con,
-            """
-            select table_name, comment from duckdb_tables() where not temporary and not internal
-            union all
-            select view_name, comment from duckdb_views() where not temporary and not internal
-            """,
-        )
-    )
+    comments = relation_comments(con)
     by_table: dict[str, list[tuple[str, str, str | None]]] = {}
     for table, column, data_type, comment in public_columns(con):
         by_table.setdefault(table, []).append((column, data_type, comment))
