@@ -54,6 +54,14 @@ def test_benchmark_runs_and_reports_every_figure(tmp_path, monkeypatch, capsys):
         "rebuild_to_output_floor_ratio",
     ):
         assert figures[name] > 0, name
+    # an analyst's queries, timed on the published warehouse opened read-only
+    assert set(figures["analyst_query_seconds"]) == {
+        "monthly cost in force (message_facts)",
+        "cost per regime (message_billing)",
+        "latest 100 violations",
+        "one message's verdicts",
+    }
+    assert "analyst queries on the published warehouse, read-only" in output
     # the output floor adds every other public table the rebuild writes to the job floor's
     # message_facts
     assert "output floor" in output
