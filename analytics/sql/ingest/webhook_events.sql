@@ -52,15 +52,10 @@ message_events as (
         'inbound' as direction,
         v.business_number,
         coalesce(m ->> 'from', v.single_contact ->> 'wa_id') as contact,
-        -- the contact is this message's sender unless its wa_id says otherwise
-        coalesce(m ->> 'from_user_id', case when (m ->> 'from') is null
-            or (m ->> 'from') = (v.single_contact ->> 'wa_id')
-            then v.single_contact ->> 'user_id' end) as contact_user_id,
-        coalesce(m ->> 'from_parent_user_id', case when (m ->> 'from') is null
-            or (m ->> 'from') = (v.single_contact ->> 'wa_id')
-            then v.single_contact ->> 'parent_user_id' end) as contact_parent_user_id,
-        case when (m ->> 'from') is null or (m ->> 'from') = (v.single_contact ->> 'wa_id')
-            then v.single_contact -> '$.profile' ->> 'username' end as contact_username,
+        coalesce(m ->> 'from_user_id', own.contact ->> 'user_id') as contact_user_id,
+        coalesce(m ->> 'from_parent_user_id', own.contact ->> 'parent_user_id')
+            as contact_parent_user_id,
+        own.contact -> '$.profile' ->> 'username' as contact_username,
         m ->> 'type' as "type",
         null as template_name,
         null as template_category,
@@ -77,7 +72,14 @@ message_events as (
         'webhook_message' as origin,
         null as skip_reason
     from change_values as v,
-        unnest(v.value -> '$.messages[*]') with ordinality as messages(m, event_number)
+        unnest(v.value -> '$.messages[*]') with ordinality as messages(m, event_number),
+        -- the change's one contact is this message's sender unless its wa_id says otherwise
+        lateral (
+            select case
+                when (m ->> 'from') is null or (m ->> 'from') = (v.single_contact ->> 'wa_id')
+                    then v.single_contact
+            end as contact
+        ) as own
     -- a system message is Meta's, not the customer's (identity_events)
     where (m ->> 'type') is distinct from 'system'
 ),
@@ -123,16 +125,10 @@ status_events as (
         coalesce(s ->> 'recipient_id', v.single_contact ->> 'wa_id') as contact,
         -- a failed status of a message sent to a phone number carries no BSUID: it finds its
         -- message by id, as before BSUIDs
-        -- the contact is this status's recipient unless its wa_id says otherwise
-        coalesce(s ->> 'recipient_user_id', case when (s ->> 'recipient_id') is null
-            or (s ->> 'recipient_id') = (v.single_contact ->> 'wa_id')
-            then v.single_contact ->> 'user_id' end) as contact_user_id,
-        coalesce(s ->> 'recipient_parent_user_id', case when (s ->> 'recipient_id') is null
-            or (s ->> 'recipient_id') = (v.single_contact ->> 'wa_id')
-            then v.single_contact ->> 'parent_user_id' end) as contact_parent_user_id,
-        case when (s ->> 'recipient_id') is null
-            or (s ->> 'recipient_id') = (v.single_contact ->> 'wa_id')
-            then v.single_contact -> '$.profile' ->> 'username' end as contact_username,
+        coalesce(s ->> 'recipient_user_id', own.contact ->> 'user_id') as contact_user_id,
+        coalesce(s ->> 'recipient_parent_user_id', own.contact ->> 'parent_user_id')
+            as contact_parent_user_id,
+        own.contact -> '$.profile' ->> 'username' as contact_username,
         -- In the per-message era Meta names a template's category; 'service' is a non-template.
         case
             when s -> '$.pricing' ->> 'pricing_model' = 'PMP'
@@ -168,7 +164,15 @@ status_events as (
         'webhook_status' as origin,
         null as skip_reason
     from change_values as v,
-        unnest(v.value -> '$.statuses[*]') with ordinality as statuses(s, event_number)
+        unnest(v.value -> '$.statuses[*]') with ordinality as statuses(s, event_number),
+        -- the change's one contact is this status's recipient unless its wa_id says otherwise
+        lateral (
+            select case
+                when (s ->> 'recipient_id') is null
+                    or (s ->> 'recipient_id') = (v.single_contact ->> 'wa_id')
+                    then v.single_contact
+            end as contact
+        ) as own
 ),
 
 call_events as (
