@@ -1,9 +1,9 @@
-"""The README's data dictionary, generated from the warehouse's own comments.
+"""The data dictionary of docs/warehouse.md, generated from the warehouse's own comments.
 
-`python -m analytics.dictionary --write-readme` builds an empty warehouse with every public table
-(the rebuild describes it at its end, from the description files analytics/catalog.py reads),
-and writes its tables and columns between the README's data-dictionary markers; `--check` says
-whether the README is current. A tool for the repository, not part of the runtime.
+`python -m analytics.dictionary --write` builds an empty warehouse with every public table (the
+rebuild describes it at its end, from the description files analytics/catalog.py reads), and
+writes its tables and columns between the page's data-dictionary markers; `--check` says whether
+the page is current. A tool for the repository, not part of the runtime.
 """
 
 from __future__ import annotations
@@ -21,10 +21,13 @@ from analytics.catalog import (
     relation_comments,
     stale_descriptions,
 )
+from analytics.doc_pages import ROOT, GeneratedPart, end_marker, start_marker, with_part
 
-README = Path(__file__).parent.parent / "README.md"
-DICTIONARY_START = "<!-- data-dictionary:start (python -m analytics.dictionary --write-readme) -->"
-DICTIONARY_END = "<!-- data-dictionary:end -->"
+PAGE = ROOT / "docs" / "warehouse.md"
+WRITE = "python -m analytics.dictionary --write"
+DICTIONARY = "data-dictionary"
+DICTIONARY_START = start_marker(DICTIONARY, WRITE)
+DICTIONARY_END = end_marker(DICTIONARY)
 
 
 def reference_warehouse() -> duckdb.DuckDBPyConnection:
@@ -63,30 +66,25 @@ def data_dictionary(con: duckdb.DuckDBPyConnection) -> str:
     return "\n".join(lines).strip("\n")
 
 
-def readme_with_dictionary(readme: str, dictionary: str) -> str:
-    """The README text with the part between the data-dictionary markers replaced."""
-    start = readme.find(DICTIONARY_START)
-    end = readme.find(DICTIONARY_END)
-    if start < 0 or end < start:
-        raise ValueError(
-            f"README.md has no data-dictionary markers: add the lines {DICTIONARY_START} and "
-            f"{DICTIONARY_END} where the dictionary goes"
-        )
-    before = readme[: start + len(DICTIONARY_START)]
-    return f"{before}\n{dictionary}\n{readme[end:]}"
+def page_with_dictionary(page_text: str, dictionary: str, page: Path = PAGE) -> str:
+    """The page's text with the part between the data-dictionary markers replaced."""
+    return with_part(page_text, GeneratedPart(page, DICTIONARY, WRITE, dictionary))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m analytics.dictionary",
-        description="The README's data dictionary, generated from the warehouse's own comments.",
-        epilog="Example: python -m analytics.dictionary --write-readme",
+        description="The data dictionary of docs/warehouse.md, generated from the warehouse's "
+        "own comments.",
+        epilog="Example: python -m analytics.dictionary --check",
     )
     action = parser.add_mutually_exclusive_group(required=True)
-    action.add_argument("--write-readme", action="store_true", help="rewrite it in README.md")
-    action.add_argument("--check", action="store_true", help="exit 1 if README.md is not current")
+    action.add_argument("--write", action="store_true", help="rewrite it in the page")
+    action.add_argument("--check", action="store_true", help="exit 1 if the page is not current")
     action.add_argument("--print", action="store_true", help="print it")
-    parser.add_argument("--readme", type=Path, default=README, help="the README to read or write")
+    parser.add_argument(
+        "--page", type=Path, default=PAGE, help="the page to read or write (docs/warehouse.md)"
+    )
     arguments = parser.parse_args(argv)
     con = reference_warehouse()
     try:
@@ -97,26 +95,25 @@ def main(argv: list[str] | None = None) -> int:
     if arguments.print:
         print(dictionary)
         return 0
-    current = arguments.readme.read_text(encoding="utf-8")
-    wanted = readme_with_dictionary(current, dictionary)
+    current = arguments.page.read_text(encoding="utf-8")
+    wanted = page_with_dictionary(current, dictionary, arguments.page)
     if arguments.check:
         if wanted != current or problems:
             for problem in problems:
                 print(problem, file=sys.stderr)
             print(
-                f"{arguments.readme}: the data dictionary is not current; run "
-                "`python -m analytics.dictionary --write-readme`",
+                f"{arguments.page}: the data dictionary is not current; run `{WRITE}`",
                 file=sys.stderr,
             )
             return 1
-        print(f"{arguments.readme}: the data dictionary is current")
+        print(f"{arguments.page}: the data dictionary is current")
         return 0
     if wanted != current:
-        arguments.readme.write_text(wanted, encoding="utf-8")
+        arguments.page.write_text(wanted, encoding="utf-8")
     for problem in problems:
         print(problem, file=sys.stderr)
     tables = dictionary.count("#### ")
-    print(f"{arguments.readme}: data dictionary of {tables} tables and views written")
+    print(f"{arguments.page}: data dictionary of {tables} tables and views written")
     return 0
 
 
