@@ -110,6 +110,11 @@ def generator_main(
             print(f"{start_marker(part.name, part.command)} in {relative(part.page)}")
             print(part.text)
         return 0
+    try:
+        pages_with_parts(parts)
+    except ValueError as no_markers:
+        print(no_markers, file=sys.stderr)
+        return 1
     if arguments.check:
         stale = stale_pages(parts)
         for page in stale:
