@@ -1,5 +1,6 @@
-# The README's commands. `make demo` and `make test` work on a fresh machine: they create .venv,
-# install carewindow and its pinned dependencies, and (for tests) Debian's chromium.
+# The commands of README.md and docs/development.md. `make demo` and `make test` work on a fresh
+# machine: they create .venv, install carewindow and its pinned dependencies, and (for tests)
+# Debian's chromium.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -9,7 +10,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export PREFECT_HOME := $(CURDIR)/.prefect
 
-.PHONY: install demo test lint format bench browser clean
+.PHONY: install demo test lint format docs bench browser clean
 
 $(BIN)/carewindow: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +40,13 @@ lint: install
 format: install
 	$(BIN)/ruff format analytics reports flows tests benchmarks
 	$(BIN)/ruff check --fix analytics reports flows tests benchmarks
+
+# The generated parts of README.md and docs/ (docs/development.md): each generator's --check
+# says whether its part is current, and the tests check them too.
+docs: install
+	$(BIN)/python -m flows.cli_reference --write
+	$(BIN)/python -m analytics.doc_pages --write
+	$(BIN)/python -m analytics.dictionary --write
 
 bench: install
 	$(BIN)/python benchmarks/run.py --messages 1000000
