@@ -103,33 +103,33 @@ def test_descriptions_are_quoted_by_duckdb_so_any_text_is_safe(con, monkeypatch,
     assert fetch_value(con, "select count(*) from messages") == 0
 
 
-def test_the_readme_data_dictionary_is_current():
-    """Run `python -m analytics.dictionary --write-readme` when this fails."""
+def test_the_data_dictionary_of_the_warehouse_page_is_current():
+    """Run `python -m analytics.dictionary --write` when this fails."""
     con = dictionary.reference_warehouse()
     try:
         written = dictionary.data_dictionary(con)
     finally:
         con.close()
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert dictionary.readme_with_dictionary(readme, written) == readme, (
-        "README.md's data dictionary is out of date: run `python -m analytics.dictionary "
-        "--write-readme`"
+    page = dictionary.PAGE.read_text(encoding="utf-8")
+    assert dictionary.page_with_dictionary(page, written) == page, (
+        "docs/warehouse.md's data dictionary is out of date: run `python -m analytics.dictionary "
+        "--write`"
     )
     assert "#### `message_facts` (table)" in written
     assert "| `cost_known` | boolean |" in written
 
 
-def test_the_check_command_fails_on_a_stale_readme_and_write_readme_fixes_it(tmp_path):
-    readme = tmp_path / "README.md"
+def test_the_check_command_fails_on_a_stale_page_and_write_fixes_it(tmp_path):
+    page = tmp_path / "warehouse.md"
     markers = (dictionary.DICTIONARY_START, dictionary.DICTIONARY_END)
-    readme.write_text(f"# x\n\n{markers[0]}\nold\n{markers[1]}\n", encoding="utf-8")
-    command = [sys.executable, "-m", "analytics.dictionary", "--readme", str(readme)]
+    page.write_text(f"# x\n\n{markers[0]}\nold\n{markers[1]}\n", encoding="utf-8")
+    command = [sys.executable, "-m", "analytics.dictionary", "--page", str(page)]
     stale = subprocess.run([*command, "--check"], capture_output=True, text=True, cwd=ROOT)
     assert stale.returncode == 1
-    assert "--write-readme" in stale.stderr
-    written = subprocess.run([*command, "--write-readme"], capture_output=True, text=True, cwd=ROOT)
+    assert "--write" in stale.stderr
+    written = subprocess.run([*command, "--write"], capture_output=True, text=True, cwd=ROOT)
     assert written.returncode == 0, written.stderr
     assert "data dictionary of" in written.stdout
     current = subprocess.run([*command, "--check"], capture_output=True, text=True, cwd=ROOT)
     assert current.returncode == 0, current.stderr
-    assert "`message_facts`" in readme.read_text(encoding="utf-8")
+    assert "`message_facts`" in page.read_text(encoding="utf-8")
