@@ -5,7 +5,7 @@ a speed.
     .venv/bin/python benchmarks/run.py --messages 1000000 10000000
 
 With --bad-lines it instead times loading a file holding one corrupt line of N delimiters, for
-each N given: the cost of a bad line grows linearly with its length (issue 29).
+each N given: the cost of a bad line grows linearly with its length.
 
     .venv/bin/python benchmarks/run.py --bad-lines 100000 200000 400000 800000
 """
@@ -50,10 +50,11 @@ asof left join (select business_number, contact, sent_at
     and i.sent_at <= o.sent_at
 """
 
-# The job's own floor (SPEC 6): the join above plus writing a table as wide as message_facts,
+# The job's own floor: the join above plus writing a table as wide as message_facts,
 # timed as a copy of the message_facts the rebuild wrote (same rows, columns and values). The
 # output floor: the job's floor plus writing every other public table the rebuild writes, copies
-# of them too. The public tables may not change (issue 18), so no rebuild can be faster than it.
+# of them too. The public tables are an interface that may not change, so no rebuild can be
+# faster than it.
 PUBLIC_TABLES = tuple(step.name for step in STEPS if step.materialization == "table")
 
 # The ingest floor: the same CSV stored in a table shaped like `messages` with nothing else, no
@@ -69,8 +70,8 @@ from read_csv($path, header = true, all_varchar = true)
 """
 
 
-# What an analyst asks of the rebuilt warehouse, opened read-only (SPEC 6: each within the join's
-# time at 10 million messages). $message_id is a message of the data.
+# What an analyst asks of the rebuilt warehouse, opened read-only, each meant to take no longer
+# than the join at 10 million messages. $message_id is a message of the data.
 ANALYST_QUERIES = {
     "monthly cost in force (message_facts)": (
         "select date_trunc('month', sent_at) as month, count_if(billable) as chargeable,"

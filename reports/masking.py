@@ -10,7 +10,8 @@ import phonenumbers
 MINIMUM_HIDDEN_DIGITS = 4
 
 _NUMBER_IN_TEXT = re.compile(r"\+?\d(?:[\d .\-()]*\d){6,}")
-# A business-scoped user ID (issue 30): `US.13491208655302741918`, a parent `US.ENT.…`.
+# A business-scoped user ID (docs/rules.md, section 1): `US.13491208655302741918`, a parent
+# `US.ENT.…`.
 _USER_ID = re.compile(r"\b([A-Z]{2})\.(ENT\.)?([A-Za-z0-9]{1,128})\b")
 
 

@@ -1,4 +1,4 @@
-"""The monthly report's section "Meta's figures beside the estimate" (SPEC 1.6, 5).
+"""The monthly report's section "Meta's figures beside the estimate" (docs/rules.md, section 7).
 
 Reads cost_reconciliation (Meta's pricing_analytics and conversation_analytics against the
 estimate, per UTC day or month) and template_category_differences, in small aggregates: the

@@ -73,7 +73,7 @@ class ReportAggregates:
     missing_categories: pd.DataFrame
     quarantine: list[dict[str, Any]]
     load_status: dict[str, Any]
-    # messages to customers known only by BSUID, per market (issue 30)
+    # messages to customers known only by BSUID, per market (docs/rules.md, section 5)
     user_id_only_markets: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=["period", "market", "messages"])
     )

@@ -80,7 +80,7 @@ def test_a_missing_warehouse_says_what_to_do(tmp_path):
 
 
 def test_counts_come_back_as_whole_numbers(published):
-    # given sums DuckDB computes as HUGEINT (issue 29: they came back as 13.0)
+    # given sums DuckDB computes as HUGEINT (they once came back as 13.0)
     with open_warehouse(published) as warehouse:
         found = warehouse.sql(
             "select sum(outbound_messages) as outbound, sum(outbound_messages) filter "

@@ -104,7 +104,7 @@ def test_benchmark_keeps_intermediates_in_the_scratch_database_when_asked(tmp_pa
 
 
 def test_the_bad_line_measurement_runs_and_reports_each_length(tmp_path, capsys):
-    # the benchmark's measurement of a corrupt line's cost (issue 29), at tiny sizes: no
+    # the benchmark's measurement of a corrupt line's cost, at tiny sizes: no
     # timing is asserted, only that each line was quarantined and reported
     main = runpy.run_path(str(BENCHMARK))["main"]
 

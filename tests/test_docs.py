@@ -112,10 +112,11 @@ def test_the_readme_keeps_its_two_set_up_commands_and_their_targets():
     assert re.search(r"^demo:", makefile, re.M) and re.search(r"^test:", makefile, re.M)
 
 
-# A section of the spec, an issue by its number, or a "#" and a number meaning an issue (not a
-# colour: six hex digits, or three in quotes)
+# References to documents outside the repository: the product's requirements by section, an issue
+# by its number, or a "#" and a number meaning an issue (not a colour: six hex digits, or three
+# in quotes)
 _ISSUE_OR_SPEC = re.compile(
-    r"\bSPEC\b|\bspecification\b|\bissues? #?\d+|(?<![\w&/\"'])#\d{1,4}(?!\w)", re.I
+    r"\bSPEC\b|\bspecification\b|\bissues? #?\d+|(?<![\w&/\"'])#\d{1,4}(?![\w-])", re.I
 )
 
 

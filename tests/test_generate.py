@@ -1,4 +1,5 @@
-"""The synthetic data generator: deterministic by seed, valid per SPEC 2.1-2.3, realistic shares."""
+"""The synthetic data generator: deterministic by seed, valid inputs (docs/inputs.md), realistic
+shares."""
 
 from __future__ import annotations
 
@@ -182,7 +183,7 @@ def test_meta_charges_utility_templates_inside_the_window_from_october_2026(
     assert types_after["free_customer_service"] == 0
 
 
-# --- every row valid (SPEC 2.1, 2.3) --------------------------------------------------------
+# --- every row valid: message log and opt-in ledger (docs/inputs.md) --------------------------
 
 
 def test_message_log_has_the_canonical_columns_in_order(dataset):
@@ -199,7 +200,7 @@ def test_every_message_row_is_valid(messages):
         assert PERIOD_START <= parse_time(row["timestamp"]) < PERIOD_END, row
         assert row["direction"] in ("inbound", "outbound"), row
         assert DIGITS.match(row["business_number"]), row
-        # a username customer (issue 30): the BSUID beside the number from April 2026, or in
+        # a username customer: the BSUID beside the number from April 2026, or in
         # its place from July 2026
         sent_at = parse_time(row["timestamp"])
         if DIGITS.match(row["contact"]):
@@ -230,7 +231,7 @@ def test_message_ids_are_unique(messages):
 
 def test_each_customer_is_a_valid_number_of_a_known_country(messages):
     regions = Counter()
-    # a customer named by BSUID alone (issue 30) is also named by number before July 2026
+    # a customer named by BSUID alone is also named by number before July 2026
     for contact in {row["contact"] for row in messages if DIGITS.match(row["contact"])}:
         number = phonenumbers.parse("+" + contact)
         assert phonenumbers.is_valid_number(number), contact
@@ -303,7 +304,8 @@ def test_opt_in_ledger_shares(ledger, dataset):
 
 
 def test_violations_are_a_few_percent_of_outbound(dataset):
-    # SPEC 1.1-1.3 computed straight from the files: windows from each thread's last inbound.
+    # The rules of docs/rules.md sections 1-3 computed straight from the files: windows from each
+    # thread's last inbound.
     con = duckdb.connect()
     con.execute("set TimeZone = 'UTC'")
     con.execute(
@@ -361,7 +363,7 @@ def test_violations_are_a_few_percent_of_outbound(dataset):
     assert 0.10 <= templates_inside / templates <= 0.45  # some inside a window, most outside
 
 
-# --- status webhooks (SPEC 2.2, 1.6) ---------------------------------------------------------
+# --- status webhooks, with Meta's pricing (docs/rules.md, section 7) -------------------------
 
 
 def statuses_of(bodies):
@@ -382,7 +384,7 @@ def test_webhooks_have_the_cloud_api_shape(webhook_bodies, messages):
         assert row["direction"] == "outbound"
         assert body["entry"][0]["id"] == row["waba_id"]
         assert value["metadata"]["display_phone_number"] == row["business_number"]
-        # issue 30: a message sent to the BSUID alone names no phone number; one sent to the
+        # a message sent to the BSUID alone names no phone number; one sent to the
         # number names the BSUID beside it, except on `failed`
         if BSUID.match(row["contact"]):
             assert "recipient_id" not in status and status["recipient_user_id"] == row["contact"]
@@ -477,7 +479,7 @@ def test_meta_verdicts_follow_the_per_message_rules_with_few_exceptions(webhook_
 
 
 def test_username_customers_are_named_by_bsuid_beside_or_instead_of_their_number(messages):
-    # issue 30: some customers are named by their BSUID beside the number from April 2026, a
+    # some customers are named by their BSUID beside the number from April 2026, a
     # few by the BSUID alone from July 2026, and one customer keeps one BSUID throughout
     beside = {row["contact"]: row["contact_user_id"] for row in messages if row["contact_user_id"]}
     alone = {row["contact"] for row in messages if BSUID.match(row["contact"])}

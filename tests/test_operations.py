@@ -1,4 +1,4 @@
-"""Operations that never fail in silence (issue 17): the published warehouse is the truth,
+"""Operations that never fail in silence: the published warehouse is the truth,
 commands that read a warehouse refuse a missing one, and errors are one line saying what to do.
 
 The nightly flow's outcomes are in test_operations_flow.py, a real Prefect server in

@@ -1,4 +1,4 @@
-"""The nightly flow's outcome is honest (issue 17): files that fail to load fail the run after
+"""The nightly flow's outcome is honest: files that fail to load fail the run after
 everything else is loaded, rebuilt and reported; a missing inbox or warehouse is an error; the
 run is recorded under its Prefect flow-run id."""
 
@@ -153,7 +153,7 @@ def test_a_run_with_nothing_to_load_needs_an_existing_warehouse(harness, tmp_pat
     assert not (tmp_path / "typo").exists()
 
 
-# --- issue 29: a run refuses what it cannot do, in one line, before Prefect starts -----------
+# --- a run refuses what it cannot do, in one line, before Prefect starts ---------------------
 
 
 def test_a_mistyped_warehouse_with_only_rate_cards_to_load_is_refused(tmp_path, monkeypatch):

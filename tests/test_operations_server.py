@@ -1,4 +1,4 @@
-"""carewindow against a real `prefect server start` on loopback (issue 17): a run whose files
+"""carewindow against a real `prefect server start` on loopback: a run whose files
 fail ends Failed on the server naming them, under the id pipeline_runs records, with per-file
 counts and the wait for the writer lock in its log; `serve` runs a deployment that fails the
 same way and stops cleanly on SIGTERM.

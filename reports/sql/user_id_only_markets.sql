@@ -1,4 +1,4 @@
--- Outbound messages to customers known only by a business-scoped user ID (issue 30), per period
+-- Outbound messages to customers known only by a business-scoped user ID, per period
 -- and market: their market comes from the country in front of the BSUID, and Meta does not
 -- document how it prices such a recipient, so the data-quality section counts them.
 with source as (
