@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from analytics import doc_pages
+from analytics import dictionary, doc_pages
 from analytics.generate import generate_dataset
 from analytics.regimes import load_registry
 from flows import cli_reference
@@ -142,7 +142,12 @@ _ISSUE_OR_SPEC = re.compile(
 )
 def test_no_reference_to_documents_a_clone_does_not_have(path):
     """A rule's source is a section of docs/rules.md or Meta's page, which a clone has."""
-    found = _ISSUE_OR_SPEC.findall(path.read_text(encoding="utf-8"))
+    text = path.read_text(encoding="utf-8")
+    if path == dictionary.PAGE:
+        # The data dictionary is the descriptions of analytics/sql/*.toml as they are written:
+        # they are kept free of such references in analytics/, not here.
+        text = dictionary.page_with_dictionary(text, "")
+    found = _ISSUE_OR_SPEC.findall(text)
     assert not found, f"{path.relative_to(ROOT)} names {found}"
 
 
