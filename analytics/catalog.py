@@ -27,6 +27,7 @@ import duckdb
 
 from analytics.db import SQL_DIR, fetch_all
 from analytics.regimes import regime_names
+from analytics.storage import STORAGE_SCHEMA
 
 
 @dataclass(frozen=True)
@@ -144,20 +145,56 @@ def describe_warehouse(con: duckdb.DuckDBPyConnection) -> int:
             statements.append(
                 f"comment on column {_identifier(table)}.{_identifier(column)} is {_literal(text)}"
             )
+    statements += stored_table_comments(con, descriptions)
     for statement in statements:
         con.execute(statement)
     return len(statements)
 
 
+def stored_table_comments(
+    con: duckdb.DuckDBPyConnection, descriptions: dict[str, TableDescription]
+) -> list[str]:
+    """COMMENT ON the tables stored behind public views (analytics/storage.py), so that an
+    analyst listing columns by table name finds them described too, and told where to look."""
+    statements = []
+    stored: dict[str, list[str]] = {}
+    for table, column in fetch_all(
+        con,
+        "select table_name, column_name from duckdb_columns() where not internal"
+        " and database_name = current_database() and schema_name = $schema"
+        " order by table_name, column_index",
+        {"schema": STORAGE_SCHEMA},
+    ):
+        stored.setdefault(table, []).append(column)
+    for table, columns in stored.items():
+        qualified = f"{STORAGE_SCHEMA}.{_identifier(table)}"
+        statements.append(
+            f"comment on table {qualified} is "
+            + _literal(
+                f"How the view main.{table} is stored (short texts as codes): query the view."
+            )
+        )
+        described = descriptions[table].columns if table in descriptions else {}
+        for column, text in ((column, described.get(column)) for column in columns):
+            if text:
+                statements.append(
+                    f"comment on column {qualified}.{_identifier(column)} is {_literal(text)}"
+                )
+    return statements
+
+
 def relation_comments(con: duckdb.DuckDBPyConnection) -> dict[str, str | None]:
-    """Every table's and view's comment in the warehouse, by name."""
+    """Every public table's and view's comment in the warehouse, by name (main schema: what is
+    stored behind a view, in schema storage, is not described)."""
     return dict(
         fetch_all(
             con,
             """
             select table_name, comment from duckdb_tables() where not temporary and not internal
+                and database_name = current_database() and schema_name = 'main'
             union all
             select view_name, comment from duckdb_views() where not temporary and not internal
+                and database_name = current_database() and schema_name = 'main'
             """,
         )
     )

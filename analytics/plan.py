@@ -6,6 +6,8 @@ A step is analytics/sql/<name>.sql with, in <name>.toml, a `[step]` table:
     materialization = "table"   # table (public), view, or temp (intermediate)
     scope = "account"           # thread: one thread's rows at a time; account: the whole warehouse
     per_regime = true           # the SQL is a jinja2 template over the regime registry
+    [step.codes]                # optional: columns stored as one-byte codes behind a view
+    market = "market"           # column = vocabulary of data/codes.toml (analytics/storage.py)
 
 A step reads the steps its SQL names (comments aside); the plan runs every step after those it
 reads, thread steps before account steps where the reads allow it (the shape a partitioned run
@@ -48,11 +50,11 @@ def _declared_steps(folder: Path) -> tuple[tuple[str, Step], ...]:
             continue
         if not (folder / f"{path.stem}.sql").exists():
             raise PlanError(f"{path} declares a step, but {path.stem}.sql does not exist")
-        unknown = set(declaration) - {"materialization", "scope", "per_regime"}
+        unknown = set(declaration) - {"materialization", "scope", "per_regime", "codes"}
         if unknown or "materialization" not in declaration:
             raise PlanError(
                 f"{path}: [step] takes materialization (table, view or temp), scope (thread or "
-                f"account) and per_regime (true or false)"
+                f"account), per_regime (true or false) and [step.codes]"
                 + (f"; unknown: {', '.join(sorted(unknown))}" if unknown else "")
             )
         try:
@@ -64,6 +66,7 @@ def _declared_steps(folder: Path) -> tuple[tuple[str, Step], ...]:
                         declaration["materialization"],
                         scope=declaration.get("scope", "thread"),
                         per_regime=bool(declaration.get("per_regime", False)),
+                        codes=tuple(declaration.get("codes", {}).items()),
                     ),
                 )
             )

@@ -19,11 +19,12 @@ from pathlib import Path
 
 import duckdb
 
-from analytics import identities, meta_figures, pricing
+from analytics import identities, meta_figures, pricing, storage
 from analytics.catalog import describe_warehouse
 from analytics.config import Settings
 from analytics.db import fetch_value
 from analytics.plan import rebuild_plan
+from analytics.regimes import regime_names
 from analytics.steps import Step
 
 # Every step of the rebuild, each after the steps it reads (analytics/plan.py: declared in
@@ -93,8 +94,13 @@ def materialize(con: duckdb.DuckDBPyConnection, step: Step, database: str | None
     With a database, an intermediate step becomes a table of that (scratch) database.
     """
     body = step.sql
+    if step.codes:
+        columns = storage.coded_columns(dict(step.codes), regime_names())
+        storage.materialize_coded(con, step.name, body, columns)
+        return
     if step.materialization in ("table", "view"):
         drop_other_kind(con, step)
+        storage.drop_leftovers(con, step.name)
     if step.materialization == "temp" and database is not None:
         con.execute(f"create or replace table {database}.{step.name} as {body}")
     elif step.materialization == "view":

@@ -21,6 +21,9 @@ class Step:
     # the file is a jinja2 template over the regime registry (one column per regime and
     # field, every regime's rule): rendered by analytics.regimes.render_sql
     per_regime: bool = False
+    # columns stored as one-byte codes behind a view (analytics/storage.py): column ->
+    # vocabulary of analytics/data/codes.toml; "<regime>_x" names one column per regime
+    codes: tuple[tuple[str, str], ...] = ()
 
     @property
     def sql(self) -> str:
@@ -36,3 +39,5 @@ class Step:
             raise ValueError(f"step {self.name}: unknown materialization {self.materialization}")
         if self.scope not in SCOPES:
             raise ValueError(f"step {self.name}: unknown scope {self.scope}")
+        if self.codes and self.materialization != "table":
+            raise ValueError(f"step {self.name}: only a table's columns can be stored as codes")

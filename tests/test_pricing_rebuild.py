@@ -144,7 +144,7 @@ def test_pricing_checks_catch_a_charge_on_a_failed_message(con, settings):
     price(
         con, settings, [template("failed", at(0, base=SEPTEMBER_2025), status="failed", contact=NL)]
     )
-    con.execute("update message_billing_by_regime set per_message_2025_billable = true")
+    con.execute("update storage.message_billing_by_regime set per_message_2025_billable = true")
     failure = run_check(con, "pricing_billable_only_when_delivered")
     assert failure is not None and failure.failing_rows == 1
 
@@ -152,19 +152,20 @@ def test_pricing_checks_catch_a_charge_on_a_failed_message(con, settings):
 # Each pricing check, shown to fail on a deliberately broken table.
 BREAKAGES = {
     "pricing_cost_matches_verdict": (
-        "update message_billing_by_regime set session_2019_estimated_cost = 1"
+        "update storage.message_billing_by_regime set session_2019_estimated_cost = 1"
         " where not session_2019_billable"
     ),
     "pricing_every_regime_prices_every_message": (
-        "update message_billing_by_regime set conversation_2022_billable = null"
+        "update storage.message_billing_by_regime set conversation_2022_billable = null"
         " where message_id = 't1'"
     ),
     "pricing_billing_reason_follows_verdict": (
-        "update message_billing_by_regime set session_2019_billing_reason = 'because'"
-        " where message_id = 't1'"
+        # stored as a code: an unknown reason cannot be written, a contradicting one can
+        "update storage.message_billing_by_regime set session_2019_billing_reason = 'chargeable'"
+        " where not session_2019_billable"
     ),
     "pricing_one_charge_per_conversation": (
-        "update message_billing_by_regime"
+        "update storage.message_billing_by_regime"
         " set conversation_2023_billable = true, conversation_2023_conversation_id = 'a1'"
     ),
     "pricing_rate_cards_unambiguous": (

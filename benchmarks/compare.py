@@ -1,0 +1,97 @@
+"""Are two warehouses' public tables the same? Every table and view of the main schema: same
+names, same columns and types in the same order, and the same rows (`except all` both ways, so
+duplicates count). For a change of how the rebuild stores or computes its tables, which must not
+change what an analyst's query returns.
+
+    python benchmarks/compare.py before.duckdb after.duckdb
+
+Tables written at load or run time (when each file was loaded, each run's record) differ between
+two warehouses built apart and are left out by default; --all compares them too. Exit status 1
+when anything differs, with one line per difference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import duckdb
+
+# Written when a file is loaded or a run happens: their times differ between two builds.
+RUN_RECORDS = ("load_log", "pipeline_runs", "quarantine", "schema_version")
+
+
+def relations(con: duckdb.DuckDBPyConnection, database: str) -> dict[str, list[tuple[str, str]]]:
+    """Each public relation of an attached database: its (column, type) list in order."""
+    rows = con.execute(
+        """
+        select table_name, column_name, data_type
+        from duckdb_columns()
+        where database_name = ? and schema_name = 'main' and not internal
+        order by table_name, column_index
+        """,
+        [database],
+    ).fetchall()
+    found: dict[str, list[tuple[str, str]]] = {}
+    for table, column, data_type in rows:
+        found.setdefault(table, []).append((column, data_type))
+    return found
+
+
+def differences(before: str, after: str, skip: tuple[str, ...] = RUN_RECORDS) -> list[str]:
+    con = duckdb.connect()
+    con.execute("attach ? as old_warehouse (read_only)", [before])
+    con.execute("attach ? as new_warehouse (read_only)", [after])
+    old, new = relations(con, "old_warehouse"), relations(con, "new_warehouse")
+    problems = [f"{name}: only in {before}" for name in sorted(set(old) - set(new))]
+    problems += [f"{name}: only in {after}" for name in sorted(set(new) - set(old))]
+    for name in sorted(set(old) & set(new)):
+        if name in skip:
+            continue
+        if old[name] != new[name]:
+            problems.append(f"{name}: columns differ: {old[name]} != {new[name]}")
+            continue
+        started = time.perf_counter()
+        quoted = f'"{name}"'
+        extra = con.execute(
+            f"select count(*) from (select * from new_warehouse.{quoted}"
+            f" except all select * from old_warehouse.{quoted})"
+        ).fetchall()[0][0]
+        missing = con.execute(
+            f"select count(*) from (select * from old_warehouse.{quoted}"
+            f" except all select * from new_warehouse.{quoted})"
+        ).fetchall()[0][0]
+        if extra or missing:
+            problems.append(f"{name}: {missing:,} row(s) only before, {extra:,} only after")
+        print(
+            f"  {name}: {'differs' if extra or missing else 'same'}"
+            f" ({time.perf_counter() - started:.1f} s)",
+            file=sys.stderr,
+        )
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("before", help="warehouse file built by the old code")
+    parser.add_argument("after", help="warehouse file built by the new code")
+    parser.add_argument("--all", action="store_true", help=f"compare {', '.join(RUN_RECORDS)} too")
+    arguments = parser.parse_args(argv)
+    problems = differences(arguments.before, arguments.after, () if arguments.all else RUN_RECORDS)
+    for problem in problems:
+        print(problem)
+    compared = (
+        "every public table"
+        if arguments.all
+        else f"every public table but {', '.join(RUN_RECORDS)}"
+    )
+    print(
+        f"compared {compared}: "
+        + (f"{len(problems)} difference(s)" if problems else "identical, row for row")
+    )
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
