@@ -50,11 +50,17 @@ def _declared_steps(folder: Path) -> tuple[tuple[str, Step], ...]:
             continue
         if not (folder / f"{path.stem}.sql").exists():
             raise PlanError(f"{path} declares a step, but {path.stem}.sql does not exist")
-        unknown = set(declaration) - {"materialization", "scope", "per_regime", "codes"}
+        unknown = set(declaration) - {
+            "materialization",
+            "scope",
+            "per_regime",
+            "codes",
+            "stored_only",
+        }
         if unknown or "materialization" not in declaration:
             raise PlanError(
                 f"{path}: [step] takes materialization (table, view or temp), scope (thread or "
-                f"account), per_regime (true or false) and [step.codes]"
+                f"account), per_regime (true or false), stored_only and [step.codes]"
                 + (f"; unknown: {', '.join(sorted(unknown))}" if unknown else "")
             )
         try:
@@ -67,6 +73,7 @@ def _declared_steps(folder: Path) -> tuple[tuple[str, Step], ...]:
                         scope=declaration.get("scope", "thread"),
                         per_regime=bool(declaration.get("per_regime", False)),
                         codes=tuple(declaration.get("codes", {}).items()),
+                        stored_only=tuple(declaration.get("stored_only", ())),
                     ),
                 )
             )

@@ -96,7 +96,7 @@ def materialize(con: duckdb.DuckDBPyConnection, step: Step, database: str | None
     body = step.sql
     if step.codes:
         columns = storage.coded_columns(dict(step.codes), regime_names())
-        storage.materialize_coded(con, step.name, body, columns)
+        storage.materialize_coded(con, step.name, body, columns, step.stored_only)
         return
     if step.materialization in ("table", "view"):
         drop_other_kind(con, step)

@@ -24,6 +24,8 @@ class Step:
     # columns stored as one-byte codes behind a view (analytics/storage.py): column ->
     # vocabulary of analytics/data/codes.toml; "<regime>_x" names one column per regime
     codes: tuple[tuple[str, str], ...] = ()
+    # columns the stored table keeps and its view leaves out (a key later steps join on)
+    stored_only: tuple[str, ...] = ()
 
     @property
     def sql(self) -> str:
@@ -39,5 +41,7 @@ class Step:
             raise ValueError(f"step {self.name}: unknown materialization {self.materialization}")
         if self.scope not in SCOPES:
             raise ValueError(f"step {self.name}: unknown scope {self.scope}")
+        if self.stored_only and not self.codes:
+            raise ValueError(f"step {self.name}: stored_only needs [step.codes] (a stored table)")
         if self.codes and self.materialization != "table":
             raise ValueError(f"step {self.name}: only a table's columns can be stored as codes")

@@ -6,6 +6,8 @@ the regime columns' reasons, categories and rate card names were a third of the 
 writing message_billing_by_regime). So a step may declare, in its .toml, which columns hold
 a short text from a known vocabulary:
 
+    [step]
+    stored_only = ["message_key"]                # stored, not published: later steps join on it
     [step.codes]
     billing_reason = "billing_reason"            # column = vocabulary (analytics/data/codes.toml)
     "<regime>_rate_card" = "rate_card"           # one column per regime of the registry
@@ -116,10 +118,15 @@ def drop_leftovers(con: duckdb.DuckDBPyConnection, step: str) -> None:
 
 
 def materialize_coded(
-    con: duckdb.DuckDBPyConnection, step: str, body: str, columns: dict[str, str]
+    con: duckdb.DuckDBPyConnection,
+    step: str,
+    body: str,
+    columns: dict[str, str],
+    stored_only: tuple[str, ...] = (),
 ) -> None:
     """storage.<step> from the step's SQL with the coded columns as ENUMs, and the view
-    main.<step> that casts them back to text (same names, order and types as the SQL's)."""
+    main.<step> that casts them back to text (same names, order and types as the SQL's).
+    stored_only columns (an integer key that later steps join on) are kept out of the view."""
     con.execute(f"create schema if not exists {STORAGE_SCHEMA}")
     # the public relation was a table in an older release, or is the view of the last rebuild
     kind = fetch_value(
@@ -147,8 +154,11 @@ def materialize_coded(
     except duckdb.ConversionException as error:
         raise VocabularyError(unlisted_value(step, columns, str(error))) from error
     decode = ", ".join(f'"{column}"::varchar as "{column}"' for column in columns)
+    hidden = ", ".join(f'"{column}"' for column in stored_only)
     con.execute(
-        f"create view main.{step} as select * replace ({decode}) from {STORAGE_SCHEMA}.{step}"
+        f"create view main.{step} as select *"
+        + (f" exclude ({hidden})" if hidden else "")
+        + f" replace ({decode}) from {STORAGE_SCHEMA}.{step}"
     )
 
 

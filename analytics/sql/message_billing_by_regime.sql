@@ -178,6 +178,7 @@ priced as (
 
 final as (
     select
+        message_key,
         message_id,
         send_date,
         business_number,

@@ -21,7 +21,7 @@ billing as (
     -- million rows at that size, and every column picked here rather than after it is one
     -- column less in that table (five regimes' columns would be most of it)
     select
-        billing.message_id,
+        billing.message_key,
         billing.market,
         billing.regime_in_force,
         billing.category_missing,
@@ -55,7 +55,9 @@ billing as (
                 end
 {%- endfor %}
         end as expected_meta_pricing_type
-    from message_billing_by_regime as billing
+    -- the stored table (analytics/storage.py): joined on its integer key, which the public
+    -- view leaves out; its short texts are codes, read back as text
+    from storage.message_billing_by_regime as billing
 ),
 
 final as (
@@ -111,7 +113,7 @@ final as (
         outbound.last_inbound_at
     from outbound
     -- the narrow side (the regime in force's columns) is the one held
-    join billing using (message_id)
+    join billing using (message_key)
     left join (select message_key, catalogue_category from int_template_categories)
         as template_categories using (message_key)  -- issue 15
 )
