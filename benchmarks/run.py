@@ -50,11 +50,11 @@ asof left join (select business_number, contact, sent_at
     and i.sent_at <= o.sent_at
 """
 
-# The job's own floor: the join above plus writing a table as wide as message_facts,
-# timed as a copy of the message_facts the rebuild wrote (same rows, columns and values). The
-# output floor: the job's floor plus writing every other public table the rebuild writes, copies
-# of them too. The public tables are an interface that may not change, so no rebuild can be
-# faster than it.
+# The job's own floor: the join above plus writing message_facts as it is stored, timed as a
+# copy of what the rebuild wrote (same rows, columns and values; a view over coded storage is
+# copied from its stored table). The output floor: the job's floor plus writing every other
+# public table the rebuild writes, copies of them too. The public tables are an interface that
+# may not change, so no rebuild that stores them so can be faster than it.
 PUBLIC_TABLES = tuple(step.name for step in STEPS if step.materialization == "table")
 
 # The ingest floor: the same CSV stored in a table shaped like `messages` with nothing else, no
@@ -358,12 +358,23 @@ def _time_analyst_queries(published: Path, settings: Settings) -> dict[str, floa
 
 
 def _time_copies(con: duckdb.DuckDBPyConnection, watch: DiskWatch) -> dict[str, float]:
-    """Seconds to write a copy of each public table, each dropped after."""
+    """Seconds to write a copy of each public table as it is stored, each dropped after: a
+    table published as a view over coded storage (analytics/storage.py) is copied from its
+    stored table, which is what the rebuild must write."""
+    from analytics.storage import STORAGE_SCHEMA
+
+    stored = {
+        name
+        for (name,) in con.execute(
+            "select table_name from duckdb_tables() where schema_name = ?", [STORAGE_SCHEMA]
+        ).fetchall()
+    }
     seconds = {}
     for table in PUBLIC_TABLES:
         watch.step = "wide floor" if table == "message_facts" else "output floor"
+        source = f"{STORAGE_SCHEMA}.{table}" if table in stored else table
         started = time.perf_counter()
-        con.execute(f"create or replace table floor_copy as from {table}")
+        con.execute(f"create or replace table floor_copy as from {source}")
         seconds[table] = time.perf_counter() - started
         con.execute("drop table floor_copy")
     return seconds
