@@ -20,7 +20,6 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ import duckdb
 
 from analytics import working_copy
 from analytics.config import Settings
+from analytics.working_copy import WarehousePaths
 
 # The published copy is written in this storage format so that the pinned duckdb-cli can read it.
 PUBLISHED_STORAGE_VERSION = "v1.5.0"
@@ -40,34 +40,6 @@ class WarehouseBusy(RuntimeError):
 
 class WarehouseError(RuntimeError):
     """The warehouse cannot be opened or published; the message says what to do."""
-
-
-@dataclass(frozen=True)
-class WarehousePaths:
-    published: Path
-    work: Path
-    lock: Path
-    publishing: Path
-    copying: Path
-    source: Path
-
-    @classmethod
-    def for_db(cls, db_path: str | os.PathLike) -> WarehousePaths:
-        published = Path(db_path)
-        stem = published.name.removesuffix(".duckdb")
-        return cls(
-            published=published,
-            work=published.with_name(f"{stem}.work.duckdb"),
-            lock=published.with_name(f"{published.name}.lock"),
-            publishing=published.with_name(f"{published.name}.publishing"),
-            copying=published.with_name(f"{stem}.work.duckdb.copying"),
-            source=published.with_name(f"{stem}.work.duckdb.source"),
-        )
-
-    @property
-    def work_files(self) -> tuple[Path, ...]:
-        """The working copy and what DuckDB keeps beside it."""
-        return (self.work, Path(f"{self.work}.wal"))
 
 
 SQL_DIR = Path(__file__).parent / "sql"

@@ -1,4 +1,4 @@
-"""Whether the private working copy still matches the published warehouse file.
+"""The warehouse's files, and whether the private working copy still matches the published one.
 
 The published file is the truth. Beside the working copy a marker (`<name>.work.duckdb.source`)
 records which published file it was made from or last published as: its inode, size and
@@ -12,11 +12,38 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from analytics.db import WarehousePaths
+
+@dataclass(frozen=True)
+class WarehousePaths:
+    """The published warehouse file and the files the pipeline keeps beside it."""
+
+    published: Path
+    work: Path
+    lock: Path
+    publishing: Path
+    copying: Path
+    source: Path
+
+    @classmethod
+    def for_db(cls, db_path: str | os.PathLike) -> WarehousePaths:
+        published = Path(db_path)
+        stem = published.name.removesuffix(".duckdb")
+        return cls(
+            published=published,
+            work=published.with_name(f"{stem}.work.duckdb"),
+            lock=published.with_name(f"{published.name}.lock"),
+            publishing=published.with_name(f"{published.name}.publishing"),
+            copying=published.with_name(f"{stem}.work.duckdb.copying"),
+            source=published.with_name(f"{stem}.work.duckdb.source"),
+        )
+
+    @property
+    def work_files(self) -> tuple[Path, ...]:
+        """The working copy and what DuckDB keeps beside it."""
+        return (self.work, Path(f"{self.work}.wal"))
 
 
 def published_identity(path: Path) -> str:

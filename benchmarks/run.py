@@ -31,10 +31,11 @@ import duckdb
 import psutil
 
 from analytics.config import Settings
-from analytics.db import WarehousePaths, connect_file, fetch_value, publish
+from analytics.db import connect_file, fetch_value, publish
 from analytics.generate import generate_dataset
 from analytics.ingest import ingest_file
 from analytics.rebuild import SCRATCH_FROM_MESSAGES, STEPS, rebuild_warehouse
+from analytics.working_copy import WarehousePaths
 from flows.partitioned import rebuild_for
 from reports.render import render_reports
 

@@ -24,10 +24,11 @@ import duckdb
 import pytest
 
 from analytics.config import Settings
-from analytics.db import WarehousePaths, open_for_writing, writer_lock
+from analytics.db import open_for_writing, writer_lock
 from analytics.generate import generate_dataset
 from analytics.ingest import ingest_paths
 from analytics.rebuild import rebuild_warehouse
+from analytics.working_copy import WarehousePaths
 from reports.render import render_reports
 
 ROOT = Path(__file__).resolve().parent.parent
