@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from analytics.config import ConfigError, Settings, load_settings
-from analytics.ingest.files import KINDS
+from analytics.ingest import KINDS
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")

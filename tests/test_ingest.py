@@ -829,6 +829,48 @@ def test_detect_kind_from_content(tmp_path):
         detect_kind(write(tmp_path, "empty.csv", ""))
 
 
+SAMPLES = Path(__file__).parent / "samples"
+SAMPLE_KINDS = {
+    "webhooks/message.json": "webhook",
+    "graph_api/status_webhooks_2025_2026.jsonl": "webhook",
+    "graph_api/pricing_analytics_example.json": "pricing_analytics",
+    "graph_api/conversation_analytics_example.json": "conversation_analytics",
+    "providers/twilio_messages.csv": "twilio",
+    "providers/twilio_messages_api.json": "twilio",
+    "providers/gupshup_events.jsonl": "gupshup",
+    "providers/infobip_whatsapp_webhooks.json": "infobip",
+    "meta_rate_cards/meta_usd_rates_2026-04-01.csv": "rate_card",
+    "meta_rate_cards/meta_usd_volume_tiers_2026-04-01.csv": "rate_card",
+    "meta_rate_cards/meta_rate_card_layout_2026-10.xlsx": "rate_card",
+}
+
+
+def test_each_sample_is_recognised_by_its_own_kind_alone():
+    # the kinds are tried in order, but no two should claim the same file
+    from analytics.ingest.files import FileHead
+    from analytics.ingest.loading import FILE_KINDS
+
+    for name, kind in SAMPLE_KINDS.items():
+        head = FileHead.read(SAMPLES / name)
+        assert [k.name for k in FILE_KINDS if k.recognises(head)] == [kind], name
+
+
+def test_a_file_is_read_for_its_head_once_while_it_is_hashed(con, settings, tmp_path, monkeypatch):
+    # given that nothing may read a file's head again once open_input has kept it
+    from analytics.ingest import files
+
+    def read_again(*args, **kwargs):
+        raise AssertionError("a file's head was read again")
+
+    monkeypatch.setattr(files, "head_bytes", read_again)
+    monkeypatch.setattr(files, "compression_of", read_again)
+    log = write(tmp_path, "log.csv", _csv_text(CLEAN_ROWS))
+    # expect every kind recognised, staged and loaded from the head handed on
+    for path in [log, *(SAMPLES / name for name in SAMPLE_KINDS)]:
+        load = ingest_file(con, path, settings)
+        assert load.outcome == "loaded", (path.name, load)
+
+
 def test_kind_can_be_forced(con, settings, tmp_path):
     # given a ledger whose headers look like a message log's (it has a direction column)
     path = write(

@@ -6,17 +6,20 @@ Every file is loaded in one transaction, set-based in DuckDB: read as text, chec
 A file already loaded (same content) is not read again; a file that cannot be read at all
 raises IngestError naming it and leaves the warehouse as it was.
 
-One module per job: files (which files, what kind), staging (reading and quarantine),
-message_logs, phones (E.164), webhooks, providers (Twilio, Gupshup, Infobip), ledgers,
-rate_cards, load_log, retry (--retry-quarantine), and loading (one file's transaction).
-Each loader takes a LoadContext.
+One module per job: files (which files; each read once, its head kept), staging (a file read
+into temporary tables), context (what a loader is given, and the quarantine), message_logs,
+phones (E.164), webhooks, providers (Twilio, Gupshup, Infobip), graph_api and templates (Meta's
+own figures and template catalogue), ledgers, rate_cards and meta_rate_cards, load_log, retry
+(--retry-quarantine), and loading (the kinds of file, and one file's transaction). Each loader
+takes a LoadContext and recognises its own kind of file from its head (loading.FILE_KINDS).
 """
 
-from analytics.ingest.context import IngestError, LoadContext
-from analytics.ingest.files import DATA_SUFFIXES, KINDS, detect_kind, discover_files, file_sha256
+from analytics.ingest.context import LoadContext
+from analytics.ingest.errors import IngestError
+from analytics.ingest.files import DATA_SUFFIXES, discover_files, file_sha256
 from analytics.ingest.ledgers import LEDGER_COLUMNS
 from analytics.ingest.load_log import FileLoad, IngestResult
-from analytics.ingest.loading import LOADERS, ingest_file, ingest_paths
+from analytics.ingest.loading import KINDS, LOADERS, detect_kind, ingest_file, ingest_paths
 from analytics.ingest.message_logs import REQUIRED_MESSAGE_COLUMNS, WEBHOOK_ONLY_COLUMNS
 from analytics.ingest.rate_cards import RATE_CARD_COLUMNS
 from analytics.ingest.retry import retry_quarantine

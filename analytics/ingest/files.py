@@ -1,17 +1,20 @@
-"""Files and kinds: which files to take, what each one holds, and how its columns map."""
+"""Input files: which files to take, their content read once (hashed, measured, its head kept),
+and how their columns map."""
 
 from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import gzip
 import hashlib
+import itertools
 import json
 import os
 import re
 import tempfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from pathlib import Path
@@ -19,23 +22,9 @@ from pathlib import Path
 import duckdb
 import numpy
 
-from analytics.ingest.context import IngestError
-from analytics.ingest.meta_rate_cards import meta_card_format
+from analytics.ingest.errors import IngestError
 from analytics.ingest.workbooks import is_zip
 
-KINDS = (
-    "message_log",
-    "webhook",
-    "opt_in_ledger",
-    "rate_card",
-    "twilio",
-    "gupshup",
-    "infobip",
-    # Meta's own figures and template catalogue (issue 15)
-    "pricing_analytics",
-    "conversation_analytics",
-    "message_templates",
-)
 # The formats carewindow reads, by the name's last suffix (before .gz or .zst).
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt", ".json", ".jsonl", ".ndjson")
 COMPRESSED_SUFFIXES = (".gz", ".zst")
@@ -44,7 +33,8 @@ COMPRESSED_SUFFIXES = (".gz", ".zst")
 # input at all. A file named on its own is always tried.
 DATA_SUFFIXES = (*TEXT_SUFFIXES, ".parquet", ".xlsx", *COMPRESSED_SUFFIXES)
 DOCUMENTATION_SUFFIXES = (".md", ".markdown")
-_HEAD_BYTES = 65536
+# What a file is (its kind, its format, a CSV header) is told from this much of its content.
+HEAD_BYTES = 65536
 _GZIP_MAGIC = b"\x1f\x8b"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 # DuckDB's CSV reader drops a line longer than its max_line_size without a word, so every read
@@ -126,10 +116,14 @@ def file_sha256(path: Path) -> str:
 def compression_of(path: Path) -> str:
     """'gzip', 'zstd' or 'none', from the file's first bytes."""
     with path.open("rb") as handle:
-        magic = handle.read(4)
-    if magic.startswith(_GZIP_MAGIC):
+        return _compression(handle.read(4))
+
+
+def _compression(stored: bytes) -> str:
+    """'gzip', 'zstd' or 'none', from the first bytes as stored."""
+    if stored.startswith(_GZIP_MAGIC):
         return "gzip"
-    if magic.startswith(_ZSTD_MAGIC):
+    if stored.startswith(_ZSTD_MAGIC):
         return "zstd"
     return "none"
 
@@ -155,9 +149,9 @@ def _zstd_head(path: Path, size: int) -> bytes:
     return "\n".join(row[0] or "" for row in rows).encode("utf-8")[:size]
 
 
-def head_bytes(path: Path, size: int = _HEAD_BYTES) -> bytes:
+def head_bytes(path: Path, size: int = HEAD_BYTES, compression: str | None = None) -> bytes:
     """The first `size` bytes of the file's content, decompressed when it is compressed."""
-    kind = compression_of(path)
+    kind = compression or compression_of(path)
     if kind == "gzip":
         try:
             with gzip.open(path, "rb") as handle:
@@ -177,6 +171,95 @@ def _is_utf8(encoding: str) -> bool:
 
 
 @dataclass
+class FileHead:
+    """The first HEAD_BYTES of a file's content (decompressed), read once and handed on: what
+    the file is (its kind, its format, a CSV file's header) is told from them alone."""
+
+    path: Path  # the file DuckDB reads
+    content: bytes
+    compression: str  # none | gzip | zstd (of `path`)
+    name: Path | None = None  # the file as named, in messages (default: path)
+
+    @classmethod
+    def read(cls, path: Path) -> FileHead:
+        """The head of a file not opened for loading (open_input keeps it as it hashes)."""
+        compression = compression_of(path)
+        return cls(path, head_bytes(path, compression=compression), compression)
+
+    @property
+    def shown(self) -> Path:
+        return self.name or self.path
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.content.strip()
+
+    @property
+    def is_parquet(self) -> bool:
+        return self.content.startswith(b"PAR1")
+
+    @property
+    def is_zip(self) -> bool:
+        return is_zip(self.content)
+
+    @functools.cached_property
+    def text(self) -> str:
+        """The head as text, without a byte-order mark or leading white space."""
+        return self.content.decode("utf-8", errors="replace").lstrip("\ufeff").lstrip()
+
+    @functools.cached_property
+    def compact(self) -> str:
+        """The head as text without any white space: JSON keys and values as `"key":"value"`."""
+        return re.sub(r"\s", "", self.text)
+
+    @property
+    def format(self) -> str:
+        """parquet, json (a JSON document or JSON Lines) or csv."""
+        if self.is_parquet:
+            return "parquet"
+        return "json" if self.text[:1] in "{[" else "csv"
+
+    @property
+    def is_json(self) -> bool:
+        return self.format == "json"
+
+    @property
+    def is_csv(self) -> bool:
+        """Text read as a table: not JSON, not Parquet, not a zip archive (a workbook)."""
+        return self.format == "csv" and not self.is_zip
+
+    @functools.cached_property
+    def csv_header(self) -> tuple[str, list[str]]:
+        """The delimiter (the most frequent of , ; tab |) and column names of a CSV header."""
+        first_line = self.content.split(b"\n", 1)[0]
+        text = first_line.decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r\n")
+        counts = {delimiter: text.count(delimiter) for delimiter in (",", ";", "\t", "|")}
+        delimiter = max(counts, key=counts.get) if any(counts.values()) else ","
+        try:
+            names = next(csv.reader([text], delimiter=delimiter), [])
+        except csv.Error:  # not a CSV header at all (a Parquet or JSON file, or garbage)
+            names = text.split(delimiter)
+        return delimiter, [name.strip() for name in names]
+
+    @functools.cached_property
+    def header_names(self) -> set[str]:
+        """The CSV header's column names as compared (see normalized)."""
+        return {normalized(name) for name in self.csv_header[1]}
+
+    @functools.cached_property
+    def is_json_lines(self) -> bool:
+        """JSON Lines when the first non-blank line is a whole JSON value and more follows.
+
+        The one question read beyond the head (a first line may be longer), once per file."""
+        if self.compression == "zstd":
+            lines = iter(head_bytes(self.path, 1 << 24, "zstd").splitlines(keepends=True))
+            return _json_lines_from(lines)
+        opener = gzip.open if self.compression == "gzip" else open
+        with opener(self.path, "rb") as handle:
+            return _json_lines_from(handle)
+
+
+@dataclass
 class InputFile:
     """A file to load: its name, what DuckDB reads, and what was measured while hashing it."""
 
@@ -187,6 +270,7 @@ class InputFile:
     max_line_size: int
     # the lines in the file (empty ones too), or None when not counted (zstd)
     text_lines: int | None
+    head: FileHead  # of `readable`
     transcoded: bool = False
     # the lines longer than LONG_LINE (not noted in a .zst file, which is not scanned here)
     long_lines: list[LongLine] = dataclass_field(default_factory=list)
@@ -256,41 +340,57 @@ def _chunks(handle) -> Iterable[bytes]:
         yield chunk
 
 
+def _keeping_head(chunks: Iterable[bytes], kept: bytearray) -> Iterator[bytes]:
+    """The chunks, passed on; their first HEAD_BYTES also added to `kept`."""
+    for chunk in chunks:
+        if len(kept) < HEAD_BYTES:
+            kept += chunk[: HEAD_BYTES - len(kept)]
+        yield chunk
+
+
 def open_input(path: Path, encoding: str, temp_directory: str) -> InputFile:
-    """Hash the file and measure its lines; a file in another encoding than UTF-8 is read
-    through a UTF-8 copy (in temp_directory), removed by InputFile.close()."""
+    """Hash the file and measure its lines, keeping its head (FileHead) from the same pass; a
+    file in another encoding than UTF-8 is read through a UTF-8 copy (in temp_directory),
+    removed by InputFile.close()."""
     digest = hashlib.sha256()
 
-    def hashed(handle):
-        for chunk in _chunks(handle):
+    def hashed(chunks: Iterable[bytes]) -> Iterator[bytes]:
+        for chunk in chunks:
             digest.update(chunk)
             yield chunk
 
-    compression = compression_of(path)
     long_lines: list[LongLine] = []
+    kept = bytearray()
     with path.open("rb") as handle:
+        first = handle.read(_SCAN_CHUNK)
+        compression = _compression(first)
+        stored = hashed(itertools.chain([first], _chunks(handle)))
         if compression == "none":
-            longest, lines, long_lines = _scan(hashed(handle))
+            longest, lines, long_lines = _scan(_keeping_head(stored, kept))
         else:
-            for _ in hashed(handle):
+            for _ in stored:
                 pass
             longest, lines = 0, None
     if compression == "gzip":
         try:
             with gzip.open(path, "rb") as handle:
-                longest, lines, long_lines = _scan(_chunks(handle))
+                longest, lines, long_lines = _scan(_keeping_head(_chunks(handle), kept))
         except (OSError, EOFError, zlib.error) as error:
             raise IngestError(
                 f"{path}: not a readable gzip file ({error}); check that it is complete; "
                 "nothing from it was loaded"
             ) from error
+    if compression == "zstd":
+        kept += _zstd_head(path, HEAD_BYTES)
+    head = FileHead(path, bytes(kept), compression)
     readable, transcoded = path, False
-    binary = head_bytes(path, 4).startswith(b"PAR1") or is_zip(head_bytes(path, 4))
-    if not _is_utf8(encoding) and not binary:
+    if not _is_utf8(encoding) and not (head.is_parquet or head.is_zip):
         readable = _utf8_copy(path, compression, encoding, temp_directory)
         transcoded, compression = True, "none"
+        kept = bytearray()
         with readable.open("rb") as handle:
-            longest, lines, long_lines = _scan(_chunks(handle))
+            longest, lines, long_lines = _scan(_keeping_head(_chunks(handle), kept))
+        head = FileHead(readable, bytes(kept), compression, name=path)
     if compression == "zstd":
         max_line_size = ZSTD_MAX_LINE_SIZE
     else:
@@ -302,6 +402,7 @@ def open_input(path: Path, encoding: str, temp_directory: str) -> InputFile:
         digest.hexdigest(),
         max_line_size,
         lines,
+        head,
         transcoded,
         long_lines,
         temp_directory=temp_directory,
@@ -338,100 +439,6 @@ def normalized(name: str) -> str:
 
 def quoted(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
-
-
-def detect_kind(path: Path) -> str:
-    """What a file holds, from its content: one of KINDS."""
-    head = head_bytes(path)
-    if not head.strip():
-        raise IngestError(f"{path}: the file is empty")
-    if head.startswith(b"PAR1"):
-        return "message_log"
-    if is_zip(head):  # an Excel workbook: Meta's rate card is the only one carewindow reads
-        if meta_card_format(path) is None:
-            raise IngestError(
-                f"{path}: a zip archive but no Excel workbook; carewindow reads CSV, TSV, "
-                "Parquet, JSON, JSON Lines (also .gz or .zst) and Meta's rate-card workbook; "
-                "unpack it and load what it holds"
-            )
-        return "rate_card"
-    text = head.decode("utf-8", errors="replace").lstrip("\ufeff").lstrip()
-    if text[:1] in "{[":
-        compact = re.sub(r"\s", "", text)
-        if '"entry":' in compact and ('"changes":' in compact or '"object":' in compact):
-            return "webhook"
-        return graph_api_kind(compact) or _provider_json(compact) or "message_log"
-    if meta_card_format(path) is not None:  # Meta's rate-card files, by their title or header
-        return "rate_card"
-    header = {normalized(name) for name in csv_header(path)[1]}
-    if {"sid", "accountsid", "from", "to", "direction"} <= header:
-        return "twilio"
-    # a rate card may leave its date to --effective-from
-    if {"effectivefrom", "rate"} <= header or {"market", "category", "currency", "rate"} <= header:
-        return "rate_card"
-    if "event" in header and "direction" not in header:
-        return "opt_in_ledger"
-    return "message_log"
-
-
-def graph_api_kind(compact: str) -> str | None:
-    """The Graph API response a JSON file's first bytes (whitespace removed) show, if any."""
-    for field in ("pricing_analytics", "conversation_analytics"):
-        if f'"{field}":{{' in compact:
-            return field
-    if '"message_templates":{' in compact or (
-        '"data":[{' in compact
-        and all(f'"{key}":' in compact for key in ("name", "language", "category", "id"))
-    ):
-        return "message_templates"
-    return None
-
-
-def _provider_json(compact: str) -> str | None:
-    """Which provider's JSON a file's first bytes (without spaces) look like, if any."""
-    if '"account_sid":' in compact and '"sid":"' in compact and '"from":"' in compact:
-        return "twilio"
-    if '"app":' in compact and '"version":2' in compact and '"payload":' in compact:
-        return "gupshup"
-    if '"results":[' in compact and (
-        '"integrationType":"WHATSAPP"' in compact
-        or ('"messageId":' in compact and ('"doneAt":' in compact or '"seenAt":' in compact))
-    ):
-        return "infobip"
-    return None
-
-
-def csv_header(path: Path) -> tuple[str, list[str]]:
-    """The delimiter (the most frequent of , ; tab |) and column names of a CSV file's header."""
-    first_line = head_bytes(path).split(b"\n", 1)[0]
-    text = first_line.decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r\n")
-    counts = {delimiter: text.count(delimiter) for delimiter in (",", ";", "\t", "|")}
-    delimiter = max(counts, key=counts.get) if any(counts.values()) else ","
-    try:
-        names = next(csv.reader([text], delimiter=delimiter), [])
-    except csv.Error:  # not a CSV header at all (a Parquet or JSON file, or garbage)
-        names = text.split(delimiter)
-    return delimiter, [name.strip() for name in names]
-
-
-def file_format(path: Path) -> str:
-    """parquet, json (a JSON document or JSON Lines) or csv, from the file's first bytes."""
-    head = head_bytes(path)
-    if head.startswith(b"PAR1"):
-        return "parquet"
-    text = head.decode("utf-8", errors="replace").lstrip("\ufeff").lstrip()
-    return "json" if text[:1] in "{[" else "csv"
-
-
-def is_json_lines(path: Path) -> bool:
-    """JSON Lines when the first non-blank line is a whole JSON value and more follows."""
-    compression = compression_of(path)
-    if compression == "zstd":
-        lines = iter(head_bytes(path, 1 << 24).splitlines(keepends=True))
-        return _json_lines_from(lines)
-    opener = gzip.open if compression == "gzip" else open
-    with opener(path, "rb") as handle:
-        return _json_lines_from(handle)
 
 
 def _json_lines_from(lines: Iterable[bytes]) -> bool:

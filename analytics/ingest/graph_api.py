@@ -11,9 +11,8 @@ revises a day that was not over yet) is replaced by the later export's.
 from __future__ import annotations
 
 from analytics.db import fetch_all, fetch_value, sql_text
-from analytics.ingest.context import LoadContext
-from analytics.ingest.files import is_json_lines
-from analytics.ingest.staging import quarantine
+from analytics.ingest.context import LoadContext, quarantine, quarantine_rejects
+from analytics.ingest.files import FileHead
 
 # kind (the response field) -> (its table, the SQL of its data points, the columns that name a
 # data point, its figures)
@@ -51,37 +50,14 @@ ANALYTICS = {
 }
 
 
-def stage_pages(ctx: LoadContext) -> None:
-    """Temp table `incoming_pages` (line, page): one row per response body in the file.
+def recognises_pricing_analytics(head: FileHead) -> bool:
+    """A Graph API response holding the field pricing_analytics."""
+    return head.is_json and '"pricing_analytics":{' in head.compact
 
-    `page` is null for a line (JSON Lines) that is not valid JSON; `raw` keeps its text.
-    """
-    con, path = ctx.con, ctx.stage.path
-    if is_json_lines(path):
-        ctx.stage.stage_json_lines()
-        con.execute(
-            "create or replace temp table incoming_pages as "
-            "select line, j as page, left(text, 10000) as raw from json_lines"
-        )
-        return
-    # imported here: the webhook loader imports the template loader, which imports this module
-    from analytics.ingest.webhooks import read_document
 
-    document = read_document(ctx)  # a compressed file too
-    con.execute(
-        """
-        create or replace temp table incoming_pages as
-        with document as (select ?::json as j)
-        select 1::bigint as line, j as page, left(j::varchar, 10000) as raw
-        from document where json_type(j) = 'OBJECT'
-        union all
-        select pages.line, pages.page, left(pages.page::varchar, 10000) as raw
-        from document,
-            unnest(j -> '$[*]') with ordinality as pages(page, line)
-        where json_type(j) = 'ARRAY'
-        """,
-        [document],
-    )
+def recognises_conversation_analytics(head: FileHead) -> bool:
+    """A Graph API response holding the field conversation_analytics."""
+    return head.is_json and '"conversation_analytics":{' in head.compact
 
 
 def quarantine_bad_pages(ctx: LoadContext, field: str) -> None:
@@ -110,8 +86,8 @@ def load_analytics(ctx: LoadContext) -> None:
     """Load a pricing_analytics or conversation_analytics export; the kind names which."""
     con, load = ctx.con, ctx.load
     table, points_sql, keys, figures = ANALYTICS[ctx.kind]
-    stage_pages(ctx)
-    pages_rejected = ctx.stage.quarantine_rejects(ctx)
+    ctx.stage.stage_pages()
+    pages_rejected = quarantine_rejects(ctx)
     quarantine_bad_pages(ctx, ctx.kind)
     con.execute(
         "create or replace temp table incoming_points as " + sql_text(f"ingest/{points_sql}")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from analytics.db import fetch_value, sql_text
-from analytics.ingest.context import LoadContext
+from analytics.ingest.context import LoadContext, quarantine, quarantine_rejects
+from analytics.ingest.files import FileHead
 from analytics.ingest.phones import build_phone_lookup
-from analytics.ingest.staging import parsing_parameters, quarantine
+from analytics.ingest.staging import parsing_parameters
 
 LEDGER_COLUMNS = ("contact", "timestamp", "event", "scope", "business_number", "source")
 # The bad rows of a CSV ledger as quarantine rows (see merge_ledger).
@@ -47,11 +48,17 @@ def store_ledger(ctx: LoadContext) -> None:
     load.duplicates += good_rows - inserted
 
 
+def recognises_ledger(head: FileHead) -> bool:
+    """A CSV file of events (opt-ins and opt-outs), which messages (a direction) are not."""
+    return head.is_csv and "event" in head.header_names and "direction" not in head.header_names
+
+
 def load_ledger(ctx: LoadContext) -> None:
+    """An opt-in ledger (CSV): its events checked and merged into opt_in_events."""
     ctx.stage.stage_csv_kind(
         "incoming_ledger", LEDGER_COLUMNS, ("contact", "timestamp", "event"), "opt-in ledger"
     )
-    ctx.stage.quarantine_rejects(ctx)
+    quarantine_rejects(ctx)
     ctx.load.rows_read = (
         fetch_value(ctx.con, "select count(*) from incoming_ledger") + ctx.load.quarantined
     )

@@ -1,8 +1,10 @@
-"""Loading files: one transaction per file, the loader of its kind, and its load_log row."""
+"""Loading files: the kinds of file carewindow reads, each recognised from its content by the
+module of its loader; one transaction per file, the loader of its kind, and its load_log row."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -10,18 +12,15 @@ import duckdb
 
 from analytics.config import Settings
 from analytics.db import sql_text
-from analytics.ingest.context import IngestError, LoadContext
-from analytics.ingest.files import (
-    KINDS,
-    InputFile,
-    detect_kind,
-    file_format,
-    file_sha256,
-    find_files,
-    open_input,
+from analytics.ingest.context import LoadContext
+from analytics.ingest.errors import IngestError, read_error
+from analytics.ingest.files import FileHead, InputFile, file_sha256, find_files, open_input
+from analytics.ingest.graph_api import (
+    load_analytics,
+    recognises_conversation_analytics,
+    recognises_pricing_analytics,
 )
-from analytics.ingest.graph_api import load_analytics
-from analytics.ingest.ledgers import load_ledger
+from analytics.ingest.ledgers import load_ledger, recognises_ledger
 from analytics.ingest.load_log import (
     FileLoad,
     IngestResult,
@@ -30,29 +29,82 @@ from analytics.ingest.load_log import (
     record_failure,
     record_load,
 )
-from analytics.ingest.message_logs import RepeatedMessages, insert_message_log, load_message_log
+from analytics.ingest.message_logs import (
+    RepeatedMessages,
+    insert_message_log,
+    load_message_log,
+    recognises_message_log,
+)
 from analytics.ingest.phones import empty_phone_lookup
-from analytics.ingest.providers import LOADERS as PROVIDER_LOADERS
-from analytics.ingest.rate_cards import load_rate_card
-from analytics.ingest.staging import Staging, read_error
-from analytics.ingest.templates import load_message_templates
-from analytics.ingest.webhooks import load_webhooks
+from analytics.ingest.providers import (
+    load_gupshup,
+    load_infobip,
+    load_twilio,
+    recognises_gupshup,
+    recognises_infobip,
+    recognises_twilio,
+)
+from analytics.ingest.rate_cards import load_rate_card, recognises_rate_card
+from analytics.ingest.staging import Staging
+from analytics.ingest.templates import load_message_templates, recognises_templates_list
+from analytics.ingest.webhooks import load_webhooks, recognises_webhooks
 
 Loader = Callable[[LoadContext], None]
 
-LOADERS: dict[str, Loader] = {
-    "message_log": load_message_log,
-    "webhook": load_webhooks,
-    "opt_in_ledger": load_ledger,
-    "rate_card": load_rate_card,
-    **PROVIDER_LOADERS,
-    # Meta's own figures and template catalogue (issue 15)
-    "pricing_analytics": load_analytics,
-    "conversation_analytics": load_analytics,
-    "message_templates": load_message_templates,
-}
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of file: its name (load_log.kind, --kind), its loader, and how its content is
+    recognised from the file's head."""
+
+    name: str
+    load: Loader
+    recognises: Callable[[FileHead], bool]
+
+
+# Every kind of file carewindow loads, in the order a file's head is tried against them: the
+# first that recognises it names its kind. A file none recognises is read as a message log
+# (CSV or JSON Lines), unless it is a zip archive (only Meta's workbook is read).
+# Adding a kind is one entry here, its loader and its recogniser beside it.
+FILE_KINDS: tuple[Kind, ...] = (
+    Kind("message_log", load_message_log, recognises_message_log),
+    Kind("webhook", load_webhooks, recognises_webhooks),
+    # Meta's own figures and template catalogue
+    Kind("pricing_analytics", load_analytics, recognises_pricing_analytics),
+    Kind("conversation_analytics", load_analytics, recognises_conversation_analytics),
+    Kind("message_templates", load_message_templates, recognises_templates_list),
+    # Business Solution Providers' logs and callbacks
+    Kind("twilio", load_twilio, recognises_twilio),
+    Kind("gupshup", load_gupshup, recognises_gupshup),
+    Kind("infobip", load_infobip, recognises_infobip),
+    Kind("rate_card", load_rate_card, recognises_rate_card),
+    Kind("opt_in_ledger", load_ledger, recognises_ledger),
+)
+KINDS = tuple(kind.name for kind in FILE_KINDS)
+LOADERS: dict[str, Loader] = {kind.name: kind.load for kind in FILE_KINDS}
 # One-pass loaders tried first; they raise RepeatedMessages when the file needs merging.
 FAST_LOADERS: dict[str, Loader] = {"message_log": insert_message_log}
+
+
+def kind_of(head: FileHead) -> str:
+    """What a file holds, from its head: one of KINDS."""
+    if head.is_empty:
+        raise IngestError(f"{head.shown}: the file is empty")
+    for kind in FILE_KINDS:
+        if kind.recognises(head):
+            return kind.name
+    if head.is_zip:
+        raise IngestError(
+            f"{head.shown}: a zip archive but no Excel workbook; carewindow reads CSV, TSV, "
+            "Parquet, JSON, JSON Lines (also .gz or .zst) and Meta's rate-card workbook; "
+            "unpack it and load what it holds"
+        )
+    return "message_log"
+
+
+def detect_kind(path: Path) -> str:
+    """What a file holds, from its content: one of KINDS."""
+    return kind_of(FileHead.read(Path(path)))
 
 
 def ingest_file(
@@ -69,7 +121,7 @@ def ingest_file(
         raise IngestError(f"--kind {kind!r} is not one of {', '.join(KINDS)}")
     source = open_input(path, settings.encoding, settings.temp_directory)
     try:
-        kind = kind or detect_kind(source.readable)
+        kind = kind or kind_of(source.head)
         earlier = earlier_load(con, source.digest)
         again = None
         if earlier is not None and kind == "rate_card":
@@ -97,7 +149,7 @@ def ingest_file(
             return FileLoad(str(path), kind, "already_loaded", detail=f"same content as {earlier}")
         # A message log in CSV or Parquet first tries the one-pass load of new messages; a
         # file that repeats messages is loaded again, merging.
-        fast = kind in FAST_LOADERS and file_format(source.readable) != "json"
+        fast = kind in FAST_LOADERS and source.head.format != "json"
         try:
             load = _load_file(
                 con, source, kind, settings, FAST_LOADERS[kind] if fast else None, effective_from

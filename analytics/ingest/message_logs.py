@@ -13,10 +13,10 @@ import json
 
 from analytics.config import CANONICAL_COLUMNS, Settings
 from analytics.db import fetch_all, fetch_value, sql_text
-from analytics.ingest.context import LoadContext
-from analytics.ingest.files import column_mapping, file_format, quoted, require
+from analytics.ingest.context import LoadContext, quarantine, quarantine_rejects
+from analytics.ingest.files import FileHead, column_mapping, quoted, require
 from analytics.ingest.phones import build_phone_lookup
-from analytics.ingest.staging import Staging, parsing_parameters, quarantine
+from analytics.ingest.staging import Staging, parsing_parameters
 
 REQUIRED_MESSAGE_COLUMNS = (
     "message_id",
@@ -42,6 +42,12 @@ WEBHOOK_ONLY_COLUMNS = (
 )
 
 
+def recognises_message_log(head: FileHead) -> bool:
+    """A Parquet file, the one binary format carewindow reads. A message log in CSV or JSON
+    Lines is what a file no other kind recognises is read as (analytics.ingest.loading)."""
+    return head.is_parquet
+
+
 class RepeatedMessages(Exception):
     """The direct load met a message stored already or repeated in the file."""
 
@@ -53,7 +59,7 @@ class MessageLogSource:
         path = stage.path
         self.stage = stage
         self.settings = settings
-        self.file_format = file_format(path)
+        self.file_format = stage.format
         file_columns = (
             [
                 row[0]
@@ -127,7 +133,7 @@ def stage_message_log(ctx: LoadContext) -> None:
     """Temp table `incoming` (numbered rows) of a message log; unreadable lines quarantined
     and rows_read counted."""
     con, stage, load, settings = ctx.con, ctx.stage, ctx.load, ctx.settings
-    if file_format(stage.path) == "json":
+    if stage.format == "json":
         stage.stage_json_lines()
         keys = [
             row[0]
@@ -160,7 +166,7 @@ def stage_message_log(ctx: LoadContext) -> None:
             "else 'line is not a JSON object' end as reason, null as staged from json_lines "
             "where j is null or json_type(j) <> 'OBJECT'",
         )
-        rejected = stage.quarantine_rejects(ctx)
+        rejected = quarantine_rejects(ctx)
         load.rows_read = fetch_value(con, "select count(*) from json_lines") + rejected
         ignored = sorted(set(keys) - set(mapping.values()))
         if ignored:
@@ -174,7 +180,7 @@ def stage_message_log(ctx: LoadContext) -> None:
         )
     if source.file_format == "csv":
         stage.renumber("incoming")
-    rejected = stage.quarantine_rejects(ctx)
+    rejected = quarantine_rejects(ctx)
     load.rows_read = fetch_value(con, "select count(*) from incoming") + rejected
     source.ignored_detail()
 
@@ -271,7 +277,7 @@ def insert_message_log(ctx: LoadContext) -> None:
         {"source_file": ctx.file, "loaded_at": ctx.loaded_at},
     ):
         raise RepeatedMessages
-    rejected = stage.quarantine_rejects(ctx)
+    rejected = quarantine_rejects(ctx)
     if source.file_format == "csv" and rejected:
         _renumber_inserted(ctx)
     read = _rows_read(ctx, source, inserted, rejected)
@@ -300,28 +306,22 @@ def _rows_read(ctx: LoadContext, source: MessageLogSource, inserted: int, reject
 
 
 def _renumber_inserted(ctx: LoadContext) -> None:
-    """Shift the lines of the rows just inserted past the rows the CSV reader rejected."""
+    """Shift the lines of the rows just inserted past the rows the CSV reader rejected (the
+    shifts: rejected_line_shifts in analytics/sql/ingest/macros.sql, as Staging.renumber)."""
     rejects = ctx.stage.rejects
     ctx.con.execute(
         f"""
         update messages as m
         set source_line = m.source_line + s.rejected_before
         from (
-            with rejected as (
-                select line, row_number() over (order by line) as rejected_before
-                from (select distinct line from {rejects})
-            ),
-            shifts as (
-                select line - rejected_before + 1 as from_line,
-                    max(rejected_before) as rejected_before
-                from rejected group by all
-            ),
-            mine as (
+            with mine as (
                 select message_id, direction, source_line from messages
                 where source_file = $source_file and loaded_at = $loaded_at::timestamptz
             )
             select n.message_id, n.direction, s.rejected_before
-            from mine as n asof join shifts as s on n.source_line >= s.from_line
+            from mine as n
+            asof join rejected_line_shifts('{rejects}') as s
+                on n.source_line >= s.from_line
         ) as s
         where m.message_id = s.message_id and m.direction = s.direction
         """,

@@ -14,25 +14,23 @@ import csv
 import io
 import re
 from datetime import date
-from pathlib import Path
 
 from analytics.db import fetch_all, fetch_value, sql_text
-from analytics.ingest.context import IngestError, LoadContext
-from analytics.ingest.workbooks import is_workbook, is_zip, workbook_sheets
+from analytics.ingest.context import LoadContext
+from analytics.ingest.errors import IngestError
+from analytics.ingest.files import FileHead
+from analytics.ingest.workbooks import is_workbook, workbook_sheets
 
 RATES = "meta_rates"
 TIERS = "meta_volume_tiers"
 WORKBOOK = "meta_workbook"
-_HEAD_BYTES = 65536
 _HEAD_RECORDS = 40
 _TITLE = re.compile(r"^\s*cost per message in [A-Z]{3}\b", re.IGNORECASE)
 
 
-def _head_records(path: Path) -> list[list[str]]:
+def _head_records(head: FileHead) -> list[list[str]]:
     """The first records of a CSV file, read by the csv module (quoted line breaks and all)."""
-    with path.open("rb") as handle:
-        head = handle.read(_HEAD_BYTES)
-    text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
+    text = head.content.decode("utf-8", errors="replace").lstrip("\ufeff")
     reader = csv.reader(io.StringIO(text, newline=""))
     records: list[list[str]] = []
     try:
@@ -69,15 +67,13 @@ def records_format(records: list[list[str | None]]) -> str | None:
     return None
 
 
-def meta_card_format(path: Path) -> str | None:
+def meta_card_format(head: FileHead) -> str | None:
     """RATES, TIERS or WORKBOOK when the file is one of Meta's rate-card files, else None.
     Any workbook counts: Meta's is the only one carewindow reads, and load_rate_card says
     what a workbook lacks."""
-    with path.open("rb") as handle:
-        head = handle.read(4)
-    if is_zip(head):
-        return WORKBOOK if is_workbook(path) else None
-    return records_format(_head_records(path))
+    if head.is_zip:
+        return WORKBOOK if is_workbook(head.path) else None
+    return records_format(_head_records(head))
 
 
 def stage_meta_card(
@@ -99,7 +95,7 @@ def stage_meta_card(
 def _read_csv_records(ctx: LoadContext) -> None:
     """Temp table `meta_card_records` from a CSV file, every record with its first line."""
     con, stage = ctx.con, ctx.stage
-    width = max((len(record) for record in _head_records(stage.path)), default=1)
+    width = max((len(record) for record in _head_records(stage.head)), default=1)
     columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width))
     cells = ", ".join(f"c{i}" for i in range(width))
     con.execute("set preserve_insertion_order = true")  # records are numbered in file order

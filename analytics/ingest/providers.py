@@ -8,10 +8,9 @@ guarantees. 360dialog forwards Cloud API bodies: they load as kind `webhook`.
 from __future__ import annotations
 
 from analytics.ingest.context import LoadContext
-from analytics.ingest.files import file_format
-from analytics.ingest.webhooks import load_events, stage_bodies, stage_events
+from analytics.ingest.files import FileHead
+from analytics.ingest.webhooks import load_events, stage_events
 
-PROVIDER_KINDS = ("twilio", "gupshup", "infobip")
 # The Twilio Console's message-log CSV: the columns read (matched ignoring case and spaces).
 TWILIO_CONSOLE_COLUMNS = (
     "from",
@@ -26,9 +25,41 @@ TWILIO_CONSOLE_COLUMNS = (
 )
 
 
+def recognises_twilio(head: FileHead) -> bool:
+    """A Messages API resource or list page (JSON), or the Console's CSV export by its header."""
+    if head.is_json:
+        compact = head.compact
+        return '"account_sid":' in compact and '"sid":"' in compact and '"from":"' in compact
+    return head.is_csv and {"sid", "accountsid", "from", "to", "direction"} <= head.header_names
+
+
+def recognises_gupshup(head: FileHead) -> bool:
+    """Gupshup v2 callbacks: an `app`, `"version":2` and a `payload`."""
+    compact = head.compact
+    return (
+        head.is_json
+        and '"app":' in compact
+        and '"version":2' in compact
+        and '"payload":' in compact
+    )
+
+
+def recognises_infobip(head: FileHead) -> bool:
+    """Infobip webhooks: `results[]` of WhatsApp messages, delivery or seen reports."""
+    compact = head.compact
+    return (
+        head.is_json
+        and '"results":[' in compact
+        and (
+            '"integrationType":"WHATSAPP"' in compact
+            or ('"messageId":' in compact and ('"doneAt":' in compact or '"seenAt":' in compact))
+        )
+    )
+
+
 def load_twilio(ctx: LoadContext) -> None:
     """Twilio Messages API resources and list pages (JSON), or the Console's CSV export."""
-    if file_format(ctx.stage.path) == "csv":
+    if ctx.stage.format == "csv":
         ctx.stage.stage_csv_kind(
             "incoming_twilio",
             TWILIO_CONSOLE_COLUMNS,
@@ -38,7 +69,7 @@ def load_twilio(ctx: LoadContext) -> None:
         stage_events(ctx, "ingest/provider_twilio_console")
     else:
         # a list page ({"messages": [...]}) or one message resource (GET /Messages/{sid}.json)
-        stage_bodies(ctx, body_key=("messages", "sid"))
+        ctx.stage.stage_bodies(body_key=("messages", "sid"))
         stage_events(ctx, "ingest/provider_twilio_api")
     load_events(ctx)
     ctx.stage.detail.insert(0, "Twilio")
@@ -46,7 +77,7 @@ def load_twilio(ctx: LoadContext) -> None:
 
 def load_gupshup(ctx: LoadContext) -> None:
     """Gupshup v2 callbacks, JSON Lines (or a JSON array of callbacks)."""
-    stage_bodies(ctx, body_key="app")
+    ctx.stage.stage_bodies(body_key="app")
     stage_events(ctx, "ingest/provider_gupshup")
     load_events(ctx)
     ctx.stage.detail.insert(0, "Gupshup v2")
@@ -54,10 +85,7 @@ def load_gupshup(ctx: LoadContext) -> None:
 
 def load_infobip(ctx: LoadContext) -> None:
     """Infobip WhatsApp webhooks: inbound messages, delivery reports and seen reports."""
-    stage_bodies(ctx, body_key="results")
+    ctx.stage.stage_bodies(body_key="results")
     stage_events(ctx, "ingest/provider_infobip")
     load_events(ctx)
     ctx.stage.detail.insert(0, "Infobip")
-
-
-LOADERS = {"twilio": load_twilio, "gupshup": load_gupshup, "infobip": load_infobip}

@@ -7,9 +7,9 @@ from datetime import date
 from pathlib import Path
 
 from analytics.db import fetch_value, sql_text
-from analytics.ingest.context import LoadContext
-from analytics.ingest.meta_rate_cards import meta_card_format, stage_meta_card
-from analytics.ingest.staging import quarantine
+from analytics.ingest.context import LoadContext, quarantine, quarantine_rejects
+from analytics.ingest.files import FileHead
+from analytics.ingest.meta_rate_cards import WORKBOOK, meta_card_format, stage_meta_card
 
 RATE_CARD_COLUMNS = (
     "effective_from",
@@ -25,10 +25,28 @@ RATE_CARD_COLUMNS = (
 REQUIRED_RATE_CARD_COLUMNS = ("effective_from", "market", "category", "currency", "rate")
 
 
+def recognises_rate_card(head: FileHead) -> bool:
+    """One of Meta's rate-card files (its workbook, or its rates or tiers CSV by title or header
+    row), or the canonical CSV (which may leave its date to --effective-from)."""
+    if head.is_zip:
+        return meta_card_format(head) == WORKBOOK
+    if not head.is_csv:
+        return False
+    if meta_card_format(head) is not None:
+        return True
+    header = head.header_names
+    return {"effectivefrom", "rate"} <= header or {
+        "market",
+        "category",
+        "currency",
+        "rate",
+    } <= header
+
+
 def load_rate_card(ctx: LoadContext) -> None:
     """Stage the file as `incoming_rates`, check it, and store the rates not stored yet."""
     con, load = ctx.con, ctx.load
-    card_format = meta_card_format(ctx.stage.path)
+    card_format = meta_card_format(ctx.stage.head)
     if card_format is not None:
         card, effective_from = stage_meta_card(ctx, card_format, ctx.effective_from)
     else:
@@ -41,7 +59,7 @@ def load_rate_card(ctx: LoadContext) -> None:
             "null::varchar as format_problem, to_json(c)::varchar as raw from canonical_rates as c"
         )
         card, effective_from = Path(ctx.file).name, ctx.effective_from
-    ctx.stage.quarantine_rejects(ctx)
+    quarantine_rejects(ctx)
     load.rows_read = (
         fetch_value(con, "select count(*) from incoming_rates") + load.quarantined + load.skipped
     )

@@ -18,7 +18,8 @@ import duckdb
 
 from analytics.config import CANONICAL_COLUMNS, Settings
 from analytics.db import fetch_all, fetch_value, sql_text
-from analytics.ingest.context import IngestError, LoadContext
+from analytics.ingest.context import LoadContext, quarantine_rejects
+from analytics.ingest.errors import IngestError
 from analytics.ingest.files import file_sha256, open_input, quoted
 from analytics.ingest.ledgers import LEDGER_COLUMNS, parse_ledger, store_ledger
 from analytics.ingest.load_log import FileLoad, IngestResult, next_load_id, record_load
@@ -92,7 +93,7 @@ def _reread_unreadable_rows(ctx: LoadContext, kind: str) -> str:
             stage.stage_csv_kind(
                 "incoming_ledger", LEDGER_COLUMNS, ("contact", "timestamp", "event"), "ledger"
             )
-            stage.quarantine_rejects(reread)
+            quarantine_rejects(reread)
             table = "incoming_ledger"
         stage.drop()
     except IngestError as error:

@@ -1,27 +1,19 @@
-"""Staging and quarantine: a file read into temporary text tables, and bad rows set aside."""
+"""Staging: a file read into temporary text tables (CSV and Parquet rows, JSON Lines, JSON
+documents), with the rows the CSV reader rejected described for the quarantine."""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator, Mapping
-from pathlib import Path
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import duckdb
 import pandas
 
 from analytics.config import Settings
-from analytics.db import fetch_value
-from analytics.ingest.context import IngestError, LoadContext
-from analytics.ingest.files import (
-    InputFile,
-    buffer_size,
-    column_mapping,
-    csv_header,
-    file_format,
-    quoted,
-    require,
-)
+from analytics.db import fetch_all, fetch_value
+from analytics.ingest.errors import IngestError
+from analytics.ingest.files import InputFile, buffer_size, column_mapping, quoted, require
 from analytics.ingest.long_lines import line_texts, lines_by_number, set_aside_overlong_lines
 
 
@@ -32,40 +24,6 @@ def parsing_parameters(settings: Settings) -> dict[str, str]:
         # an empty format cannot be bound; ISO-8601 is read before the format anyway
         "timestamp_format": settings.timestamp_format or "%Y-%m-%d %H:%M:%S",
     }
-
-
-# The most of a row's raw text the quarantine keeps (a 50 MB line keeps its first megabyte).
-_RAW_LIMIT = 1_000_000
-
-
-def quarantine(ctx: LoadContext, rows_sql: str, parameters: Mapping[str, Any] | None = None) -> int:
-    """Set aside the rows of `rows_sql` (columns line, raw, reason, staged) in `quarantine`;
-    count them. `staged` is the row as read into canonical columns (JSON), which
-    --retry-quarantine parses again, or null when the row could not be read at all.
-
-    The one place rows enter the quarantine table. `rows_sql` binds named parameters only.
-    """
-    count = (
-        fetch_value(
-            ctx.con,
-            "insert into quarantine by name select $load_id as load_id, $file as file, "
-            "$kind as kind, bad.line, case when length(bad.raw) > $raw_limit "
-            "then left(bad.raw, $raw_limit) || ' ... (' || (length(bad.raw) - $raw_limit) "
-            "|| ' more characters)' else bad.raw end as raw, bad.reason, bad.staged, "
-            "now() as quarantined_at "
-            f"from ({rows_sql}) as bad",
-            {
-                **(parameters or {}),
-                "load_id": ctx.load_id,
-                "file": ctx.file,
-                "kind": ctx.kind,
-                "raw_limit": _RAW_LIMIT,
-            },
-        )
-        or 0
-    )
-    ctx.load.quarantined += count
-    return count
 
 
 class Staging:
@@ -82,9 +40,11 @@ class Staging:
         self.scratch = 0
         self.scratch_tables: list[str] = []
         self.detail: list[str] = []
-        delimiter, self.header = csv_header(self.path)
+        self.head = source.head
+        self.format = source.head.format  # parquet, json or csv
+        delimiter, self.header = source.head.csv_header
         compression = source.compression
-        if source.long_lines and file_format(self.path) == "csv":
+        if source.long_lines and self.format == "csv":
             if source.set_aside is None:
                 source.set_aside = set_aside_overlong_lines(source, delimiter, len(self.header))
             self._store_long_lines()
@@ -195,26 +155,17 @@ class Staging:
         """Shift the lines of `table` past the rows the CSV reader rejected.
 
         Rows are numbered in file order, but rejected rows are not among them, so every row
-        after a rejected one would otherwise be reported one line too early.
+        after a rejected one would otherwise be reported one line too early (the shifts:
+        rejected_line_shifts in analytics/sql/ingest/macros.sql).
         """
         if not self.reject_rows():
             return
         self.con.execute(
             f"""
             create or replace temp table {table} as
-            with rejected as (
-                select line, row_number() over (order by line) as rejected_before
-                from (select distinct line from {self.rejects})
-            ),
-            shifts as (
-                -- numbered rows from this line on come after `rejected_before` rejected rows
-                select line - rejected_before + 1 as from_line,
-                    max(rejected_before) as rejected_before
-                from rejected
-                group by all
-            )
             select t.* replace (t.line + coalesce(s.rejected_before, 0) as line)
-            from {table} as t asof left join shifts as s on t.line >= s.from_line
+            from {table} as t
+            asof left join rejected_line_shifts('{self.rejects}') as s on t.line >= s.from_line
             """
         )
 
@@ -265,6 +216,91 @@ class Staging:
             )
         self.renumber("json_lines")
 
+    def read_document(self) -> str:
+        """The JSON document the (possibly compressed) file holds; several values become an
+        array."""
+        if self.source.compression == "none":
+            document = fetch_value(
+                self.con, "select try(content::json) from read_text(?)", [str(self.path)]
+            )
+            if document is None:
+                raise IngestError(
+                    f"{self.name}: not valid JSON (truncated or damaged?); nothing from it was "
+                    "loaded"
+                )
+            return document
+        try:
+            values = [
+                row[0]
+                for row in fetch_all(
+                    self.con,
+                    "select json from read_json_objects($path, format = 'unstructured', "
+                    "compression = $compression, maximum_object_size = $size)",
+                    {
+                        "path": str(self.path),
+                        "compression": self.source.compression,
+                        # a compressed document is rarely 50 times its size
+                        "size": min(max(16 << 20, 50 * self.path.stat().st_size), 1 << 30),
+                    },
+                )
+            ]
+        except duckdb.Error as error:
+            raise IngestError(
+                f"{self.name}: not valid JSON (truncated or damaged?); nothing from it was loaded"
+            ) from error
+        if not values:
+            raise IngestError(f"{self.name}: the file holds no JSON value; nothing was loaded")
+        return values[0] if len(values) == 1 else "[" + ",".join(values) + "]"
+
+    def stage_bodies(self, body_key: str | tuple[str, ...] | None = "entry") -> None:
+        """Temp table `incoming_bodies` (line, label, body_text): one row per body in the file.
+
+        JSON Lines: one body per line. A JSON document: a list of bodies when it is an array;
+        an object is one body (with a body_key given: when it has `body_key`, or one of them;
+        else it is an object of named bodies, as in pywa's test data, each labelled with its
+        name); line = the body's place."""
+        keys = [] if body_key is None else [body_key] if isinstance(body_key, str) else [*body_key]
+        if self.head.is_json_lines:
+            self.stage_json_lines()
+            self.con.execute(
+                "create or replace temp table incoming_bodies as "
+                "select line, null::varchar as label, text as body_text from json_lines"
+            )
+            return
+        self.con.execute(
+            """
+            create or replace temp table incoming_bodies as
+            with document as (select $document::json as j),
+            objects as (
+                select j, $whole or list_has_any(json_keys(j), $keys::varchar[]) as one_body
+                from document where json_type(j) = 'OBJECT'
+            )
+            select 1::bigint as line, null::varchar as label, j::varchar as body_text
+            from objects where one_body
+            union all
+            select generate_subscripts(j -> '$[*]', 1)::bigint as line, null as label,
+                unnest(j -> '$[*]')::varchar as body_text
+            from document where json_type(j) = 'ARRAY'
+            union all
+            select keys.line, keys.key as label,
+                (j -> ('$.' || to_json(keys.key)))::varchar as body_text
+            from objects, unnest(json_keys(j)) with ordinality as keys(key, line)
+            where not one_body
+            """,
+            {"document": self.read_document(), "keys": keys, "whole": body_key is None},
+        )
+
+    def stage_pages(self) -> None:
+        """Temp table `incoming_pages` (line, page, raw): one row per Graph API response body in
+        the file (stage_bodies, every object one body). `page` is null for a line (JSON Lines)
+        that is not valid JSON; `raw` keeps its text."""
+        self.stage_bodies(body_key=None)
+        self.con.execute(
+            "create or replace temp table incoming_pages as "
+            "select line, try(body_text::json) as page, left(body_text, 10000) as raw "
+            "from incoming_bodies"
+        )
+
     def reject_rows(self) -> int:
         exists = fetch_value(
             self.con,
@@ -275,16 +311,15 @@ class Staging:
             return 0
         return fetch_value(self.con, f"select count(distinct line) from {self.rejects}")
 
-    def quarantine_rejects(self, ctx: LoadContext) -> int:
-        """Quarantine the rows the CSV reader rejected, each with one sentence saying why;
-        count them."""
+    def rejected_rows(self) -> tuple[str, dict[str, Any]] | None:
+        """The rows the CSV reader rejected as quarantine rows (line, raw, reason, staged), each
+        with one sentence saying why: a query and its parameters; None when there are none."""
         if not self.reject_rows():
-            return 0
+            return None
         long_lines = self._long_line_texts()
         # DuckDB gives one error per field short of (or beyond) the header, each with its own
         # count: the row's own count is the fewest (most) found
-        return quarantine(
-            ctx,
+        return (
             f"""
             with errors as (
                 select line, csv_line, error_type, error_message,
@@ -374,23 +409,3 @@ class Staging:
             tables += [f"{self.rejects}_again{number}", f"{self.rejects}_again{number}_scan"]
         for table in tables:
             self.con.execute(f"drop table if exists {table}")
-
-
-def read_error(path: Path, error: Exception) -> IngestError:
-    """The IngestError for a file DuckDB or the OS could not read."""
-    message = str(error).splitlines()[0] if str(error) else type(error).__name__
-    # DuckDB quotes the offending bytes: keep the message one printable line of some length
-    message = "".join(c if c.isprintable() and c != "\ufffd" else "?" for c in message)
-    if len(message) > 200:
-        message = message[:199] + "…"
-    if "No space left on device" in str(error) or isinstance(error, duckdb.FatalException):
-        # The warehouse's own storage failed, not the input file: say so.
-        return IngestError(
-            f"{path}: not loaded, the warehouse's disk is full or failing ({message}). Free "
-            "space beside the warehouse and its spill folder (warehouse.temp_directory), then "
-            "load the file again; nothing from it was loaded"
-        )
-    return IngestError(
-        f"{path}: cannot be read ({message}). Check that it is a complete CSV, Parquet, JSON or "
-        "JSON Lines file; nothing from it was loaded"
-    )

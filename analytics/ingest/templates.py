@@ -11,9 +11,21 @@ combine), so it never depends on the order the files came in.
 from __future__ import annotations
 
 from analytics.db import fetch_value, sql_text
-from analytics.ingest.context import LoadContext
-from analytics.ingest.graph_api import stage_pages
-from analytics.ingest.staging import quarantine
+from analytics.ingest.context import LoadContext, quarantine, quarantine_rejects
+from analytics.ingest.files import FileHead
+
+
+def recognises_templates_list(head: FileHead) -> bool:
+    """A message-templates list: the account's field expansion, or GET message_templates's own
+    page (data[] of templates with a name, language, category and id)."""
+    compact = head.compact
+    return head.is_json and (
+        '"message_templates":{' in compact
+        or (
+            '"data":[{' in compact
+            and all(f'"{key}":' in compact for key in ("name", "language", "category", "id"))
+        )
+    )
 
 
 def refresh_templates(ctx: LoadContext) -> None:
@@ -25,8 +37,8 @@ def refresh_templates(ctx: LoadContext) -> None:
 def load_message_templates(ctx: LoadContext) -> None:
     """Load a message-templates list: one snapshot row per template, as of the load."""
     con, load = ctx.con, ctx.load
-    stage_pages(ctx)
-    rejected = ctx.stage.quarantine_rejects(ctx)
+    ctx.stage.stage_pages()
+    rejected = quarantine_rejects(ctx)
     con.execute(
         "create or replace temp table incoming_templates as "
         + sql_text("ingest/templates_snapshot_rows")

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import duckdb
-
 from analytics.config import CANONICAL_COLUMNS
 from analytics.db import fetch_all, fetch_value, sql_text
-from analytics.ingest.context import IngestError, LoadContext
-from analytics.ingest.files import is_json_lines, quoted
+from analytics.ingest.context import LoadContext, quarantine, quarantine_rejects
+from analytics.ingest.files import FileHead, quoted
 from analytics.ingest.ledgers import merge_ledger
 from analytics.ingest.message_logs import WEBHOOK_ONLY_COLUMNS, merge_messages, parse_messages
 from analytics.ingest.phones import build_phone_lookup
-from analytics.ingest.staging import parsing_parameters, quarantine
+from analytics.ingest.staging import parsing_parameters
 from analytics.ingest.templates import load_template_category_updates
 
 # Every column an event has; an events query leaves out those it does not fill.
@@ -35,76 +33,15 @@ _BAD_EVENTS = (
 )
 
 
-def stage_bodies(ctx: LoadContext, body_key: str | tuple[str, ...] = "entry") -> None:
-    """Temp table `incoming_bodies` (line, label, body_text): one row per body in the file.
-
-    A JSON document is one body when it has `body_key` (or one of them), a list of bodies when
-    it is an array, else an object of named bodies (as in pywa's test data): line = the body's
-    place."""
-    keys = [body_key] if isinstance(body_key, str) else list(body_key)
-    con, path = ctx.con, ctx.stage.path
-    if is_json_lines(path):
-        ctx.stage.stage_json_lines()
-        con.execute(
-            "create or replace temp table incoming_bodies as "
-            "select line, null::varchar as label, text as body_text from json_lines"
-        )
-        return
-    document = read_document(ctx)
-    con.execute(
-        """
-        create or replace temp table incoming_bodies as
-        with document as (select $document::json as j)
-        select 1::bigint as line, null::varchar as label, j::varchar as body_text
-        from document where json_type(j) = 'OBJECT' and list_has_any(json_keys(j), $keys)
-        union all
-        select generate_subscripts(j -> '$[*]', 1)::bigint as line, null as label,
-            unnest(j -> '$[*]')::varchar as body_text
-        from document where json_type(j) = 'ARRAY'
-        union all
-        select keys.line, keys.key as label,
-            (j -> ('$.' || to_json(keys.key)))::varchar as body_text
-        from document, unnest(json_keys(j)) with ordinality as keys(key, line)
-        where json_type(j) = 'OBJECT' and not list_has_any(json_keys(j), $keys)
-        """,
-        {"document": document, "keys": keys},
+def recognises_webhooks(head: FileHead) -> bool:
+    """Cloud API webhook bodies (JSON or JSON Lines): an `entry` with `changes`, or an
+    `object`."""
+    compact = head.compact
+    return (
+        head.is_json
+        and '"entry":' in compact
+        and ('"changes":' in compact or '"object":' in compact)
     )
-
-
-def read_document(ctx: LoadContext) -> str:
-    """The JSON document a (possibly compressed) file holds; several values become an array."""
-    if ctx.stage.source.compression == "none":
-        document = fetch_value(
-            ctx.con, "select try(content::json) from read_text(?)", [str(ctx.stage.path)]
-        )
-        if document is None:
-            raise IngestError(
-                f"{ctx.stage.name}: not valid JSON (truncated or damaged?); nothing from it was "
-                "loaded"
-            )
-        return document
-    try:
-        values = [
-            row[0]
-            for row in fetch_all(
-                ctx.con,
-                "select json from read_json_objects($path, format = 'unstructured', "
-                "compression = $compression, maximum_object_size = $size)",
-                {
-                    "path": str(ctx.stage.path),
-                    "compression": ctx.stage.source.compression,
-                    # a compressed document is rarely 50 times its size
-                    "size": min(max(16 << 20, 50 * ctx.stage.path.stat().st_size), 1 << 30),
-                },
-            )
-        ]
-    except duckdb.Error as error:
-        raise IngestError(
-            f"{ctx.stage.name}: not valid JSON (truncated or damaged?); nothing from it was loaded"
-        ) from error
-    if not values:
-        raise IngestError(f"{ctx.stage.name}: the file holds no JSON value; nothing was loaded")
-    return values[0] if len(values) == 1 else "[" + ",".join(values) + "]"
 
 
 def stage_events(ctx: LoadContext, events_sql: str) -> None:
@@ -157,7 +94,7 @@ def stage_events(ctx: LoadContext, events_sql: str) -> None:
 
 def load_webhooks(ctx: LoadContext) -> None:
     """WhatsApp Cloud API webhook bodies (also as forwarded by 360dialog and other providers)."""
-    stage_bodies(ctx)
+    ctx.stage.stage_bodies()
     stage_events(ctx, "ingest/webhook_events")
     load_events(ctx)
     load_template_category_updates(ctx)  # the changes of field template_category_update
@@ -166,7 +103,7 @@ def load_webhooks(ctx: LoadContext) -> None:
 def load_events(ctx: LoadContext) -> None:
     """Quarantine, skip, count and merge the events of `webhook_events` (see stage_events)."""
     con, load, stage = ctx.con, ctx.load, ctx.stage
-    rejected = stage.quarantine_rejects(ctx)
+    rejected = quarantine_rejects(ctx)
     quarantine(
         ctx,
         "select line, coalesce(label || ': ', '') || raw as raw, reason, null as staged "

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analytics.ingest.context import IngestError
+from analytics.ingest.errors import IngestError
 
 _ZIP_MAGIC = b"PK\x03\x04"
 

@@ -59,3 +59,16 @@ create or replace temp macro is_phone_digits(text) as regexp_full_match(text, '[
 -- after the country (`US.ENT.11815799212886844830`). A BSUID is used whole, never normalised.
 create or replace temp macro is_bsuid(text) as
     regexp_full_match(text, '[A-Z]{2}\.(ENT\.)?[A-Za-z0-9]{1,128}');
+
+-- The shifts that put rows numbered in file order back on their lines of the file, past the
+-- rows the CSV reader rejected (`rejects` names its rejects table): numbered rows from
+-- from_line on come after `rejected_before` rejected rows. Read with an ASOF join on
+-- line >= from_line (Staging.renumber, and the one-pass message-log load).
+create or replace temp macro rejected_line_shifts(rejects) as table
+with rejected as (
+    select line, row_number() over (order by line) as rejected_before
+    from (select distinct line from query_table(rejects))
+)
+select line - rejected_before + 1 as from_line, max(rejected_before) as rejected_before
+from rejected
+group by all;
