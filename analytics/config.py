@@ -84,8 +84,9 @@ class Settings:
     business_time_zone: str = "UTC"
     # The billing currency: only rate cards in it price messages (cards in others are stored).
     business_currency: str = "USD"
-    # per_message_2026_10 is in force from 2026-10-01 (Meta, 2026-07-01); false switches it off
-    per_message_2026_10_enabled: bool = True
+    # The regimes of analytics/pricing_regimes.toml switched off ([regimes] <name> = false in
+    # the file), by name: the regime before each then stays in force. Every other one is on.
+    regimes_switched_off: tuple[str, ...] = ()
     free_conversations_per_month: int = 1000
     free_service_messages_per_month: int = 1000
     reports_out: str = "data/reports"
@@ -121,7 +122,6 @@ _FILE_KEYS = {
     ("inputs", "column_aliases"): "column_aliases",
     ("business", "time_zone"): "business_time_zone",
     ("business", "currency"): "business_currency",
-    ("business", "per_message_2026_10_enabled"): "per_message_2026_10_enabled",
     ("business", "free_conversations_per_month"): "free_conversations_per_month",
     ("business", "free_service_messages_per_month"): "free_service_messages_per_month",
     ("reports", "out"): "reports_out",
@@ -133,13 +133,16 @@ _FILE_KEYS = {
 }
 _FIELD_TO_KEY = {name: f"{section}.{key}" for (section, key), name in _FILE_KEYS.items()}
 _KEY_TO_FIELD = {key: name for name, key in _FIELD_TO_KEY.items()}
+# [regimes] <regime name> = true | false: one switch per regime of the registry, whatever its
+# name (analytics/regimes.py checks the names against the registry).
+REGIMES_SECTION = "regimes"
+# Keys older configuration files hold, still read: (section, key) -> the [regimes] switch.
+_RENAMED_SWITCHES = {("business", "per_message_2026_10_enabled"): "per_message_2026_10"}
 
 
-def setting_value(settings: Settings, key: str) -> object:
-    """The value of a setting named as in the configuration file ('business.currency')."""
-    if key not in _KEY_TO_FIELD:
-        raise ConfigError(f"unknown setting '{key}'; known: {', '.join(sorted(_KEY_TO_FIELD))}")
-    return getattr(settings, _KEY_TO_FIELD[key])
+def setting_keys() -> tuple[str, ...]:
+    """Every setting of the configuration file but the regime switches, as 'section.key'."""
+    return tuple(sorted(_KEY_TO_FIELD))
 
 
 def load_settings(config_path: str | os.PathLike | None = None) -> Settings:
@@ -155,15 +158,35 @@ def load_settings(config_path: str | os.PathLike | None = None) -> Settings:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path} is not valid TOML: {error}") from error
     values: dict[str, object] = {}
+    switches: dict[str, tuple[str, object]] = {}  # regime -> (the key as written, its value)
     for section, table in document.items():
         if not isinstance(table, dict):
             raise ConfigError(f"{path}: '{section}' must be a [section]")
         for key, value in table.items():
+            regime = key if section == REGIMES_SECTION else _RENAMED_SWITCHES.get((section, key))
+            if regime is not None:
+                written = f"{section}.{key}"
+                if regime in switches and switches[regime][1] != value:
+                    raise ConfigError(
+                        f"{path}: {switches[regime][0]} and {written} disagree; keep "
+                        f"[{REGIMES_SECTION}] {regime} = true or false alone"
+                    )
+                switches[regime] = (written, value)
+                continue
             name = _FILE_KEYS.get((section, key))
             if name is None:
-                known = ", ".join(sorted(_FIELD_TO_KEY.values()))
+                known = ", ".join([*sorted(_FIELD_TO_KEY.values()), "regimes.<regime name>"])
                 raise ConfigError(f"{path}: unknown setting '{section}.{key}'; known: {known}")
             values[name] = value
+    for regime, (written, value) in switches.items():
+        if not isinstance(value, bool):
+            raise ConfigError(
+                f"{path}: {written} = {value!r} must be true or false (false switches the "
+                f"regime {regime} off)"
+            )
+    values["regimes_switched_off"] = tuple(
+        sorted(regime for regime, (_, value) in switches.items() if not value)
+    )
     aliases = values.get("column_aliases")
     if aliases is not None:
         merged = dict(DEFAULT_ALIASES)
@@ -275,10 +298,13 @@ def validated(settings: Settings) -> Settings:
                 f"{_FIELD_TO_KEY[name]} = {getattr(settings, name)!r} must be at most "
                 f"{MAX_FREE_PER_MONTH:,} (Meta's free tiers are 1,000)"
             )
-    if not isinstance(settings.per_message_2026_10_enabled, bool):
+    switched_off = settings.regimes_switched_off
+    if not isinstance(switched_off, tuple) or not all(
+        isinstance(name, str) for name in switched_off
+    ):
         raise ConfigError(
-            f"business.per_message_2026_10_enabled = {settings.per_message_2026_10_enabled!r} "
-            "must be true or false"
+            f"regimes switched off = {switched_off!r} must be regime names, written in the "
+            f"file as [{REGIMES_SECTION}] <name> = false"
         )
     lock_timeout = settings.lock_timeout_seconds
     if (

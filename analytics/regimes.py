@@ -1,5 +1,12 @@
 """The pricing regime registry: analytics/pricing_regimes.toml, the calendar it gives, and the
-SQL that prices every message under every regime."""
+SQL that prices every message under every regime.
+
+The registry is checked whole when it loads, so that a forgotten piece stops the rebuild with
+a message naming it: a rule file without an entry, an entry without its rule file, a name that
+cannot name columns, a setting carewindow.toml does not have, a conversation regime whose
+conversations no chain step walks. Regimes are switched on and off by name in carewindow.toml
+([regimes] <name> = false), the same way for every regime.
+"""
 
 from __future__ import annotations
 
@@ -13,13 +20,19 @@ from pathlib import Path
 import duckdb
 import jinja2
 
-from analytics.config import Settings, setting_value
+from analytics.config import REGIMES_SECTION, ConfigError, Settings, setting_keys
+from analytics.db import SQL_DIR
 
 REGISTRY_FILE = Path(__file__).with_name("pricing_regimes.toml")
 # Each regime's rule: <folder of the registry>/sql/regimes/<name>.sql, so for the shipped
 # registry analytics/sql/regimes/<name>.sql.
 RULES_FOLDER = Path("sql") / "regimes"
 CHARGE_UNITS = ("message", "conversation")
+# The steps that walk conversation regimes' chains (macros/conversation_chains.sql): each
+# conversation regime's chains are declared there by its name (sql/regimes/README.md).
+CHAIN_STEPS = ("int_conversations_opened", "int_conversations_service")
+# A regime's name becomes part of column names (<regime>_billable) in the SQL templates.
+NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,40}")
 FIELDS = {
     "name",
     "label",
@@ -30,7 +43,6 @@ FIELDS = {
     "volume_tiers",
     "settings",
     "source",
-    "enabled_by",
     "change",
 }
 
@@ -51,7 +63,6 @@ class Regime:
     settings: tuple[str, ...]
     source: str
     rule_file: Path  # the SQL file of its rule
-    enabled_by: str = ""  # a boolean setting that switches the regime off; "" = always on
     change: str = ""  # what changed when it came into force, in a report's words
 
     @property
@@ -59,7 +70,8 @@ class Regime:
         return self.rule_file.read_text(encoding="utf-8")
 
     def enabled(self, settings: Settings) -> bool:
-        return not self.enabled_by or bool(setting_value(settings, self.enabled_by))
+        """On, unless carewindow.toml switches it off ([regimes] <name> = false)."""
+        return self.name not in settings.regimes_switched_off
 
 
 def load_registry(path: Path | None = None) -> tuple[Regime, ...]:
@@ -82,14 +94,40 @@ def _load_registry(path: Path) -> tuple[Regime, ...]:
     starts = [regime.in_force_from for regime in regimes]
     if starts != sorted(starts) or len(set(starts)) != len(starts):
         raise RegistryError(f"{path}: regimes must be listed oldest first, one per start date")
+    _check_every_rule_has_an_entry(path, regimes)
     return regimes
+
+
+def _check_every_rule_has_an_entry(path: Path, regimes: tuple[Regime, ...]) -> None:
+    """A rule file the registry does not list would price nothing, and its messages would go
+    to the regime before it without a word: refused, naming the file."""
+    listed = {regime.rule_file.name for regime in regimes}
+    folder = path.parent / RULES_FOLDER
+    strays = sorted(rule for rule in folder.glob("*.sql") if rule.name not in listed)
+    if strays:
+        raise RegistryError(
+            f"{', '.join(str(rule) for rule in strays)}: a pricing rule without a registry "
+            f"entry, so no message would be priced under it; add a [[regime]] with name = "
+            f'"{strays[0].stem}" to {path} (analytics/sql/regimes/README.md), or delete the file'
+        )
 
 
 def _regime(path: Path, entry: dict) -> Regime:
     name = entry.get("name", "?")
     unknown = set(entry) - FIELDS
+    if "enabled_by" in unknown:
+        raise RegistryError(
+            f"{path}: regime {name}: enabled_by is no longer read; every regime is switched "
+            f"in carewindow.toml ([{REGIMES_SECTION}] {name} = false switches it off): delete "
+            "the line"
+        )
     if unknown:
         raise RegistryError(f"{path}: regime {name}: unknown field(s) {sorted(unknown)}")
+    if not isinstance(entry.get("name"), str) or not NAME_PATTERN.fullmatch(entry["name"]):
+        raise RegistryError(
+            f"{path}: regime {name!r}: a name is lower-case letters, digits and _ (it names "
+            "columns), starting with a letter"
+        )
     try:
         regime = Regime(
             name=entry["name"],
@@ -102,7 +140,6 @@ def _regime(path: Path, entry: dict) -> Regime:
             settings=tuple(entry.get("settings", ())),
             source=entry["source"],
             rule_file=path.parent / RULES_FOLDER / f"{entry['name']}.sql",
-            enabled_by=entry.get("enabled_by", ""),
             change=entry.get("change", ""),
         )
     except KeyError as missing:
@@ -113,6 +150,21 @@ def _regime(path: Path, entry: dict) -> Regime:
         raise RegistryError(f"{path}: regime {name}: charge_unit must be one of {CHARGE_UNITS}")
     if not regime.rule_file.exists():
         raise RegistryError(f"regime {name}: its rule {regime.rule_file} does not exist; write it")
+    unknown_settings = [key for key in regime.settings if key not in setting_keys()]
+    if unknown_settings:
+        raise RegistryError(
+            f"{path}: regime {name}: settings names {', '.join(unknown_settings)}, which "
+            f"carewindow.toml does not have (known: {', '.join(setting_keys())}); fix the name, "
+            "or add the setting to analytics/config.py"
+        )
+    if regime.charge_unit == "conversation" and not any(
+        f"'{name}'" in (SQL_DIR / f"{step}.sql").read_text(encoding="utf-8") for step in CHAIN_STEPS
+    ):
+        raise RegistryError(
+            f"{path}: regime {name} charges per conversation, but no chain step "
+            f"({', '.join(f'analytics/sql/{step}.sql' for step in CHAIN_STEPS)}) walks its "
+            f"conversations: add its chains as '{name}' there (analytics/sql/regimes/README.md)"
+        )
     return regime
 
 
@@ -124,7 +176,9 @@ def calendar(
     settings: Settings, registry: tuple[Regime, ...] | None = None
 ) -> list[tuple[Regime, date, date | None]]:
     """(regime, in force from, in force until inclusive or None) for the enabled regimes."""
-    enabled = [regime for regime in registry or load_registry() if regime.enabled(settings)]
+    registry = registry or load_registry()
+    check_switches(settings, registry)
+    enabled = [regime for regime in registry if regime.enabled(settings)]
     return [
         (
             regime,
@@ -135,6 +189,24 @@ def calendar(
         )
         for position, regime in enumerate(enabled)
     ]
+
+
+def check_switches(settings: Settings, registry: tuple[Regime, ...] | None = None) -> None:
+    """A ConfigError when carewindow.toml switches off a regime the registry does not have, or
+    the first one (before it no regime would be in force)."""
+    registry = registry or load_registry()
+    names = [regime.name for regime in registry]
+    unknown = [name for name in settings.regimes_switched_off if name not in names]
+    if unknown:
+        raise ConfigError(
+            f"[{REGIMES_SECTION}] {unknown[0]} = false switches off no regime of the registry "
+            f"(analytics/pricing_regimes.toml); its regimes: {', '.join(names)}"
+        )
+    if names[0] in settings.regimes_switched_off:
+        raise ConfigError(
+            f"[{REGIMES_SECTION}] {names[0]} = false: the first regime cannot be switched off, "
+            "no regime before it would price the messages it prices; switch a later one off"
+        )
 
 
 def write_pricing_regimes(
@@ -186,25 +258,16 @@ def write_pricing_regimes(
     )
 
 
-# A regime's name becomes part of column names (<regime>_billable) in the SQL templates.
-NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,40}")
-
-
 def render_sql(template: str, registry: tuple[Regime, ...] | None = None) -> str:
     """A SQL template of analytics/sql rendered for every regime of the registry.
 
     The pricing steps keep one column per regime and field (<regime>_billable, ...) so that the
     rebuild handles one row per message, not one per message and regime; their SQL files loop
     over `regimes` (name, charge_unit, pricing_model, volume_tiers, rule_sql) with jinja2.
-    Only the registry's checked names go into the text; values are bound or read from tables.
+    Only the registry's names, checked when it loads, go into the text; values are bound or read
+    from tables.
     """
     registry = registry or load_registry()
-    for regime in registry:
-        if not NAME_PATTERN.fullmatch(regime.name):
-            raise RegistryError(
-                f"regime {regime.name!r}: a name is lower-case letters, digits and _ "
-                "(it names columns), starting with a letter"
-            )
     return _environment().from_string(template).render(regimes=registry)
 
 

@@ -68,6 +68,7 @@ WRONG_VALUES = [
         "business.per_message_2026_10_enabled",
         "true or false",
     ),
+    ('[regimes]\nper_message_2026_10 = "no"\n', "regimes.per_message_2026_10", "true or false"),
     ('[inputs.column_aliases]\ncolour = ["color"]\n', "inputs.column_aliases", "colour"),
     ('[inputs.column_aliases]\ncontact = "customer"\n', "inputs.column_aliases", "lists"),
     ("[warehouse]\npath = 3\n", "warehouse.path", "text"),
@@ -176,3 +177,23 @@ def test_valid_cron_schedules_pass(expression):
 )
 def test_wrong_cron_schedules_say_which_field(expression, problem):
     assert cron_problem(expression) == problem
+
+
+def test_a_regime_is_switched_off_by_its_name_under_regimes(tmp_path):
+    path = config_file(tmp_path, "[regimes]\nper_message_2026_10 = false\nsession_2019 = true\n")
+    assert load_settings(path).regimes_switched_off == ("per_message_2026_10",)
+
+
+def test_an_older_file_switching_per_message_2026_10_off_still_loads(tmp_path):
+    # carewindow.toml files written before [regimes] used a key of its own in [business]
+    older = config_file(tmp_path, "[business]\nper_message_2026_10_enabled = false\n")
+    assert load_settings(older).regimes_switched_off == ("per_message_2026_10",)
+
+
+def test_an_older_switch_and_its_regimes_switch_must_agree(tmp_path):
+    path = config_file(
+        tmp_path,
+        "[business]\nper_message_2026_10_enabled = false\n[regimes]\nper_message_2026_10 = true\n",
+    )
+    with pytest.raises(ConfigError, match="disagree"):
+        load_settings(path)

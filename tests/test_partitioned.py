@@ -167,7 +167,6 @@ def _settings_for_equality(tmp_path: Path) -> Settings:
         memory_limit="2GB",
         free_conversations_per_month=3,
         free_service_messages_per_month=3,
-        per_message_2026_10_enabled=True,
         rebuild_partitions=3,
     )
 

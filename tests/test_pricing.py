@@ -450,7 +450,7 @@ def test_per_message_2026_10_is_in_force_from_october_2026_by_default(con, setti
 
 
 def test_switching_per_message_2026_10_off_keeps_per_message_2025_in_force(con, settings):
-    disabled = with_settings(settings, per_message_2026_10_enabled=False)
+    disabled = with_settings(settings, regimes_switched_off=("per_message_2026_10",))
     rows = [template("october-2026", datetime(2026, 10, 1, 12, 0, tzinfo=UTC))]
     billing = price(con, disabled, rows)
     assert billing["october-2026"]["regime"] == "per_message_2025"

@@ -1,11 +1,11 @@
-"""The regime registry (SPEC 1.4): one list of regimes that every table, check and report reads,
+"""The regime registry: one list of regimes that every table, check and report reads,
 and billing_reason, given / expect under each regime's rule."""
 
 from __future__ import annotations
 
 import dataclasses
 import shutil
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,6 +15,7 @@ from test_pricing_fixtures import add_rates, in_window, price
 
 from analytics import regimes
 from analytics.checks import run_check
+from analytics.config import ConfigError
 from analytics.db import fetch_all
 from analytics.rebuild import rebuild_warehouse
 
@@ -211,7 +212,7 @@ def test_pricing_regimes_publishes_the_calendar(con, settings):
         ("per_message_2026_10", date(2026, 10, 1), None, True, "message"),
     ]
     regimes.write_pricing_regimes(
-        con, dataclasses.replace(settings, per_message_2026_10_enabled=False)
+        con, dataclasses.replace(settings, regimes_switched_off=("per_message_2026_10",))
     )
     assert fetch_all(
         con,
@@ -220,11 +221,15 @@ def test_pricing_regimes_publishes_the_calendar(con, settings):
     ) == [("per_message_2025", None, True), ("per_message_2026_10", None, False)]
 
 
-NEXT_REGIME = """
+# The tests' own made-up regime: a name no real regime will have, in force long after every
+# real one, so that adding Meta's next regime to the registry never collides with it.
+TEST_REGIME = "test_only_per_message"
+TEST_REGIME_FROM = date(2099, 1, 1)
+NEXT_REGIME = f"""
 [[regime]]
-name = "per_message_2027"
-label = "Per message, 2027 (a test's regime)"
-in_force_from = 2027-01-01
+name = "{TEST_REGIME}"
+label = "Per message (a test's made-up regime)"
+in_force_from = {TEST_REGIME_FROM.isoformat()}
 confirmed_by_meta = false
 charge_unit = "message"
 pricing_model = "PMP"
@@ -234,13 +239,13 @@ source = "a test"
 """
 
 # As per_message_2026_10, but authentication templates are free (a made-up rule).
-NEXT_RULE = """
+NEXT_RULE = f"""
 with messages as (
     select * from int_pricing_messages
 )
 select
     messages.*,
-    'per_message_2027' as regime,
+    '{TEST_REGIME}' as regime,
     null::bigint as conversation_key,
     null::varchar as conversation_id,
     priced_template_category as priced_category,
@@ -254,27 +259,30 @@ select
     null::boolean as expected_meta_billable
 from messages
 """
+IN_TEST_REGIME = datetime(2099, 1, 5, 9, 0, tzinfo=UTC)
+BEFORE_TEST_REGIME = datetime(2098, 12, 5, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def next_regime(tmp_path, monkeypatch) -> Path:
-    """The shipped registry and rules, copied, with one more regime from 2027-01-01."""
+    """The shipped registry and rules, copied, with the test's made-up regime added."""
     folder = tmp_path / "registry"
     shutil.copytree(regimes.REGISTRY_FILE.parent / regimes.RULES_FOLDER, folder / "sql/regimes")
     registry = folder / "pricing_regimes.toml"
     registry.write_text(regimes.REGISTRY_FILE.read_text() + NEXT_REGIME)
-    (folder / "sql/regimes/per_message_2027.sql").write_text(NEXT_RULE)
+    (folder / f"sql/regimes/{TEST_REGIME}.sql").write_text(NEXT_RULE)
     monkeypatch.setattr(regimes, "REGISTRY_FILE", registry)
     return folder
 
 
 def test_a_regime_added_to_the_registry_is_priced_everywhere(con, settings, next_regime):
+    latest_real = regimes.load_registry(regimes.REGISTRY_FILE)[-2].name
     insert_messages(
         con,
         [
-            template("code", datetime(2027, 1, 5, 9, 0, tzinfo=UTC), "authentication"),
-            template("offer", datetime(2027, 1, 5, 10, 0, tzinfo=UTC), "marketing"),
-            template("older", datetime(2026, 12, 5, 10, 0, tzinfo=UTC), "authentication"),
+            template("code", IN_TEST_REGIME, "authentication"),
+            template("offer", IN_TEST_REGIME + timedelta(hours=1), "marketing"),
+            template("older", BEFORE_TEST_REGIME, "authentication"),
         ],
     )
     add_rates(con, [("2026-04-01", "Netherlands", "marketing", 0.1597)])
@@ -282,29 +290,23 @@ def test_a_regime_added_to_the_registry_is_priced_everywhere(con, settings, next
     assert fetch_all(
         con, "select message_id, regime, billable, billing_reason from message_facts order by 1"
     ) == [
-        ("code", "per_message_2027", False, "service_free"),
-        ("offer", "per_message_2027", True, "chargeable"),
-        ("older", "per_message_2026_10", True, "chargeable"),
+        ("code", TEST_REGIME, False, "service_free"),
+        ("offer", TEST_REGIME, True, "chargeable"),
+        ("older", latest_real, True, "chargeable"),
     ]
+    in_force = {latest_real: 1, TEST_REGIME: 2}
     assert fetch_all(
         con,
         "select regime, count(*), count_if(in_force) from message_billing group by 1 order by 1",
-    ) == [
-        ("conversation_2022", 3, 0),
-        ("conversation_2023", 3, 0),
-        ("per_message_2025", 3, 0),
-        ("per_message_2026_10", 3, 1),
-        ("per_message_2027", 3, 2),
-        ("session_2019", 3, 0),
-    ]
+    ) == sorted((name, 3, in_force.get(name, 0)) for name in regimes.regime_names())
     assert fetch_all(
         con,
         "select regime, sum(outbound_messages), sum(chargeable_messages) from daily_costs "
         "where in_force group by 1 order by 1",
-    ) == [("per_message_2026_10", 1, 1), ("per_message_2027", 2, 1)]
+    ) == sorted([(latest_real, 1, 1), (TEST_REGIME, 2, 1)])
     assert fetch_all(
-        con, "select in_force_until from pricing_regimes where regime = 'per_message_2026_10'"
-    ) == [(date(2026, 12, 31),)]
+        con, "select in_force_until from pricing_regimes where regime = ?", [latest_real]
+    ) == [(TEST_REGIME_FROM - timedelta(days=1),)]
     for check in (
         "pricing_every_regime_prices_every_message",
         "pricing_billing_reason_follows_verdict",
@@ -315,7 +317,7 @@ def test_a_regime_added_to_the_registry_is_priced_everywhere(con, settings, next
 
 
 def test_a_rule_that_leaves_messages_unpriced_fails_a_data_check(con, settings, next_regime):
-    rule = next_regime / "sql/regimes/per_message_2027.sql"
+    rule = next_regime / f"sql/regimes/{TEST_REGIME}.sql"
     # a rule that forgot to decide: its messages get no verdict
     rule.write_text(
         NEXT_RULE.replace(
@@ -323,17 +325,51 @@ def test_a_rule_that_leaves_messages_unpriced_fails_a_data_check(con, settings, 
             "null::boolean as charge_candidate",
         )
     )
-    insert_messages(con, [template("code", datetime(2027, 1, 5, 9, 0, tzinfo=UTC))])
+    insert_messages(con, [template("code", IN_TEST_REGIME)])
     rebuild_warehouse(con, settings)
     failure = run_check(con, "pricing_every_regime_prices_every_message")
     assert failure is not None
-    assert [row[0] for row in failure.sample] == ["per_message_2027"]
+    assert [row[0] for row in failure.sample] == [TEST_REGIME]
+
+
+# --- every forgotten piece of a new regime stops the rebuild, naming it --------------------------
+
+
+def test_a_rule_file_without_a_registry_entry_stops_the_rebuild(con, settings, next_regime):
+    # given a rule written for a regime whose registry entry was forgotten
+    (next_regime / "sql/regimes/test_only_forgotten.sql").write_text(NEXT_RULE)
+    insert_messages(con, [template("code", IN_TEST_REGIME)])
+    # expect the rebuild to stop, naming the file (its messages would go to another regime)
+    with pytest.raises(
+        regimes.RegistryError,
+        match=r"test_only_forgotten\.sql: a pricing rule without a registry entry",
+    ):
+        rebuild_warehouse(con, settings)
+
+
+def test_a_registry_entry_naming_an_unknown_setting_stops_the_rebuild(con, settings, next_regime):
+    # given the made-up regime's entry naming a setting carewindow.toml does not have
+    registry = next_regime / "pricing_regimes.toml"
+    registry.write_text(
+        registry.read_text().replace(
+            'settings = []\nsource = "a test"',
+            'settings = ["business.free_lunches_per_month"]\nsource = "a test"',
+        )
+    )
+    insert_messages(con, [template("code", IN_TEST_REGIME)])
+    # expect the rebuild to stop, naming the setting and the regime
+    with pytest.raises(
+        regimes.RegistryError,
+        match=f"regime {TEST_REGIME}: settings names business.free_lunches_per_month, which "
+        "carewindow.toml does not have",
+    ):
+        rebuild_warehouse(con, settings)
 
 
 def test_a_registry_entry_without_its_rule_is_refused(tmp_path):
     registry = tmp_path / "pricing_regimes.toml"
     registry.write_text(NEXT_REGIME)
-    with pytest.raises(regimes.RegistryError, match="per_message_2027.sql does not exist"):
+    with pytest.raises(regimes.RegistryError, match=f"{TEST_REGIME}.sql does not exist"):
         regimes.load_registry(registry)
 
 
@@ -344,9 +380,52 @@ def test_a_registry_entry_with_an_unknown_field_is_refused(tmp_path):
         regimes.load_registry(registry)
 
 
-def test_a_regime_name_that_cannot_name_columns_is_refused():
+def test_a_regime_name_that_cannot_name_columns_is_refused_when_the_registry_loads(tmp_path):
     # every regime's verdict is a column <regime>_<field>: the name must make an identifier
-    shipped = regimes.load_registry()
-    renamed = (dataclasses.replace(shipped[0], name="per-message 2027"), *shipped[1:])
+    registry = tmp_path / "pricing_regimes.toml"
+    registry.write_text(NEXT_REGIME.replace(TEST_REGIME, "test-only per message"))
     with pytest.raises(regimes.RegistryError, match="lower-case letters, digits and _"):
-        regimes.render_sql("select 1", renamed)
+        regimes.load_registry(registry)
+
+
+def test_a_conversation_regime_whose_conversations_no_chain_step_walks_is_refused(tmp_path):
+    # given a conversation regime with its rule, but no chains in the chain steps
+    registry = tmp_path / "pricing_regimes.toml"
+    registry.write_text(
+        NEXT_REGIME.replace(TEST_REGIME, "test_only_per_conversation").replace(
+            'charge_unit = "message"', 'charge_unit = "conversation"'
+        )
+    )
+    (tmp_path / "sql/regimes").mkdir(parents=True)
+    (tmp_path / "sql/regimes/test_only_per_conversation.sql").write_text(NEXT_RULE)
+    with pytest.raises(regimes.RegistryError, match="no chain step"):
+        regimes.load_registry(registry)
+
+
+# --- switching a regime off: one setting for every regime ----------------------------------------
+
+
+def test_a_switch_for_a_regime_the_registry_does_not_have_stops_the_rebuild(con, settings):
+    # given a typo in carewindow.toml's [regimes]
+    settings = dataclasses.replace(settings, regimes_switched_off=("per_mesage_2026_10",))
+    with pytest.raises(ConfigError, match=r"\[regimes\] per_mesage_2026_10 = false switches off"):
+        rebuild_warehouse(con, settings)
+
+
+def test_the_first_regime_cannot_be_switched_off(con, settings):
+    settings = dataclasses.replace(settings, regimes_switched_off=("session_2019",))
+    with pytest.raises(ConfigError, match="the first regime cannot be switched off"):
+        rebuild_warehouse(con, settings)
+
+
+def test_any_regime_is_switched_off_the_same_way(con, settings, next_regime):
+    # given the made-up regime switched off by name, as every regime is
+    settings = dataclasses.replace(settings, regimes_switched_off=(TEST_REGIME,))
+    insert_messages(con, [template("code", IN_TEST_REGIME, "authentication")])
+    rebuild_warehouse(con, settings)
+    latest_real = regimes.load_registry(regimes.REGISTRY_FILE)[-2].name
+    # expect the regime before it in force, and the made-up one still priced (what-if)
+    assert fetch_all(con, "select regime from message_facts") == [(latest_real,)]
+    assert fetch_all(
+        con, "select billing_reason from message_billing where regime = ?", [TEST_REGIME]
+    ) == [("service_free",)]

@@ -11,6 +11,8 @@
 -- (sql/regimes/) join every message to its conversation on the integer message_key.
 -- Threads are named by int_pricing_messages' integer thread_key: every window, sort and join
 -- here partitions by thread, and integers sort far cheaper than (business number, customer).
+-- A new conversation regime adds its chains to `candidates` (sql/regimes/README.md): every
+-- regime's chains are walked in the one pass below.
 with candidates as (
     select
         'conversation_2022' as regime, thread_key, 'any' as chain,
