@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import duckdb
 
+from analytics.config import CANONICAL_COLUMNS
+
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)  # a Monday in the per-conversation era
 
 
@@ -13,6 +15,12 @@ def at(hours: float = 0, *, seconds: float = 0, base: datetime = T0) -> datetime
     """A timestamp `hours` (and `seconds`) after the base instant."""
     return base + timedelta(hours=hours, seconds=seconds)
 
+
+# A message log's header as exported before business-scoped user IDs: every canonical column
+# but contact_user_id, which a log may leave out.
+LOG_COLUMNS_WITHOUT_BSUID = tuple(
+    column for column in CANONICAL_COLUMNS if column != "contact_user_id"
+)
 
 MESSAGE_COLUMNS = (
     "message_id",

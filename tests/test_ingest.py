@@ -11,14 +11,12 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from rows import LOG_COLUMNS_WITHOUT_BSUID
 
 from analytics.db import connect_memory, fetch_all, fetch_value
 from analytics.ingest import IngestError, detect_kind, ingest_file, ingest_paths
 
-HEADER = (
-    "message_id,timestamp,direction,business_number,contact,type,template_name,"
-    "template_category,status,referral_source,waba_id"
-)
+HEADER = ",".join(LOG_COLUMNS_WITHOUT_BSUID)
 BUSINESS = "31201234567"
 CUSTOMER = "31612345678"
 MESSAGE_FIELDS = (

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from analytics.config import CANONICAL_COLUMNS
 from analytics.db import connect_memory, fetch_all, fetch_value
 from analytics.ingest import IngestError, ingest_file
 
@@ -30,19 +31,6 @@ PROPERTY_SETTINGS = hypothesis_settings(
         HealthCheck.too_slow,
         HealthCheck.data_too_large,
     ],
-)
-COLUMNS = (
-    "message_id",
-    "timestamp",
-    "direction",
-    "business_number",
-    "contact",
-    "type",
-    "template_name",
-    "template_category",
-    "status",
-    "referral_source",
-    "waba_id",
 )
 STATUSES = {"sent", "delivered", "read", "failed", "played"}
 DIRECTIONS = {"inbound", "in", "incoming", "received", "outbound", "out", "outgoing", "sent"}
@@ -173,6 +161,7 @@ def good_rows(draw, number: int) -> tuple[dict, tuple]:
         "status": _noisy_case(draw, status) if status else "",
         "referral_source": _noisy_case(draw, referral) if referral else "",
         "waba_id": draw(st.sampled_from(["", "waba1", "1234567890"])),
+        "contact_user_id": "",
     }
     expected_status = (
         None if canonical == "inbound" or not status else "read" if status == "played" else status
@@ -184,7 +173,7 @@ def good_rows(draw, number: int) -> tuple[dict, tuple]:
 def broken_rows(draw, number: int) -> list[str]:
     """A row that must be quarantined, as a list of fields (its length may be wrong)."""
     row, _ = draw(good_rows(number))
-    fields = [row[c] for c in COLUMNS]
+    fields = [row[c] for c in CANONICAL_COLUMNS]
     damage = draw(
         st.sampled_from(["id", "timestamp", "direction", "contact", "status", "extra", "short"])
     )
@@ -220,7 +209,7 @@ def message_logs(draw) -> tuple[list[list[str]], list[tuple], set[int]]:
     for number, is_good in enumerate(layout):
         if is_good:
             row, message = draw(good_rows(number))
-            rows.append([row[c] for c in COLUMNS])
+            rows.append([row[c] for c in CANONICAL_COLUMNS])
             expected.append(message)
         else:
             rows.append(draw(broken_rows(number)))
@@ -231,7 +220,7 @@ def message_logs(draw) -> tuple[list[list[str]], list[tuple], set[int]]:
 def _csv_bytes(rows: list[list[str]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
+    writer.writerow(CANONICAL_COLUMNS)
     writer.writerows(rows)
     return buffer.getvalue().encode("utf-8")
 
@@ -305,7 +294,7 @@ def test_csv_message_log_never_loses_a_good_row(tmp_path, settings, log):
 @given(log=message_logs(), broken_lines=st.lists(any_text, max_size=3))
 def test_json_lines_message_log_never_loses_a_good_row(tmp_path, settings, log, broken_lines):
     rows, expected, _ = log
-    lines = [json.dumps(dict(zip(COLUMNS, row, strict=False))) for row in rows]
+    lines = [json.dumps(dict(zip(CANONICAL_COLUMNS, row, strict=False))) for row in rows]
     # lines that are not JSON objects go to quarantine too
     lines += [text.replace("\n", " ").replace("\r", " ") or "{" for text in broken_lines]
     path = tmp_path / "fuzz.jsonl"
@@ -328,7 +317,7 @@ def test_parquet_message_log_never_loses_a_good_row(tmp_path, settings, log):
     # Parquet has no ragged rows: pad or cut them to the columns
     table = {
         column: [(row[i] if i < len(row) else None) for row in rows]
-        for i, column in enumerate(COLUMNS)
+        for i, column in enumerate(CANONICAL_COLUMNS)
     }
     path = tmp_path / "fuzz.parquet"
     pq.write_table(pa.table(table), path)

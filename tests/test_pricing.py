@@ -17,6 +17,22 @@ def with_settings(settings, **changes):
     return dataclasses.replace(settings, **changes)
 
 
+# --- the rows are priced through the rebuild's own care-window step -------------------------------
+
+
+def test_a_row_sent_in_window_is_in_a_window_the_care_window_step_found(con, settings):
+    billing = price(
+        con,
+        settings,
+        [in_window(template("inside", at(0, base=ERA_2025))), template("outside", at(30))],
+    )
+    # the window comes from int_outbound itself: its customer wrote at the same instant
+    assert {m: (r["in_window"], r["window_id"] is not None) for m, r in billing.items()} == {
+        "inside": (True, True),
+        "outside": (False, False),
+    }
+
+
 # --- conversation_2023: conversations per category --------------------------------------------
 
 

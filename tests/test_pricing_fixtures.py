@@ -1,7 +1,10 @@
-"""Helpers for the pricing tests (no tests here): price hand-written rows through the pricing steps.
+"""Helpers for the pricing tests (no tests here): price hand-written rows through the rebuild.
 
-The pricing steps read the care-window step's `int_outbound`; these helpers build it straight
-from the rows (with the window verdict written in the test), so pricing is tested on its own.
+The rows are written in the test; every step the priced tables need runs as the rebuild runs
+it (the plan's steps_for, the rebuild's preparations and step runner), int_outbound (threads,
+care windows, delivery) included, so the pricing tests follow what int_outbound means. A row
+sent inside a customer care window says so with in_window(): its customer writes at the same
+instant, and an inbound message counts first.
 """
 
 from __future__ import annotations
@@ -9,62 +12,38 @@ from __future__ import annotations
 from datetime import date
 
 import duckdb
-from rows import insert_messages
+from rows import inbound, insert_messages
 
 from analytics.config import Settings
 from analytics.db import fetch_all
-from analytics.identities import create_identity_macros
 from analytics.plan import steps_for
-from analytics.pricing import prepare_pricing_inputs
-from analytics.rebuild import materialize, write_rebuild_parameters
+from analytics.rebuild import RebuildResult, run_preparations, run_steps, write_rebuild_parameters
 
 NL = "31612345678"  # Netherlands
+# The tables a pricing test reads; price() runs every step they need, and only those.
+PRICED = ("message_facts", "message_billing", "pricing_reconciliation")
 
 
 def in_window(row: dict, inside: bool = True) -> dict:
-    """The row, sent inside (or outside) an open customer care window of its thread."""
+    """The row, sent inside a customer care window (opened by its customer's message at the
+    same instant, see window_openers), or, with inside=False, with none opened for it."""
     return {**row, "in_window": inside}
 
 
-def create_int_outbound(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
-    """int_outbound as the care-window step would write it, for the outbound rows given."""
-    outbound = [row for row in rows if row["direction"] == "outbound"]
-    con.execute(
-        """
-        create or replace temp table int_outbound as
-        with windows as (
-            select unnest($ids) as message_id, unnest($inside) as in_window
-        ),
-        keyed as (
-            select *, row_number() over () as message_key
-            from messages
-            where direction = 'outbound'
+def window_openers(rows: list[dict]) -> list[dict]:
+    """The customer's message opening the window of each row sent in_window: an inbound message
+    of its thread at the same instant (`<message_id>-window`)."""
+    return [
+        inbound(
+            f"{row['message_id']}-window",
+            row["sent_at"],
+            business_number=row["business_number"],
+            contact=row["contact"],
+            waba_id=row["waba_id"],
         )
-        select
-            messages.message_id, message_key,
-            -- as int_outbound names a thread: by its smallest message key
-            min(message_key) over (partition by business_number, contact) as thread_key,
-            business_number, contact, waba_id, sent_at,
-            case when type = 'template' then 'template' else 'session' end as kind,
-            type, template_name, template_category,
-            coalesce(status, 'delivered') as status,
-            coalesce(status, 'delivered') in ('delivered', 'read') as delivered,
-            windows.in_window,
-            null::timestamptz as window_opened_at,
-            null::timestamptz as window_closes_at,
-            null::timestamptz as last_inbound_at,
-            null::boolean as opt_in_active,
-            null::varchar as violation,
-            false as marketing_opt_out_warning,
-            meta_billable, meta_pricing_type, meta_category
-        from keyed as messages
-        join windows using (message_id)
-        """,
-        {
-            "ids": [row["message_id"] for row in outbound] or [""],
-            "inside": [bool(row.get("in_window", False)) for row in outbound] or [False],
-        },
-    )
+        for row in rows
+        if row.get("in_window")
+    ]
 
 
 def add_rates(con: duckdb.DuckDBPyConnection, rates: list[tuple]) -> None:
@@ -77,16 +56,12 @@ def add_rates(con: duckdb.DuckDBPyConnection, rates: list[tuple]) -> None:
 
 
 def price(con: duckdb.DuckDBPyConnection, settings: Settings, rows: list[dict]) -> dict:
-    """Run the pricing steps and message_facts over the rows; message_facts by message_id."""
-    insert_messages(con, rows)
-    create_int_outbound(con, rows)
+    """Load the rows (and the messages opening their windows), run every step the priced tables
+    need as the rebuild does, and return message_facts by message_id."""
+    insert_messages(con, [*rows, *window_openers(rows)])
     write_rebuild_parameters(con, settings)
-    prepare_pricing_inputs(con, settings)
-    create_identity_macros(con, settings)
-    # every step the priced tables need, from the rebuild plan, but the int_outbound built here
-    priced = ("message_facts", "message_billing", "pricing_reconciliation")
-    for step in steps_for(priced, given=("int_outbound",)):
-        materialize(con, step)
+    run_preparations(con, settings, RebuildResult())
+    run_steps(con, steps_for(PRICED), RebuildResult())
     return billing_by_message(con)
 
 
@@ -119,7 +94,3 @@ def verdicts(billing: dict, regime: str) -> dict:
         message_id: (row[f"billable_{regime}"], row[f"conversation_id_{regime}"])
         for message_id, row in billing.items()
     }
-
-
-def rows_of(con: duckdb.DuckDBPyConnection, query: str, parameters=None) -> list[tuple]:
-    return fetch_all(con, query, parameters)

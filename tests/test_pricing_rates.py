@@ -12,6 +12,7 @@ from test_pricing_fixtures import NL, add_rates, in_window, price
 from analytics.ingest import ingest_paths
 
 INDIA = "919812345678"
+ANOTHER_INDIAN_CUSTOMER = "919887654321"
 JULY_2025 = datetime(2025, 7, 14, 9, 0, tzinfo=UTC)
 
 
@@ -90,7 +91,15 @@ def test_volume_tiers_count_the_whole_portfolio_per_market_category_and_month(co
         settings,
         [
             template("u1", at(0, base=JULY_2025), contact=INDIA, category="utility"),
-            in_window(template("free-u", at(1, base=JULY_2025), contact=INDIA, category="utility")),
+            # free inside its window (another customer's thread: the window is theirs alone)
+            in_window(
+                template(
+                    "free-u",
+                    at(1, base=JULY_2025),
+                    contact=ANOTHER_INDIAN_CUSTOMER,
+                    category="utility",
+                )
+            ),
             template("u2", at(2, base=JULY_2025), contact=INDIA, category="utility"),
             template("u3", at(3, base=JULY_2025), contact=INDIA, category="utility"),
             template("m1", at(4, base=JULY_2025), contact=INDIA, category="marketing"),

@@ -38,11 +38,13 @@ def test_each_message_with_meta_pricing_is_compared_part_by_part(con, settings):
                 at(0, base=PER_MESSAGE_ERA),
                 **meta(True, "marketing", "regular"),
             ),
+            # inside a window of its own thread, which the messages below are not
             in_window(
                 template(
                     "agreed-free-utility",
                     at(1, base=PER_MESSAGE_ERA),
                     category="utility",
+                    contact="31622222222",
                     **meta(False, "utility", "free_customer_service"),
                 )
             ),

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from rows import LOG_COLUMNS_WITHOUT_BSUID
 from test_reliability import (
     RATE_CARDS,
     _environment,
@@ -34,19 +35,7 @@ from flows.nightly import find_inbox_files
 
 ROOT = Path(__file__).resolve().parent.parent
 INJECTION = "x'); drop table messages; --"
-MESSAGE_HEADER = [
-    "message_id",
-    "timestamp",
-    "direction",
-    "business_number",
-    "contact",
-    "type",
-    "template_name",
-    "template_category",
-    "status",
-    "referral_source",
-    "waba_id",
-]
+MESSAGE_HEADER = list(LOG_COLUMNS_WITHOUT_BSUID)
 
 
 def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
