@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import functools
 import os
 import re
 import shutil
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import jinja2
 
 from analytics import working_copy
 from analytics.config import Settings
@@ -45,9 +47,29 @@ class WarehouseError(RuntimeError):
 SQL_DIR = Path(__file__).parent / "sql"
 
 
-def sql_text(name: str) -> str:
-    """The text of analytics/sql/<name>.sql."""
+@functools.cache
+def sql_environment() -> jinja2.Environment:
+    """The jinja2 environment the SQL files are rendered in: a file may import shared macros
+    from analytics/sql/macros/ (`{% from "macros/<file>.sql" import <macro> %}`). Only names
+    and SQL text go through it, never values."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(SQL_DIR),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+
+
+def sql_source(name: str) -> str:
+    """The text of analytics/sql/<name>.sql as written (for a template: unrendered)."""
     return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def sql_text(name: str) -> str:
+    """The SQL of analytics/sql/<name>.sql, rendered as a jinja2 template (most files use no
+    jinja; a few import shared macros). A per-regime step's template is rendered over the
+    regime registry instead (analytics.regimes.render_sql)."""
+    return sql_environment().get_template(f"{name}.sql").render()
 
 
 def sql_names(folder: str) -> list[str]:

@@ -274,7 +274,10 @@ def render_sql(template: str, registry: tuple[Regime, ...] | None = None) -> str
 @functools.cache
 def _environment() -> jinja2.Environment:
     environment = jinja2.Environment(
-        undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False
+        loader=jinja2.FileSystemLoader(SQL_DIR),  # for imports of analytics/sql/macros/
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
     )
     environment.filters["reading"] = reading
     return environment

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from analytics.db import sql_text
+from analytics.db import sql_source, sql_text
+from analytics.regimes import render_sql
 
 # A "thread" step's rows for one thread (business number, customer) depend only on that thread's
 # messages and ledger events and on small lookup tables, so it can run per partition of threads.
@@ -29,12 +30,9 @@ class Step:
 
     @property
     def sql(self) -> str:
-        text = sql_text(self.name)
         if not self.per_regime:
-            return text
-        from analytics.regimes import render_sql  # the registry reads settings: imported late
-
-        return render_sql(text)
+            return sql_text(self.name)
+        return render_sql(sql_source(self.name))
 
     def __post_init__(self) -> None:
         if self.materialization not in ("table", "temp", "view"):

@@ -13,6 +13,7 @@
 --   * Meta's words: the estimate's categories are marketing, utility, authentication and
 --     service; Meta's own variants (authentication_international, marketing_lite) show as
 --     their own cells, with no estimate.
+{% from "macros/contact_countries.sql" import contact_countries -%}
 with regimes as (
     select regime, charge_unit from pricing_regimes
 ),
@@ -117,28 +118,8 @@ facts as (
     where facts.delivered
 ),
 
-contacts as (
-    select distinct contact, regexp_replace(contact, '[^0-9]', '', 'g') as digits
-    from facts
-    -- a customer known only by BSUID names its country itself (issue 30)
-    where not regexp_full_match(contact, '[A-Z]{2}\..+')
-),
-
-prefix_lengths as (
-    select distinct length(prefix) as prefix_length from calling_codes
-),
-
-contact_countries as (
-    select contacts.contact, arg_max(calling_codes.country, length(calling_codes.prefix)) as country
-    from contacts
-    cross join prefix_lengths
-    join calling_codes on calling_codes.prefix = left(contacts.digits, prefix_lengths.prefix_length)
-    group by contacts.contact
-    union all
-    select distinct contact, left(contact, 2)
-    from facts
-    where regexp_full_match(contact, '[A-Z]{2}\..+')
-),
+-- the country of every contact, as Meta names it (macros/contact_countries.sql)
+{{ contact_countries("facts") }},
 
 message_units as (
     select

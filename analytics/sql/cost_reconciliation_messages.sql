@@ -5,6 +5,7 @@
 --   select * from cost_reconciliation_messages
 --   where day = '2026-05-04' and business_number = '31201234567' and country = 'NL'
 --     and 'marketing' in (estimated_category, meta_category) and not same_cell
+{% from "macros/contact_countries.sql" import contact_countries -%}
 with regimes as (
     select regime from pricing_regimes where charge_unit = 'message'
 ),
@@ -16,29 +17,8 @@ facts as (
     where facts.delivered
 ),
 
-contacts as (
-    select distinct contact, regexp_replace(contact, '[^0-9]', '', 'g') as digits
-    from facts
-    -- a customer known only by BSUID names its country itself (issue 30)
-    where not regexp_full_match(contact, '[A-Z]{2}\..+')
-),
-
-prefix_lengths as (
-    select distinct length(prefix) as prefix_length from calling_codes
-),
-
-contact_countries as (
-    -- equality joins on each possible prefix length keep this a hash join at any volume
-    select contacts.contact, arg_max(calling_codes.country, length(calling_codes.prefix)) as country
-    from contacts
-    cross join prefix_lengths
-    join calling_codes on calling_codes.prefix = left(contacts.digits, prefix_lengths.prefix_length)
-    group by contacts.contact
-    union all
-    select distinct contact, left(contact, 2)
-    from facts
-    where regexp_full_match(contact, '[A-Z]{2}\..+')
-),
+-- the country of every contact, as Meta names it (macros/contact_countries.sql)
+{{ contact_countries("facts") }},
 
 final as (
     select

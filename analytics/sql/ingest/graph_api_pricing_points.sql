@@ -2,22 +2,8 @@
 -- one row each, typed, with the reason a bad one is quarantined. Meta's words (pricing
 -- category and type) are kept, lower-cased; the granularity follows from the period's length
 -- (Meta's response does not repeat it): 30 minutes, a UTC day, or a UTC calendar month.
-with pages as (
-    select line, page
-    from incoming_pages
-    where json_type(page -> '$.pricing_analytics.data') = 'ARRAY'
-),
-
-points as (
-    select
-        pages.line,
-        pages.page ->> 'id' as waba_id,
-        [data_number, point_number] as position,
-        point
-    from pages,
-        unnest(pages.page -> '$.pricing_analytics.data[*]') with ordinality as d(data, data_number),
-        unnest(d.data -> '$.data_points[*]') with ordinality as p(point, point_number)
-),
+{% from "macros/graph_api_points.sql" import data_points, granularity, point_reasons -%}
+with {{ data_points("pricing_analytics") }},
 
 fields as (
     select
@@ -56,16 +42,7 @@ typed as (
 with_granularity as (
     select
         *,
-        case
-            when period_end - period_start = interval 30 minutes
-                and epoch(period_start)::bigint % 1800 = 0 then 'half_hour'
-            when period_end - period_start = interval 1 day
-                and epoch(period_start)::bigint % 86400 = 0 then 'daily'
-            when epoch(period_start)::bigint % 86400 = 0
-                and day(timezone('UTC', period_start)) = 1
-                and timezone('UTC', period_end) = timezone('UTC', period_start) + interval 1 month
-                then 'monthly'
-        end as granularity
+        {{ granularity("period_start", "period_end") }} as granularity
     from typed
 )
 
@@ -85,16 +62,7 @@ select
     volume,
     cost,
     case
-        when period_start is null or period_end is null
-            then 'start and end must be Unix seconds'
-        when granularity is null
-            then 'the period from start to end is not a half hour, a UTC day or a UTC month'
-        when f.phone_number is null
-            then 'no phone_number: export with the PHONE dimension'
-        when not coalesce(regexp_full_match(business_number, '[0-9]{5,20}'), false)
-            then 'phone_number is not a phone number'
-        when f.country is null then 'no country: export with the COUNTRY dimension'
-        when not regexp_full_match(country, '[A-Z]{2}') then 'country is not an ISO 3166 alpha-2 code'
+        {{ point_reasons() }}
         when f.pricing_category is null
             then 'no pricing_category: export with the PRICING_CATEGORY dimension'
         when f.pricing_type is null

@@ -1,6 +1,8 @@
 -- The Twilio Console's message-log CSV (temp table `incoming_twilio`: line and the columns
 -- From, To, Body, Status, SentDate, ErrorCode, AccountSid, Sid, Direction as text), as message
--- rows; the same rules as provider_twilio_api.sql. A media message's sid starts with MM.
+-- rows, by the rules of macros/twilio_messages.sql (the same as the Messages API's). A media
+-- message's sid starts with MM.
+{% from "macros/twilio_messages.sql" import twilio_message_columns -%}
 with fields as (
     select
         line,
@@ -22,25 +24,6 @@ select
     'message' as event_kind,
     [line] as position,
     raw,
-    sid as message_id,
-    sent_text as "timestamp",
-    case
-        when twilio_direction = 'inbound' then 'inbound'
-        when starts_with(twilio_direction, 'outbound') then 'outbound'
-        else twilio_direction
-    end as direction,
-    case when twilio_direction = 'inbound' then recipient else sender end as business_number,
-    case when twilio_direction = 'inbound' then sender else recipient end as contact,
-    case
-        when twilio_direction = 'inbound' then case when media > 0 then 'image' else 'text' end
-        when twilio_direction = 'outbound-reply' or error_code = '63016' then 'text'
-        else 'unknown'
-    end as "type",
-    case
-        when twilio_direction = 'inbound' then null
-        when twilio_status in ('accepted', 'scheduled', 'queued', 'sending', 'sent') then 'sent'
-        when twilio_status in ('undelivered', 'failed', 'canceled') then 'failed'
-        else twilio_status
-    end as status,
+    {{ twilio_message_columns() }},
     'twilio_console' as origin
 from fields
