@@ -148,20 +148,6 @@ def market_periods(path: Path = MARKETS_FILE) -> tuple[MarketPeriod, ...]:
     )
 
 
-def markets_on(day: date, path: Path = MARKETS_FILE) -> dict[str, str]:
-    """prefix -> market in force on `day`."""
-    return {
-        p.prefix: p.market
-        for p in market_periods(path)
-        if p.valid_from <= day and (p.valid_to is None or day < p.valid_to)
-    }
-
-
-def market_names(path: Path = MARKETS_FILE) -> set[str]:
-    """Every market some prefix maps to at some date."""
-    return {p.market for p in market_periods(path)}
-
-
 def write_markets_table(con: duckdb.DuckDBPyConnection) -> None:
     """(Re)write the public table `markets` from the data file, in the caller's transaction."""
     rows = market_periods()

@@ -17,9 +17,7 @@ from analytics.markets import (
     ALWAYS,
     MarketsFileError,
     calling_code_prefixes,
-    market_names,
     market_periods,
-    markets_on,
     region_periods,
     write_markets_table,
 )
@@ -90,8 +88,22 @@ def meta_card_markets() -> set[str]:
     return {row[0] for row in rows[header + 1 :] if row and row[0]}
 
 
-def test_the_prefix_table_has_calling_codes_and_area_codes_outside_us_and_canada():
-    prefixes = markets_on(date(2025, 9, 1))
+def markets_on(con, day: date) -> dict[str, str]:
+    """prefix -> market in force on `day`, read from the public table `markets` as the pricing
+    SQL reads it (valid from valid_from, until the day before valid_to)."""
+    write_markets_table(con)
+    return dict(
+        fetch_all(
+            con,
+            "select prefix, market from markets "
+            "where valid_from <= $day and (valid_to is null or $day < valid_to)",
+            {"day": day},
+        )
+    )
+
+
+def test_the_prefix_table_has_calling_codes_and_area_codes_outside_us_and_canada(con):
+    prefixes = markets_on(con, date(2025, 9, 1))
     assert prefixes["1"] == "North America"
     assert prefixes["1787"] == "Rest of Latin America"
     assert prefixes["1939"] == "Rest of Latin America"
@@ -131,7 +143,7 @@ def test_every_prefix_has_one_market_on_every_date_from_always():
     }
 
 
-def test_a_shared_calling_code_is_split_for_every_code_and_the_split_moves_no_number():
+def test_a_shared_calling_code_is_split_for_every_code_and_the_split_moves_no_number(con):
     # given every calling code several regions share (not only +1), split by leading digits
     split = {
         prefix: region
@@ -142,7 +154,7 @@ def test_a_shared_calling_code_is_split_for_every_code_and_the_split_moves_no_nu
     assert split["77"] == "KZ" and "76" not in split  # phonenumbers knows +7 7 only
     # expect: outside +1 (whose countries Meta's lists name), every split prefix is priced as
     # its calling code's main region until a move names it: 2026-09-30 as on every day before
-    on = markets_on(date(2026, 9, 30))
+    on = markets_on(con, date(2026, 9, 30))
     for prefix in split:
         if not prefix.startswith("1"):
             assert on[prefix] == on[_calling_code(prefix)], prefix
@@ -166,13 +178,13 @@ def test_each_move_is_in_the_mapping_with_its_date_and_source():
         assert "Meta" in periods[region][-1].source
 
 
-def test_every_market_on_metas_card_is_the_market_of_some_prefix_on_its_date():
+def test_every_market_on_metas_card_is_the_market_of_some_prefix_on_its_date(con):
     card = meta_card_markets()
     assert len(card) == 32
-    in_force = set(markets_on(date(2026, 4, 1)).values())
+    in_force = set(markets_on(con, date(2026, 4, 1)).values())
     # both ways: no market on the card without a number, no number in a market without a rate
     assert card == in_force
-    assert card <= market_names()
+    assert card <= {period.market for period in market_periods()}
 
 
 def test_the_markets_table_is_written_with_descriptions(con):
