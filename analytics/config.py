@@ -25,7 +25,7 @@ CANONICAL_COLUMNS = (
     "status",
     "referral_source",
     "waba_id",
-    "contact_user_id",  # issue 30: the customer's BSUID beside a phone number in `contact`
+    "contact_user_id",  # the customer's BSUID beside a phone number in `contact`
 )
 
 DEFAULT_ALIASES: dict[str, list[str]] = {
@@ -45,7 +45,7 @@ DEFAULT_ALIASES: dict[str, list[str]] = {
     "status": ["delivery_status", "state"],
     "referral_source": ["referral", "entry_point"],
     "waba_id": ["business_account_id", "account_id"],
-    # issue 30: the customer's business-scoped user ID beside the phone number
+    # the customer's business-scoped user ID beside the phone number
     "contact_user_id": ["bsuid", "business_scoped_user_id", "from_user_id", "recipient_user_id"],
 }
 

@@ -1,4 +1,4 @@
-"""One customer whatever Meta calls them (issue 30): phone numbers and business-scoped user IDs.
+"""One customer whatever Meta calls them: phone numbers and business-scoped user IDs.
 
 A customer is named by a phone number, a BSUID, or both. The rebuild resolves every identity to
 one customer (analytics/sql/macros/customer_identities.sql) before any window is built, so each

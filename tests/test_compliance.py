@@ -1,4 +1,4 @@
-"""Opt-in ledger and compliance flags (SPEC 1.2, 1.3) and the daily summary: exact verdicts."""
+"""Opt-in ledger and compliance flags (docs/rules.md) and the daily summary: exact verdicts."""
 
 from __future__ import annotations
 

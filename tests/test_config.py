@@ -23,7 +23,7 @@ def config_file(folder: Path, text: str) -> Path:
 
 WRONG_VALUES = [
     # (toml text, the key the message must name, a word from what it says)
-    # strptime codes DuckDB does not know (issue 29: each file failed, blamed on the file)
+    # strptime codes DuckDB does not know (each file once failed, blamed on the file)
     ('[inputs]\ntimestamp_format = "%Q"\n', "inputs.timestamp_format", "not a valid strptime"),
     ('[inputs]\ntimestamp_format = "%H:%i"\n', "inputs.timestamp_format", "%i"),
     ('[business]\ntime_zone = "Mars/Olympus_Mons"\n', "business.time_zone", "IANA time zone"),

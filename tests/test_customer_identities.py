@@ -1,4 +1,4 @@
-"""One customer whatever Meta calls them: phone numbers and business-scoped user IDs (issue 30).
+"""One customer whatever Meta calls them: phone numbers and business-scoped user IDs.
 
 Given a few hand-written webhook bodies and message-log rows, expect one time line per
 (business number, customer) however each message names the customer.

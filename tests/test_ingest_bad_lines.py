@@ -1,4 +1,4 @@
-"""Bad lines cannot hang a load or lose their text (issue 29): a line of many delimiters is
+"""Bad lines cannot hang a load or lose their text: a line of many delimiters is
 quarantined at a cost linear in its length, with one sentence and its first megabyte; rows
 quarantined for their encoding come back with --retry-quarantine once the setting is fixed."""
 

@@ -1,4 +1,4 @@
-"""Property tests for the forms people write (issue 16): phone numbers in every spelling with
+"""Property tests for the forms people write: phone numbers in every spelling with
 a default country, timestamps in every form, and files in other encodings: no row is lost and
 every file's counts add up."""
 

@@ -1,4 +1,4 @@
-"""Messy input as users have it (issue 16): every way of writing a phone number or a time,
+"""Messy input as users have it: every way of writing a phone number or a time,
 compressed and tab-separated files, other encodings, very long lines, files in folders that are
 no data, conflicting copies of a message, lines of every row, and --retry-quarantine."""
 
@@ -78,7 +78,7 @@ def test_what_is_no_phone_number_says_why(written, country, reason):
 
 
 def test_one_customer_however_the_files_write_the_number(con, settings, tmp_path):
-    # given the same customer in three files, written three ways (issue 16: three customers)
+    # given the same customer in three files, written three ways (once taken for three customers)
     ingest_file(
         con,
         log(tmp_path, "a.csv", "m1,2025-03-03T09:00:00Z,inbound,31201234567,+31 6 1234 5678,text"),
@@ -250,7 +250,7 @@ def test_files_in_a_folder_that_are_no_data_are_named_with_the_reason(con, setti
 
 
 def test_a_windows_1252_file_counts_add_up_and_loads_with_its_encoding(con, settings, tmp_path):
-    # given a Windows-1252 export (issue 16: rows_read = 3, loaded = 1, quarantined = 1)
+    # given a Windows-1252 export (once counted rows_read = 3, loaded = 1, quarantined = 1)
     header = HEADER + ",template_name"
     rows = [
         "m1,2025-03-03T09:00:00Z,inbound,31201234567,31612345678,text,",

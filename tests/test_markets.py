@@ -1,4 +1,4 @@
-"""Dated markets (SPEC 1.5): the data file, the public table `markets`, and every message taking
+"""Dated markets: the data file, the public table `markets`, and every message taking
 the market of its customer's prefix on its send date, on both sides of each move."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Meta's rate-card files loaded as Meta publishes them (SPEC 1.5), the canonical CSV beside
+"""Meta's rate-card files loaded as Meta publishes them, the canonical CSV beside
 them, the card labels, illustrative cards, volume-tier ends, and the migration that adds them."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """cost_reconciliation: Meta's figures against the estimate, in Meta's buckets.
 
-Given message_facts rows as the pricing steps publish them (a few columns of SPEC 3) and
+Given message_facts rows as the pricing steps publish them (a few of their columns) and
 Meta's figures as loaded, the planted differences, and only those, are found.
 """
 

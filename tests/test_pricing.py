@@ -1,4 +1,4 @@
-"""Free or chargeable under every pricing regime (SPEC 1.4), given / expect with exact verdicts."""
+"""Free or chargeable under every pricing regime, given / expect with exact verdicts."""
 
 from __future__ import annotations
 

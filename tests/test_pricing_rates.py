@@ -1,4 +1,4 @@
-"""Cost in money (SPEC 1.5): rate effective dates, unknown rates, volume tiers, given / expect."""
+"""Cost in money: rate effective dates, unknown rates, volume tiers, given / expect."""
 
 from __future__ import annotations
 

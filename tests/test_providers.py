@@ -1,4 +1,4 @@
-"""Business Solution Providers' logs and callbacks (SPEC 2.4): each sample in
+"""Business Solution Providers' logs and callbacks: each sample in
 tests/samples/providers/ loads as it is, recognised by content, with the right messages,
 directions, numbers, times, statuses and Meta pricing; 360dialog forwards Cloud API bodies."""
 

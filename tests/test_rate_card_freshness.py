@@ -1,4 +1,4 @@
-"""rate_card_freshness: a month priced with a card Meta may have replaced says so (SPEC 1.5)."""
+"""rate_card_freshness: a month priced with a card Meta may have replaced says so."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Reconciliation with Meta's own pricing (SPEC 1.6): message by message, both verdicts listed."""
+"""Reconciliation with Meta's own pricing, message by message, both verdicts listed."""
 
 from __future__ import annotations
 

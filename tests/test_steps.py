@@ -1,4 +1,4 @@
-"""The rebuild's step order keeps the partitioning shape of SPEC 8: thread steps first."""
+"""The rebuild's step order keeps the shape a partitioned rebuild needs: thread steps first."""
 
 from __future__ import annotations
 

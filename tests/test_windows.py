@@ -1,4 +1,4 @@
-"""Customer care windows (SPEC 1.1): hand-written messages, exact windows and verdicts."""
+"""Customer care windows: hand-written messages, exact windows and verdicts."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Graph API response bodies: Meta's pricing_analytics and conversation_analytics (SPEC 1.6).
+"""Graph API response bodies: Meta's pricing_analytics and conversation_analytics.
 
 A file holds one response body, a JSON array of bodies (pages), or JSON Lines of bodies, as
 `GET /{WABA_ID}?fields=pricing_analytics...` returns them (README, "Meta's own figures"). Each

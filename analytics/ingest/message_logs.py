@@ -37,7 +37,7 @@ WEBHOOK_ONLY_COLUMNS = (
     "meta_pricing_subtype",
     "meta_conversation_id",
     "meta_conversation_origin",
-    "contact_parent_user_id",  # issue 30: the parent BSUID and username Meta sends
+    "contact_parent_user_id",  # the parent BSUID and username Meta sends
     "contact_username",
 )
 

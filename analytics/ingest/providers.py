@@ -1,8 +1,9 @@
-"""Logs and callbacks of Business Solution Providers (SPEC 2.4), recognised by content.
+"""Logs and callbacks of Business Solution Providers: Twilio, Gupshup and Infobip.
 
-Each format becomes the same events as Cloud API webhooks (temp table `webhook_events`, SQL in
-analytics/sql/ingest/provider_*.sql) and loads through webhooks.load_events with the same
-guarantees. 360dialog forwards Cloud API bodies: they load as kind `webhook`.
+Each is recognised by its content (recognises_*), and each format becomes the same events as
+Cloud API webhooks (temp table `webhook_events`, SQL in analytics/sql/ingest/provider_*.sql)
+and loads through webhooks.load_events with the same guarantees. 360dialog forwards Cloud API
+bodies: they load as kind `webhook`.
 """
 
 from __future__ import annotations

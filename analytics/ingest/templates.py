@@ -1,4 +1,4 @@
-"""The template catalogue (SPEC 1.7): message-templates lists and template_category_update webhooks.
+"""The template catalogue: message-templates lists and template_category_update webhooks.
 
 A list (GET /{WABA_ID}/message_templates, or the field expansion that names the account) is a
 snapshot: it gives each template's category as of the moment it is loaded. A category-update

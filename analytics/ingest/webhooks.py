@@ -79,7 +79,7 @@ def stage_events(ctx: LoadContext, events_sql: str) -> None:
         where event_kind = 'preference' and reason is null
         """
     )
-    # issue 30: Meta's system messages that link a customer's identities
+    # Meta's system messages that link a customer's identities
     con.execute(
         """
         create or replace temp table incoming_identity_changes as
@@ -140,7 +140,7 @@ def load_events(ctx: LoadContext) -> None:
 
 def merge_identity_changes(ctx: LoadContext) -> None:
     """Check temp table `incoming_identity_changes` (system messages), quarantine its bad rows
-    and store the new changes in identity_changes; count new ones and duplicates (issue 30)."""
+    and store the new changes in identity_changes; count new ones and duplicates."""
     con, load = ctx.con, ctx.load
     con.execute(
         "create or replace temp table parsed_identity_changes as "

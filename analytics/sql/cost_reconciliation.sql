@@ -1,9 +1,10 @@
--- Meta's bill beside carewindow's estimate (SPEC 1.6), in Meta's buckets: one row per UTC day
--- (or month, where Meta's figures are monthly), business number, country, pricing category
--- and pricing type, for the periods Meta's loaded figures cover. Per-message era: Meta's
--- pricing_analytics against every delivered message priced per message; conversation eras:
--- conversation_analytics against the conversations the estimate opened (category and type of
--- the conversation; Meta's directions summed). Differences are Meta minus estimate.
+-- Meta's bill beside carewindow's estimate (docs/rules.md, Reconciliation with Meta's own
+-- pricing), in Meta's buckets: one row per UTC day (or month, where Meta's figures are monthly),
+-- business number, country, pricing category and pricing type, for the periods Meta's loaded
+-- figures cover. Per-message era: Meta's pricing_analytics against every delivered message priced
+-- per message; conversation eras: conversation_analytics against the conversations the estimate
+-- opened (category and type of the conversation; Meta's directions summed). Differences are Meta
+-- minus estimate.
 --   * Meta's half-hourly figures are summed to days; where a day has daily figures too, the
 --     daily ones count. Monthly figures count for a month without any daily or half-hourly
 --     ones, against the month's estimate.

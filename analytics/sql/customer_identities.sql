@@ -1,4 +1,4 @@
--- issue 30: every link between a customer's identities that carewindow has seen: each distinct
+-- Every link between a customer's identities that carewindow has seen: each distinct
 -- (phone number, BSUID) a message names, with the parent BSUID and username that came with it
 -- and when and where it was first seen, and each identity change from Meta's system messages.
 -- `customer` is the contact the derived tables show for it (resolved_identities(), in

@@ -5,7 +5,7 @@
 with referrals as (
     select
         messages.business_number,
-        coalesce(customers.customer, messages.contact) as contact,  -- resolved (issue 30)
+        coalesce(customers.customer, messages.contact) as contact,  -- resolved
         messages.sent_at as referred_at
     from messages
     left join int_customer_contacts as customers on customers.contact = messages.contact

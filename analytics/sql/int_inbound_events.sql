@@ -4,8 +4,8 @@
 -- here is sorted twice and stored until daily_summary has read it.
 -- Gaps and islands: an inbound starts a new window when the previous inbound of its thread
 -- (business number, customer) is 24 hours or more earlier; otherwise it resets the open
--- window, and the two intervals merge into one care window. The customer is resolved (issue
--- 30): a message naming the customer by BSUID and one naming them by phone are one thread.
+-- window, and the two intervals merge into one care window. The customer is resolved
+-- (int_customer_contacts): a message naming the customer by BSUID and one naming them by phone are one thread.
 with inbound as (
     select
         messages.message_id,

@@ -2,7 +2,7 @@
 -- `markets` knows (+1 787 beats +1). The market is looked up by prefix and send date (see
 -- int_pricing_messages): every prefix in `markets` covers every date, so the longest one does
 -- not depend on the date. Unknown prefixes leave the prefix (and so the market) null.
--- A customer known only by a business-scoped user ID (issue 30: `BR.1502576394655843`) is priced
+-- A customer known only by a business-scoped user ID (`BR.1502576394655843`) is priced
 -- by the country in front of it, as a number of that country would be: the shortest prefix
 -- `markets` gives that region (its market on every date is the region's), else the region's
 -- calling code (`region_calling_codes`, for a region `markets` names no prefix of). Meta does

@@ -6,7 +6,8 @@ with parameters as (
 
 -- The row id of the loaded message, offset per partition, names the message in this step and
 -- the ones after it: stable across the two scans of messages below, unlike a row number.
--- The customer is resolved (issue 30): one time line whichever identifier a message names.
+-- The customer is resolved (int_customer_contacts): one time line whichever identifier a message
+-- names.
 sends as (
     select
         messages.rowid + parameters.key_offset as message_key,
@@ -80,8 +81,9 @@ ledger_instants as (
 ),
 
 -- Inbound messages, ledger instants and sends of every thread in one time line. At the same
--- instant an inbound counts first (SPEC 1.1) and a ledger event applies to the send, so sends
--- sort last. One sort of narrow rows replaces two ASOF joins that sorted the sends twice.
+-- instant an inbound counts first (docs/rules.md, The customer care window) and a ledger event
+-- applies to the send, so sends sort last. One sort of narrow rows replaces two ASOF joins that
+-- sorted the sends twice.
 timeline as (
     select
         business_number, contact, sent_at, 0 as event_order, null::bigint as message_key,
@@ -144,7 +146,7 @@ outbound as (
         coalesce(customers.customer, messages.contact) as contact,
         messages.waba_id,
         messages.sent_at,
-        -- 'unknown': a provider's format cannot say whether it was a template (SPEC 2.4)
+        -- 'unknown': a provider's format cannot say whether it was a template
         case messages.type when 'template' then 'template' when 'unknown' then 'unknown'
             else 'session' end as kind,
         messages.type,
@@ -226,7 +228,7 @@ final as (
         opt_ins.opt_in_active,
         -- one flag at most, the first that applies; inside a window nothing needs an opt-in
         -- type 'unknown': a provider's status alone cannot say whether it was a template, so
-        -- it is never flagged (SPEC 2.4); data quality counts it
+        -- it is never flagged; data quality counts it
         case
             when opt_ins.in_window then null
             when opt_ins.kind = 'unknown' then null

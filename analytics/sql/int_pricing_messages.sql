@@ -20,13 +20,13 @@ outbound as not materialized (
         sent_at,
         timezone(parameters.business_time_zone, sent_at)::date as send_date,
         kind,
-        -- issue 15: the catalogue's category at send time where the log has none
+        -- the template catalogue's category at send time where the log has none
         coalesce(template_category, catalogue_category) as template_category,
         delivered,
         in_window
     from int_outbound
     left join (select message_key, catalogue_category from int_template_categories)
-        using (message_key)  -- issue 15
+        using (message_key)
     cross join parameters
 ),
 

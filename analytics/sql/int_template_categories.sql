@@ -1,4 +1,4 @@
--- The template catalogue's category of every template send at its send time (SPEC 1.7), for
+-- The template catalogue's category of every template send at its send time, for
 -- the sends the catalogue knows: by Meta's template id when the log gives it, else by name and
 -- language, else by name alone when every language of that name has the same category then.
 -- Templates of another business account never match (an unknown account matches any).

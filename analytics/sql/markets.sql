@@ -10,7 +10,7 @@ create or replace table markets (
     source      varchar not null   -- where the mapping (or the move to it) comes from
 );
 
-comment on table markets is 'Meta''s pricing market of each calling-code prefix over time (SPEC 1.5): a message takes the market of the longest prefix of its customer''s number on its send date, valid_from <= date < valid_to.';
+comment on table markets is 'Meta''s pricing market of each calling-code prefix over time: a message takes the market of the longest prefix of its customer''s number on its send date, valid_from <= date < valid_to.';
 comment on column markets.prefix is 'Digits the customer''s number starts with: a country calling code, or 1 and an area code (1787 = Puerto Rico).';
 comment on column markets.market is 'Meta''s pricing market, named as on its rate cards (rate_cards.market).';
 comment on column markets.valid_from is 'First day (business time zone) the prefix is priced in this market; 0001-01-01 = since before any recorded move.';

@@ -1,5 +1,5 @@
 -- Template sends whose log names another category than Meta's catalogue gave the template at
--- send time (SPEC 1.7): the data-quality section counts and lists them. The log's category
+-- send time: the data-quality section counts and lists them. The log's category
 -- prices the send (it is what the sender declared); Meta bills by its own, so these are the
 -- first place to look when cost_reconciliation differs for a category.
 with categories as (

@@ -1,6 +1,6 @@
 -- Every inbound message of a thread is counted in exactly one of its care windows. A message
 -- naming its customer by another identity (a BSUID, an old number) counts in the customer's
--- thread (customer_identities, issue 30).
+-- thread (customer_identities).
 with identities as (
     select distinct names.identity, customer_identities.customer
     from customer_identities,

@@ -1,4 +1,5 @@
--- kind and violation only take the values SPEC section 3 lists.
+-- kind and violation only take the values message_facts' description lists
+-- (analytics/sql/message_facts.toml).
 select message_id, kind, violation
 from message_facts
 where kind not in ('session', 'template', 'unknown')

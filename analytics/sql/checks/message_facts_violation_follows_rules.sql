@@ -1,4 +1,4 @@
--- The flag is the first rule of SPEC 1.3 that applies, and only that.
+-- The flag is the first rule of docs/rules.md, Compliance flags, that applies, and only that.
 with expected as (
     select
         message_id,

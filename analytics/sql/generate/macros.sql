@@ -28,7 +28,7 @@ create or replace temp macro template_name_for(category, u) as
         ][1 + floor(u * 2)::integer]
     end;
 
--- Issue 30: customers who adopt a WhatsApp username. From April 2026 Meta names their
+-- Customers who adopt a WhatsApp username. From April 2026 Meta names their
 -- business-scoped user ID (BSUID) beside their number; from July 2026 (usernames rolled out) a
 -- few are named by the BSUID alone, the phone number withheld. One in ten customers, drawn from
 -- the number, so no column has to travel through the generator's tables.

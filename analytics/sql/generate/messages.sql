@@ -1,6 +1,6 @@
--- The synthetic message log in the canonical columns of SPEC 2.1, in generation order
--- (customer by customer, each customer's messages in time order).
--- Username customers (issue 30) are named by their BSUID too: macro customer_names.
+-- The synthetic message log in the canonical columns (config.CANONICAL_COLUMNS), in generation
+-- order (customer by customer, each customer's messages in time order). Username customers are
+-- named by their BSUID too: macro customer_names.
 with generated as (
     select
         *,

@@ -1,4 +1,4 @@
--- The synthetic opt-in ledger (SPEC 2.3) for the customers that appear in the message log:
+-- The synthetic opt-in ledger for the customers that appear in the message log:
 -- most opt in when they first make contact, some stop marketing later and a few resume it.
 with customers_in_log as (
     select

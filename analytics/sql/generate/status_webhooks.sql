@@ -1,7 +1,7 @@
 -- Status webhook bodies (WhatsApp Cloud API) for a fixed sample of outbound messages: one body
--- per status (sent, delivered, read, or failed), with Meta's pricing verdict on the messages
--- that were delivered. The verdict follows Meta's rules of each era (SPEC 1.4), the monthly
--- free tier of service messages of per_message_2026_10 included; a share of verdicts
+-- per status (sent, delivered, read, or failed), with Meta's pricing verdict on the messages that
+-- were delivered. The verdict follows Meta's rules of each era (docs/rules.md, Pricing regimes),
+-- the monthly free tier of service messages of per_message_2026_10 included; a share of verdicts
 -- (generator_meta_disagreement_share, one in a hundred by default) disagrees on purpose, as real
 -- data now and then does: those are the only disagreements the demo shows.
 with sampled as (
@@ -101,7 +101,7 @@ status_objects as (
     select
         *,
         status_names[status_step + 1] as status_name,
-        -- issue 30: how Meta names a username customer (macro customer_names)
+        -- how Meta names a username customer (macro customer_names)
         customer_names(seed, contact, sent_at) as names,
         (
             epoch(sent_at)::bigint + 1 + floor(unit_hash(seed, row_index, 'sent_delay') * 4)

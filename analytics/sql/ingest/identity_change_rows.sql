@@ -1,5 +1,5 @@
 -- Meta's system messages that change who a customer is (temp table `incoming_identity_changes`,
--- from webhook_events.sql's identity_events), cleaned, typed and checked (issue 30). Phone
+-- from webhook_events.sql's identity_events), cleaned, typed and checked. Phone
 -- numbers not written as E.164 digits are looked up in `phone_numbers` (see
 -- message_log_rows.sql); BSUIDs are kept whole.
 with source as (

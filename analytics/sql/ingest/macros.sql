@@ -54,9 +54,10 @@ create or replace temp macro instant_from_text(text, source_time_zone, timestamp
 -- phones.py), which holds the distinct other spellings of the file, normalised.
 create or replace temp macro is_phone_digits(text) as regexp_full_match(text, '[1-9][0-9]{4,19}');
 
--- Whether text is a business-scoped user ID (BSUID, SPEC 1.1): the user's ISO 3166 country, a
--- period, up to 128 letters and digits (`US.13491208655302741918`); a parent BSUID has `ENT.`
--- after the country (`US.ENT.11815799212886844830`). A BSUID is used whole, never normalised.
+-- Whether text is a business-scoped user ID (BSUID; docs/rules.md, Who the customer is): the
+-- user's ISO 3166 country, a period, up to 128 letters and digits (`US.13491208655302741918`); a
+-- parent BSUID has `ENT.` after the country (`US.ENT.11815799212886844830`). A BSUID is used
+-- whole, never normalised.
 create or replace temp macro is_bsuid(text) as
     regexp_full_match(text, '[A-Z]{2}\.(ENT\.)?[A-Za-z0-9]{1,128}');
 

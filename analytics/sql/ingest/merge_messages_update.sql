@@ -31,7 +31,7 @@ set
         else m.status
     end,
     status_at = greatest(m.status_at, u.status_at),
-    -- issue 30: a copy that names the customer's BSUID links it to the stored message
+    -- a copy that names the customer's BSUID links it to the stored message
     contact_user_id = coalesce(m.contact_user_id, u.contact_user_id),
     contact_parent_user_id = coalesce(m.contact_parent_user_id, u.contact_parent_user_id),
     contact_username = coalesce(u.contact_username, m.contact_username),

@@ -29,7 +29,7 @@ grouped as (
         arg_max(status, status_rank * 100000000000 + coalesce(epoch(status_at), 0)::bigint)
             as status,
         max(status_at) as status_at,
-        -- issue 30: the BSUID any copy names (a status may name it where the log does not)
+        -- the BSUID any copy names (a status may name it where the log does not)
         max(contact_user_id) as contact_user_id,
         max(contact_parent_user_id) as contact_parent_user_id,
         arg_max(contact_username, coalesce(status_at, sent_at)) as contact_username,

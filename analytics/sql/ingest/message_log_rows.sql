@@ -4,7 +4,7 @@
 -- Phone numbers not written as E.164 digits are looked up in `phone_numbers` (raw, digits,
 -- reason), the file's distinct other spellings normalised by analytics/ingest/phones.py.
 -- The customer may be named by a business-scoped user ID (BSUID, `US.13491208655302741918`) in
--- `contact`, or beside a phone number in `contact_user_id` (issue 30): kept whole. `contact`
+-- `contact`, or beside a phone number in `contact_user_id`: kept whole. `contact`
 -- holds the phone number when the row names one, else the BSUID.
 with source as (
     select

@@ -18,7 +18,7 @@ cleaned as (
         line,
         case
             when is_phone_digits(contact) then contact
-            -- a business-scoped user ID names the customer as it is (issue 30)
+            -- a business-scoped user ID names the customer as it is
             when is_bsuid(trimmed(contact)) then trimmed(contact)
             else contact_found
         end as contact,

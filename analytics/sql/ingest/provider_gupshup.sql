@@ -1,5 +1,5 @@
 -- Gupshup v2 callbacks (temp table `incoming_bodies`, one JSON Lines body per line) as message
--- rows (SPEC 2.4). Gupshup names the app, not the business number: the app stands for it as
+-- rows. Gupshup names the app, not the business number: the app stands for it as
 -- 'gupshup-app:<app>' (kept as it is by the phone lookup). `timestamp` is in milliseconds.
 -- - message: an inbound message from payload.source.
 -- - message-event: the lifecycle of an outbound message. The enqueued event links Gupshup's id
@@ -35,7 +35,7 @@ messages as (
         'inbound' as direction,
         business_number,
         coalesce(payload ->> 'source', payload -> '$.sender' ->> 'phone') as contact,
-        -- issue 30: the customer's BSUID, where the app enabled it
+        -- the customer's BSUID, where the app enabled it
         coalesce(payload -> '$.sender' ->> 'userId', payload ->> 'userId') as contact_user_id,
         lower(payload ->> 'type') as "type",
         'gupshup_message' as origin
@@ -55,7 +55,7 @@ message_events as (
         'outbound' as direction,
         business_number,
         payload ->> 'destination' as contact,
-        payload ->> 'userId' as contact_user_id,  -- issue 30
+        payload ->> 'userId' as contact_user_id,  -- the customer's BSUID
         case
             when payload -> '$.payload' ->> 'type' = 'template' then 'template'
             when payload -> '$.payload' ->> 'type' = 'session' then 'text'
@@ -82,7 +82,7 @@ billing_events as (
         business_number,
         payload -> '$.references' ->> 'destination' as contact,
         coalesce(payload ->> 'userId', payload -> '$.references' ->> 'userId')
-            as contact_user_id,  -- issue 30
+            as contact_user_id,  -- the customer's BSUID
         -- in the per-message era Meta names a template's category; 'service' is a non-template
         case
             when payload -> '$.deductions' ->> 'model' = 'PMP'

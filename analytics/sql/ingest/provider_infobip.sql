@@ -1,5 +1,5 @@
 -- Infobip WhatsApp webhooks (temp table `incoming_bodies`: bodies {"results": [...]}) as
--- message rows (SPEC 2.4): inbound messages (receivedAt), delivery reports (doneAt, status
+-- message rows: inbound messages (receivedAt), delivery reports (doneAt, status
 -- group) and seen reports (seenAt). Reports name the customer (`to`) but not the business
 -- number: it is taken from the inbound messages of the file, the number that customer wrote
 -- to, else the file's only business number; with neither the report is quarantined. Reports
@@ -23,7 +23,7 @@ inbound as (
         'inbound' as direction,
         result ->> 'to' as business_number,
         result ->> 'from' as contact,
-        -- issue 30: the customer's BSUID, where Infobip passes it on
+        -- the customer's BSUID, where Infobip passes it on
         coalesce(result -> '$.contact' ->> 'userId', result ->> 'userId') as contact_user_id,
         lower(result -> '$.message' ->> 'type') as "type",
         'infobip_message' as origin
@@ -51,7 +51,7 @@ reports as (
         coalesce(s.business_number, o.business_number) as business_number,
         r.result ->> 'to' as contact,
         coalesce(r.result -> '$.contact' ->> 'userId', r.result ->> 'userId')
-            as contact_user_id,  -- issue 30
+            as contact_user_id,  -- the customer's BSUID
         case
             when r.result -> '$.error' ->> 'name' = 'EC_RE_ENGAGEMENT_MESSAGE' then 'text'
             else 'unknown'

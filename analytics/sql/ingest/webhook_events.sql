@@ -31,7 +31,7 @@ change_values as (
         change -> 'value' as value,
         change -> '$.value.metadata' ->> 'display_phone_number' as business_number,
         change -> '$.value.metadata' ->> 'phone_number_id' as phone_number_id,
-        -- issue 30: the one customer a change's contacts[] names (BSUID, parent, username);
+        -- the one customer a change's contacts[] names (BSUID, parent, username);
         -- phone fields (`from`, `wa_id`, `recipient_id`) may be absent when Meta names the
         -- customer by BSUID alone
         case when json_array_length(change -> '$.value.contacts') = 1
@@ -84,7 +84,7 @@ message_events as (
     where (m ->> 'type') is distinct from 'system'
 ),
 
--- issue 30: system messages that change who the customer is, for `identity_changes`. A phone
+-- System messages that change who the customer is, for `identity_changes`. A phone
 -- number change (`user_changed_number`, the new number in system.wa_id) regenerates the BSUID;
 -- `user_changed_user_id` carries BSUIDs alone. Other system messages are skipped with a count.
 identity_events as (
@@ -211,7 +211,7 @@ preference_events as (
         p ->> 'timestamp' as "timestamp",
         null as direction,
         v.business_number,
-        -- issue 30: a username user's preference may name its BSUID alone
+        -- a username user's preference may name its BSUID alone
         coalesce(p ->> 'wa_id', p ->> 'user_id') as contact,
         p ->> 'value' as "type",
         null as template_name, p ->> 'category' as template_category, null as status,

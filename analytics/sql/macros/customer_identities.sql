@@ -1,12 +1,12 @@
--- resolved_identities(): who each identity is (issue 30, SPEC 1.1). A customer is named by a
--- phone number, a business-scoped user ID (BSUID), or both; every message that names both links
--- them, and Meta's system messages (identity_changes) link an identity before a change to the
--- one after it. Each set of linked identities is one customer, shown as its phone number seen
--- last (else its BSUID seen last): the `contact` every derived table shows.
--- Set-based and cheap at any volume: the graph is built from the few distinct identities that
--- come with a BSUID or a change, never per message; a customer known by one phone number alone
--- is not in it (it is simply itself). Returns one row per identity in the graph: identity,
--- is_phone, last_seen_at, customer.
+-- resolved_identities(): who each identity is (docs/rules.md, Who the customer is: phone numbers
+-- and business-scoped user IDs). A customer is named by a phone number, a business-scoped user ID
+-- (BSUID), or both; every message that names both links them, and Meta's system messages
+-- (identity_changes) link an identity before a change to the one after it. Each set of linked
+-- identities is one customer, shown as its phone number seen last (else its BSUID seen last): the
+-- `contact` every derived table shows. Set-based and cheap at any volume: the graph is built from
+-- the few distinct identities that come with a BSUID or a change, never per message; a customer
+-- known by one phone number alone is not in it (it is simply itself). Returns one row per identity
+-- in the graph: identity, is_phone, last_seen_at, customer.
 create or replace temp macro resolved_identities() as table
 with recursive named as (
     -- one row per distinct (phone, BSUID) a message names; `contact` is the phone number when

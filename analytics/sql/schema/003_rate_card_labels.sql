@@ -1,5 +1,5 @@
 -- Version 3: each rate says which card it comes from, whether that card's figures are
--- illustrative, and where a volume tier ends (SPEC 1.5).
+-- illustrative, and where a volume tier ends (docs/rules.md, Rate cards and cost in money).
 
 alter table rate_cards add column card varchar;            -- e.g. 'Meta USD card effective 2026-04-01'
 alter table rate_cards add column illustrative boolean default false;  -- figures not Meta's

@@ -1,7 +1,7 @@
--- Version 4: what Meta itself reports (SPEC 1.6, 1.7). Loaded tables: Meta's pricing_analytics
--- and conversation_analytics data points, the message-templates lists (snapshots) and the
--- template_category_update webhooks; `templates` is derived from the last two at every load
--- of either (analytics/ingest/templates.py), one row per category period.
+-- Version 4: what Meta itself reports (its pricing figures and template catalogue). Loaded tables:
+-- Meta's pricing_analytics and conversation_analytics data points, the message-templates lists
+-- (snapshots) and the template_category_update webhooks; `templates` is derived from the last two
+-- at every load of either (analytics/ingest/templates.py), one row per category period.
 
 create table if not exists meta_pricing_analytics (
     waba_id           varchar,                -- the response's id (the business account)
@@ -79,7 +79,7 @@ create table if not exists templates (
     set_by       varchar     not null    -- snapshot | category_update: what started the period
 );
 
--- A message log may name the template by Meta's id and language (SPEC 1.7 matches on them
--- before the name); loaders that know them fill these, others leave them null.
+-- A message log may name the template by Meta's id and language (the catalogue matches on
+-- them before the name); loaders that know them fill these, others leave them null.
 alter table messages add column if not exists template_id varchar;
 alter table messages add column if not exists template_language varchar;

@@ -1,6 +1,7 @@
--- Version 6 (issue 30): a customer is whoever Meta says it is, a phone number, a business-scoped
--- user ID (BSUID, `US.13491208655302741918`), or both (SPEC 1.1). `messages.contact` keeps the
--- phone number when the message names one, else the BSUID; the BSUID beside it is kept here.
+-- Version 6: a customer is whoever Meta says it is, a phone number, a business-scoped user ID
+-- (BSUID, `US.13491208655302741918`), or both (docs/rules.md, Who the customer is: phone numbers
+-- and business-scoped user IDs). `messages.contact` keeps the phone number when the message names
+-- one, else the BSUID; the BSUID beside it is kept here.
 alter table messages add column if not exists contact_user_id varchar;         -- the customer's BSUID, whole
 alter table messages add column if not exists contact_parent_user_id varchar;  -- parent BSUID (`US.ENT.…`)
 alter table messages add column if not exists contact_username varchar;        -- contacts[].profile.username
