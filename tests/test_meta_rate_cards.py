@@ -4,6 +4,7 @@ them, the card labels, illustrative cards, volume-tier ends, and the migration t
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -79,6 +80,15 @@ def test_metas_files_are_recognised_by_their_content(tmp_path):
     untitled = tmp_path / "export.txt"
     untitled.write_text(RATES.read_text(encoding="utf-8").split("\n", 1)[1], encoding="utf-8")
     assert detect_kind(untitled) == "rate_card"
+
+
+def test_metas_rates_file_compressed_is_recognised_and_loads_the_same(con, settings, tmp_path):
+    # what a file is comes from its decompressed content, as for every other kind
+    compressed = tmp_path / "meta_usd_rates.csv.gz"
+    compressed.write_bytes(gzip.compress(RATES.read_bytes()))
+    assert detect_kind(compressed) == "rate_card"
+    load = ingest_file(con, compressed, settings)
+    assert (load.kind, load.rows_read, load.loaded, load.skipped) == ("rate_card", 160, 105, 55)
 
 
 def test_metas_rates_file_loads_unchanged_with_exact_rates(con, settings):
