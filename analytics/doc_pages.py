@@ -130,17 +130,14 @@ def generator_main(
 
 
 def _in_force(regime: Regime, following: Regime | None) -> str:
-    """When the regime is in force, in the business time zone, as the registry says."""
+    """When the regime is in force, in the business time zone, as the registry says (with every
+    regime on; carewindow.toml's [regimes] may switch any but the first off)."""
     starts = regime.in_force_from
     if following is None:
         text = f"from {starts.isoformat()}"
     else:
         until = (following.in_force_from - timedelta(days=1)).isoformat()
         text = f"until {until}" if starts.year == 1 else f"{starts.isoformat()} to {until}"
-        if following.enabled_by:
-            text += f" (longer when `{following.name}` is switched off)"
-    if regime.enabled_by:
-        text += f", unless `{regime.enabled_by} = false`"
     return text
 
 

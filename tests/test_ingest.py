@@ -843,14 +843,26 @@ SAMPLE_KINDS = {
 }
 
 
-def test_each_sample_is_recognised_by_its_own_kind_alone():
+def test_each_sample_is_recognised_by_its_own_kind_alone(tmp_path):
     # the kinds are tried in order, but no two should claim the same file
     from analytics.ingest.files import FileHead
     from analytics.ingest.loading import FILE_KINDS
 
-    for name, kind in SAMPLE_KINDS.items():
-        head = FileHead.read(SAMPLES / name)
-        assert [k.name for k in FILE_KINDS if k.recognises(head)] == [kind], name
+    parquet = tmp_path / "log.parquet"
+    pq.write_table(pa.Table.from_pylist(CLEAN_ROWS), parquet)
+    written = {
+        parquet: "message_log",
+        write(tmp_path, "ledger.csv", LEDGER_HEADER + "\n"): "opt_in_ledger",
+        write(tmp_path, "rates.csv", RATE_HEADER + "\n"): "rate_card",
+        write(
+            tmp_path,
+            "templates.json",
+            '{"data": [{"name": "x", "language": "en", "category": "UTILITY", "id": "1"}]}',
+        ): "message_templates",
+    }
+    for path, kind in [*((SAMPLES / n, k) for n, k in SAMPLE_KINDS.items()), *written.items()]:
+        head = FileHead.read(path)
+        assert [k.name for k in FILE_KINDS if k.recognises(head)] == [kind], path.name
 
 
 def test_a_file_is_read_for_its_head_once_while_it_is_hashed(con, settings, tmp_path, monkeypatch):

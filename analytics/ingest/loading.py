@@ -62,23 +62,25 @@ class Kind:
     recognises: Callable[[FileHead], bool]
 
 
-# Every kind of file carewindow loads, in the order a file's head is tried against them: the
-# first that recognises it names its kind. A file none recognises is read as a message log
-# (CSV or JSON Lines), unless it is a zip archive (only Meta's workbook is read).
-# Adding a kind is one entry here, its loader and its recogniser beside it.
+# Every kind of file carewindow loads, as --kind lists them. A file's head is tried against each
+# in turn and the first that recognises it names its kind; the recognisers do not overlap
+# (tests/test_ingest.py checks that each sample is recognised by its own kind alone). A file none
+# recognises is read as a message log (CSV or JSON Lines), unless it is a zip archive (only
+# Meta's workbook is read). Adding a kind is one entry here, its loader and its recogniser in
+# the loader's module.
 FILE_KINDS: tuple[Kind, ...] = (
     Kind("message_log", load_message_log, recognises_message_log),
     Kind("webhook", load_webhooks, recognises_webhooks),
-    # Meta's own figures and template catalogue
-    Kind("pricing_analytics", load_analytics, recognises_pricing_analytics),
-    Kind("conversation_analytics", load_analytics, recognises_conversation_analytics),
-    Kind("message_templates", load_message_templates, recognises_templates_list),
+    Kind("opt_in_ledger", load_ledger, recognises_ledger),
+    Kind("rate_card", load_rate_card, recognises_rate_card),
     # Business Solution Providers' logs and callbacks
     Kind("twilio", load_twilio, recognises_twilio),
     Kind("gupshup", load_gupshup, recognises_gupshup),
     Kind("infobip", load_infobip, recognises_infobip),
-    Kind("rate_card", load_rate_card, recognises_rate_card),
-    Kind("opt_in_ledger", load_ledger, recognises_ledger),
+    # Meta's own figures and template catalogue
+    Kind("pricing_analytics", load_analytics, recognises_pricing_analytics),
+    Kind("conversation_analytics", load_analytics, recognises_conversation_analytics),
+    Kind("message_templates", load_message_templates, recognises_templates_list),
 )
 KINDS = tuple(kind.name for kind in FILE_KINDS)
 LOADERS: dict[str, Loader] = {kind.name: kind.load for kind in FILE_KINDS}
