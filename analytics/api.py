@@ -90,10 +90,12 @@ class Warehouse:
             select table_name as name, 'table' as kind, comment as description
             from duckdb_tables()
             where not temporary and not internal and database_name = current_database()
+                and schema_name = 'main'
             union all
             select view_name, 'view', comment
             from duckdb_views()
             where not temporary and not internal and database_name = current_database()
+                and schema_name = 'main'
             order by name
             """
         )
@@ -105,7 +107,7 @@ class Warehouse:
             """
             select column_name as name, data_type as type, comment as description
             from duckdb_columns()
-            where table_name = ? and database_name = current_database()
+            where table_name = ? and database_name = current_database() and schema_name = 'main'
             order by column_index
             """,
             [table],

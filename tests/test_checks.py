@@ -14,19 +14,25 @@ BOB = "31687654321"
 # Each check, the statement that breaks what it guards, and how many rows it must then report.
 BREAKAGES = {
     "message_facts_one_row_per_outbound_message": (
-        "insert into message_facts select * from message_facts where message_id = 'answer'",
+        # message_facts is a view over its coded storage (analytics/storage.py)
+        "insert into storage.message_facts select * from storage.message_facts"
+        " where message_id = 'answer'",
         1,
     ),
     "message_facts_required_columns_not_null": (
-        "update message_facts set status = null where message_id = 'answer'",
+        "update storage.message_facts set status = null where message_id = 'answer'",
         1,
     ),
     "message_facts_accepted_values": (
-        "update message_facts set kind = 'sticker' where message_id = 'answer'",
+        # the stored code cannot hold an unknown kind: a view that shows one stands for a
+        # storage that could
+        "create or replace view message_facts as select * replace ("
+        "case when message_id = 'answer' then 'sticker' else kind::varchar end as kind)"
+        " from storage.message_facts",
         1,
     ),
     "message_facts_in_window_has_window_id": (
-        "update message_facts set window_id = null where message_id = 'answer'",
+        "update storage.message_facts set window_id = null where message_id = 'answer'",
         1,
     ),
     "message_facts_window_holds_message": (
@@ -36,7 +42,7 @@ BREAKAGES = {
         1,
     ),
     "message_facts_violation_follows_rules": (
-        "update message_facts set violation = null where violation is not null",
+        "update storage.message_facts set violation = null where violation is not null",
         2,
     ),
     "care_windows_window_id_unique": (
