@@ -14,7 +14,7 @@ Every public table or view T has a description file analytics/sql/T.toml:
 describe_warehouse() pushes them into the warehouse with COMMENT ON after every rebuild
 (`create or replace` drops a table's comments), so `describe`, `duckdb_columns()` and any SQL
 client show them. The README's data dictionary is written from them by analytics/dictionary.py
-(`python -m analytics.dictionary --write-readme`), a tool apart from the runtime.
+(`python -m analytics.dictionary --write`, into docs/warehouse.md), a tool apart from the runtime.
 """
 
 from __future__ import annotations

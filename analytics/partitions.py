@@ -1,6 +1,6 @@
 """Partitioned rebuild without Prefect: export threads to Parquet, build one partition, finish.
 
-SPEC 8: a thread (business number, customer) depends only on its own messages and ledger
+A thread (business number, customer) depends only on its own messages and ledger
 events, so the steps marked scope "thread" run per partition of threads, anywhere, over
 Parquet files; the steps from the first "account" one on (monthly free tiers, daily totals)
 run once, on the warehouse, over every partition's results. The SQL files are the same as in
@@ -31,11 +31,11 @@ from analytics.steps import Step
 IN_PROCESS = "in-process"
 
 # The loaded tables a thread's steps read, each row routed to the partition of its thread.
-# Blank-number ledger events cover every number of the business (SPEC 1): they go to each
+# Blank-number ledger events cover every number of the business (docs/rules.md): they go to each
 # partition where the customer has a thread, so int_outbound finds them beside those threads.
 # Routing them by a join, rather than copying them to every partition, keeps the export
 # proportional to the data whatever the number of partitions.
-# A thread's customer is resolved first (issue 30): messages naming one customer by phone number
+# A thread's customer is resolved first: messages naming one customer by phone number
 # and by BSUID go to the same partition (temp table partition_customers, see export_partitions).
 PARTITION_QUERIES = {
     "messages": """
@@ -89,12 +89,12 @@ PARTITION_QUERIES = {
 # Small tables every partition reads whole.
 LOOKUP_TABLES = (
     "rate_cards",
-    "templates",  # int_template_categories (issue 15)
-    "identity_changes",  # the links of resolved_identities() (issue 30)
+    "templates",  # int_template_categories
+    "identity_changes",  # the links of resolved_identities()
 )
 
 # Thread steps whose result depends on the whole warehouse: computed once at export, read by
-# every partition from lookups/<step>.parquet. The customer behind each identity (issue 30):
+# every partition from lookups/<step>.parquet. The customer behind each identity:
 # a partition holds one customer's threads, but the message that links a BSUID to a phone number
 # may sit in another partition (another business number).
 GLOBAL_STEPS = ("int_customer_contacts",)

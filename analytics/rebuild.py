@@ -42,8 +42,8 @@ SCRATCH_DATABASE = "rebuild_scratch"
 # Python preparations that write small lookup tables before the SQL steps run.
 PREPARATIONS: tuple[Callable[[duckdb.DuckDBPyConnection, Settings], None], ...] = (
     pricing.prepare_pricing_inputs,
-    meta_figures.write_calling_codes,  # issue 15
-    identities.create_identity_macros,  # issue 30
+    meta_figures.write_calling_codes,
+    identities.create_identity_macros,
 )
 
 
@@ -66,7 +66,7 @@ def write_rebuild_parameters(
     is not here: the registry writes it to pricing_regimes (analytics/regimes.py).
 
     key_offset is added to the integer message keys a step numbers, so that partitions built
-    apart (SPEC §8) number their messages in disjoint ranges.
+    apart (docs/distributed.md) number their messages in disjoint ranges.
     """
     con.execute(
         """

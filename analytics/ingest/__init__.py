@@ -16,7 +16,7 @@ takes a LoadContext and recognises its own kind of file from its head (loading.F
 
 from analytics.ingest.context import LoadContext
 from analytics.ingest.errors import IngestError
-from analytics.ingest.files import DATA_SUFFIXES, discover_files, file_sha256
+from analytics.ingest.files import DATA_SUFFIXES, file_sha256
 from analytics.ingest.ledgers import LEDGER_COLUMNS
 from analytics.ingest.load_log import FileLoad, IngestResult
 from analytics.ingest.loading import KINDS, LOADERS, detect_kind, ingest_file, ingest_paths
@@ -37,7 +37,6 @@ __all__ = [
     "IngestResult",
     "LoadContext",
     "detect_kind",
-    "discover_files",
     "file_sha256",
     "ingest_file",
     "ingest_paths",

@@ -79,11 +79,6 @@ def find_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[tuple[Path
     return found, refused
 
 
-def discover_files(paths: Iterable[str | Path]) -> list[Path]:
-    """The files named, and the data files inside the folders named (recursively, not hidden)."""
-    return find_files(paths)[0]
-
-
 def unloadable_reason(path: Path) -> str | None:
     """Why a file found in a folder is not loaded, or None when its name says a data format."""
     suffixes = [suffix.lower() for suffix in path.suffixes]

@@ -68,7 +68,7 @@ final as (
         outbound.sent_at,
         outbound.kind,
         outbound.template_name,
-        -- issue 15: the log's category, else the template catalogue's at send time
+        -- the log's category, else the template catalogue's at send time (docs/rules.md)
         coalesce(outbound.template_category, template_categories.catalogue_category)
             as template_category,
         case
@@ -115,7 +115,7 @@ final as (
     -- the narrow side (the regime in force's columns) is the one held
     join billing using (message_key)
     left join (select message_key, catalogue_category from int_template_categories)
-        as template_categories using (message_key)  -- issue 15
+        as template_categories using (message_key)
 )
 
 select * from final
