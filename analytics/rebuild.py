@@ -50,6 +50,9 @@ PREPARATIONS: tuple[Callable[[duckdb.DuckDBPyConnection, Settings], None], ...] 
 @dataclass
 class RebuildResult:
     seconds_by_step: dict[str, float] = field(default_factory=dict)
+    # CPU seconds of this process (DuckDB's threads included) per step: steadier than wall
+    # time on a machine where other work competes (single-process rebuilds only)
+    cpu_seconds_by_step: dict[str, float] = field(default_factory=dict)
     outbound_messages: int = 0
     care_windows: int = 0
     violations: int = 0
@@ -309,9 +312,10 @@ def run_step(
     """Materialise one step, timing it into result."""
     if on_step:
         on_step(step.name)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     materialize(con, step, database)
     result.seconds_by_step[step.name] = time.perf_counter() - started
+    result.cpu_seconds_by_step[step.name] = time.process_time() - cpu_started
 
 
 def count_results(con: duckdb.DuckDBPyConnection, result: RebuildResult) -> None:
