@@ -99,7 +99,23 @@ db_option = click.option(
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The command group: a mistake in the project's own declarations (the regime registry,
+    a step's .toml, a vocabulary of coded columns) is one line saying what to fix, even where
+    it surfaces while a command imports the rebuild, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        from analytics.plan import PlanError
+        from analytics.regimes import RegistryError
+        from analytics.storage import VocabularyError
+
+        try:
+            return super().invoke(ctx)
+        except (RegistryError, PlanError, VocabularyError) as error:
+            raise click.ClickException(str(error)) from error
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
     metavar="FILE",

@@ -123,3 +123,20 @@ def test_published_warehouse_opens_in_the_pinned_duckdb_shell(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "300"
+
+
+def test_a_mistake_in_the_projects_declarations_is_one_line(monkeypatch, tmp_path):
+    # given a registry mistake that surfaces while the rebuild command imports its plan
+    import flows.partitioned
+    from analytics.regimes import RegistryError
+
+    def broken(settings):
+        raise RegistryError("sql/regimes/x.sql: a pricing rule without a registry entry")
+
+    monkeypatch.setattr(flows.partitioned, "rebuild_for", broken)
+    result = CliRunner().invoke(main, ["rebuild", "--db", str(tmp_path / "w.duckdb")])
+    # expect one line naming it, no traceback
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        "Error: sql/regimes/x.sql: a pricing rule without a registry entry"
+    )
