@@ -26,7 +26,13 @@ CANONICAL_COLUMNS = (
     "referral_source",
     "waba_id",
     "contact_user_id",  # the customer's BSUID beside a phone number in `contact`
+    # groups (Cloud API Groups API): the group a message was sent to or came from, and the
+    # participant an outbound group message was delivered to (a log row per delivery)
+    "group_id",
+    "participant",
 )
+# The columns of CANONICAL_COLUMNS that only a log of group traffic has.
+GROUP_COLUMNS = ("group_id", "participant")
 
 DEFAULT_ALIASES: dict[str, list[str]] = {
     "message_id": ["id", "wamid", "msg_id", "messageid"],
@@ -47,6 +53,8 @@ DEFAULT_ALIASES: dict[str, list[str]] = {
     "waba_id": ["business_account_id", "account_id"],
     # the customer's business-scoped user ID beside the phone number
     "contact_user_id": ["bsuid", "business_scoped_user_id", "from_user_id", "recipient_user_id"],
+    "group_id": ["whatsapp_group_id"],
+    "participant": ["participant_id", "recipient_participant_id", "group_participant"],
 }
 
 

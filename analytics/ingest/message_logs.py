@@ -15,6 +15,7 @@ from analytics.config import CANONICAL_COLUMNS, Settings
 from analytics.db import fetch_all, fetch_value, sql_text
 from analytics.ingest.context import LoadContext, quarantine, quarantine_rejects
 from analytics.ingest.files import FileHead, column_mapping, quoted, require
+from analytics.ingest.groups import merge_group_deliveries
 from analytics.ingest.phones import build_phone_lookup
 from analytics.ingest.staging import Staging, parsing_parameters
 
@@ -39,6 +40,9 @@ WEBHOOK_ONLY_COLUMNS = (
     "meta_conversation_origin",
     "contact_parent_user_id",  # the parent BSUID and username Meta sends
     "contact_username",
+    # groups: the participant's BSUID and parent BSUID (recipient_participant_user_id, ...)
+    "participant_user_id",
+    "participant_parent_user_id",
 )
 
 
@@ -116,7 +120,9 @@ def stage_and_merge(ctx: LoadContext, bad_rows_sql: str = _BAD_ROWS) -> None:
     numbers, quarantine its bad rows (`bad_rows_sql`: line, raw, reason, staged) and merge the
     good ones into messages."""
     build_phone_lookup(
-        ctx.con, [("incoming", "business_number"), ("incoming", "contact")], ctx.settings
+        ctx.con,
+        [("incoming", "business_number"), ("incoming", "contact"), ("incoming", "participant")],
+        ctx.settings,
     )
     parse_messages(ctx)
     quarantine(ctx, bad_rows_sql)
@@ -241,6 +247,7 @@ def merge_messages(ctx: LoadContext) -> None:
     load.loaded += inserted
     load.conflicts += conflicts
     load.duplicates += good_rows - inserted - conflicts
+    merge_group_deliveries(ctx)
 
 
 def insert_message_log(ctx: LoadContext) -> None:
@@ -254,6 +261,9 @@ def insert_message_log(ctx: LoadContext) -> None:
     """
     con, stage, load = ctx.con, ctx.stage, ctx.load
     source = MessageLogSource(stage, ctx.settings)
+    if "participant" in source.mapping:
+        # a log of group deliveries stores them in group_deliveries too: the merging path
+        raise RepeatedMessages
     parameters = {
         **source.parameters,
         **parsing_parameters(ctx.settings),

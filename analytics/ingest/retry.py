@@ -164,7 +164,8 @@ def _retry_file(
                 (t, c)
                 for t in ("incoming", "incoming_ledger")
                 for c in ("contact", "business_number")
-            ],
+            ]
+            + [("incoming", "participant")],
             settings,
         )
         con.execute("update incoming set origin = coalesce(origin, 'message_log')")

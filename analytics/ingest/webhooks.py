@@ -123,6 +123,7 @@ def load_events(ctx: LoadContext) -> None:
         [
             ("incoming", "business_number"),
             ("incoming", "contact"),
+            ("incoming", "participant"),
             ("incoming_ledger", "business_number"),
             ("incoming_ledger", "contact"),
             ("incoming_identity_changes", "business_number"),

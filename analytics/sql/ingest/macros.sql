@@ -73,3 +73,12 @@ with rejected as (
 select line - rejected_before + 1 as from_line, max(rejected_before) as rejected_before
 from rejected
 group by all;
+
+-- Whether text is a WhatsApp group ID as the Groups API writes it (messages[].group_id, a
+-- group status's recipient_id): an opaque token of letters, digits and the base64 characters
+-- `_ - = + /` (Meta's example `Y2FwaV9ncm91cDoxNzA1NTU1MDEzOToxMjAzNjM0MDQ2OTQyMzM4MjAZD`), 6 to
+-- 256 of them. Never a phone number: it is not normalised, and a value with spaces, `@`
+-- (`120363...@g.us`, an unofficial API's group) or other punctuation is no group of the Cloud
+-- API.
+create or replace temp macro is_group_id(text) as
+    regexp_full_match(text, '[A-Za-z0-9_=+/-]{6,256}');

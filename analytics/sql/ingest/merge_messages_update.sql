@@ -13,6 +13,7 @@ set
     end,
     business_number = u.chosen.business_number,
     contact = u.chosen.contact,
+    group_id = u.chosen.group_id,
     type = u.chosen.type,
     template_name = u.chosen.template_name,
     template_category = u.chosen.template_category,
@@ -60,7 +61,7 @@ from (
             {
                 status_only: ends_with(s.origin, '_status'), unknown_type: s.type = 'unknown',
                 sent_at: s.sent_at, business_number: s.business_number, contact: s.contact,
-                type: s.type, template_name: s.template_name,
+                group_id: s.group_id, type: s.type, template_name: s.template_name,
                 template_category: s.template_category, referral_source: s.referral_source,
                 waba_id: s.waba_id, phone_number_id: s.phone_number_id, origin: s.origin,
                 from_batch: false
@@ -68,7 +69,7 @@ from (
             {
                 status_only: ends_with(b.origin, '_status'), unknown_type: b.type = 'unknown',
                 sent_at: b.sent_at, business_number: b.business_number, contact: b.contact,
-                type: b.type, template_name: b.template_name,
+                group_id: b.group_id, type: b.type, template_name: b.template_name,
                 template_category: b.template_category, referral_source: b.referral_source,
                 waba_id: b.waba_id, phone_number_id: b.phone_number_id, origin: b.origin,
                 from_batch: true

@@ -3,7 +3,15 @@
 -- furthest status that carried it. Rows beyond the first count as duplicates.
 with good as (
     select
-        *,
+        * replace (
+            -- Meta's verdict on one delivery of a group message is that delivery's
+            -- (group_deliveries), not the message's
+            case when participant is null then meta_billable end as meta_billable,
+            case when participant is null then meta_pricing_type end as meta_pricing_type,
+            case when participant is null then meta_category end as meta_category,
+            case when participant is null then meta_pricing_model end as meta_pricing_model,
+            case when participant is null then meta_pricing_subtype end as meta_pricing_subtype
+        ),
         case status when 'sent' then 1 when 'delivered' then 2 when 'read' then 3
             when 'failed' then 4 else 0 end as status_rank
     from parsed_messages
@@ -22,7 +30,7 @@ grouped as (
         min({
             status_only: ends_with(origin, '_status'), unknown_type: "type" = 'unknown',
             sent_at: sent_at, business_number: business_number, contact: contact,
-            type: "type", template_name: template_name, template_category: template_category,
+            group_id: group_id, type: "type", template_name: template_name, template_category: template_category,
             referral_source: referral_source, waba_id: waba_id,
             phone_number_id: phone_number_id, origin: origin, source_line: coalesce(line, 0)
         }) as first_row,
@@ -55,6 +63,7 @@ select
         else first_row.sent_at end as sent_at,
     first_row.business_number,
     first_row.contact,
+    first_row.group_id,
     first_row.type,
     first_row.template_name,
     first_row.template_category,

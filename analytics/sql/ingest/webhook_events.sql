@@ -56,6 +56,8 @@ message_events as (
         coalesce(m ->> 'from_parent_user_id', own.contact ->> 'parent_user_id')
             as contact_parent_user_id,
         own.contact -> '$.profile' ->> 'username' as contact_username,
+        -- a message in a group names the group; `from` is the participant who wrote
+        m ->> 'group_id' as group_id,
         m ->> 'type' as "type",
         null as template_name,
         null as template_category,
@@ -122,17 +124,32 @@ status_events as (
         s ->> 'timestamp' as "timestamp",
         'outbound' as direction,
         v.business_number,
-        coalesce(s ->> 'recipient_id', v.single_contact ->> 'wa_id') as contact,
+        -- a group delivery's status (Meta, status webhook reference, 2026-09-14):
+        -- recipient_type "group", recipient_id the group, recipient_participant_id (and
+        -- _user_id, _parent_user_id) the participant; contacts[] names the participant. The
+        -- message's party is the group; the participant's identity goes with the delivery.
+        case when group_status.is_group then s ->> 'recipient_id'
+            else coalesce(s ->> 'recipient_id', v.single_contact ->> 'wa_id') end as contact,
         -- a failed status of a message sent to a phone number carries no BSUID: it finds its
         -- message by id, as before BSUIDs
-        coalesce(s ->> 'recipient_user_id', own.contact ->> 'user_id') as contact_user_id,
-        coalesce(s ->> 'recipient_parent_user_id', own.contact ->> 'parent_user_id')
-            as contact_parent_user_id,
-        own.contact -> '$.profile' ->> 'username' as contact_username,
+        case when not group_status.is_group
+            then coalesce(s ->> 'recipient_user_id', own.contact ->> 'user_id')
+        end as contact_user_id,
+        case when not group_status.is_group
+            then coalesce(s ->> 'recipient_parent_user_id', own.contact ->> 'parent_user_id')
+        end as contact_parent_user_id,
+        case when not group_status.is_group
+            then own.contact -> '$.profile' ->> 'username' end as contact_username,
+        case when group_status.is_group then s ->> 'recipient_id' end as group_id,
+        coalesce(s ->> 'recipient_participant_id', s ->> 'recipient_participant_user_id')
+            as participant,
+        s ->> 'recipient_participant_user_id' as participant_user_id,
+        s ->> 'recipient_participant_parent_user_id' as participant_parent_user_id,
         -- In the per-message era Meta names a template's category; 'service' is a non-template.
+        -- A group delivery's category is the same with `group_` in front (group_marketing, ...).
         case
             when s -> '$.pricing' ->> 'pricing_model' = 'PMP'
-                and s -> '$.pricing' ->> 'category' in (
+                and group_status.category in (
                     'marketing', 'utility', 'authentication', 'authentication_international',
                     'marketing_lite'
                 )
@@ -142,11 +159,11 @@ status_events as (
         null as template_name,
         case
             when s -> '$.pricing' ->> 'pricing_model' = 'PMP'
-                then case s -> '$.pricing' ->> 'category'
+                then case group_status.category
                     when 'authentication_international' then 'authentication'
                     when 'marketing_lite' then 'marketing'
                     when 'service' then null
-                    else s -> '$.pricing' ->> 'category'
+                    else group_status.category
                 end
         end as template_category,
         s ->> 'status' as status,
@@ -172,7 +189,17 @@ status_events as (
                     or (s ->> 'recipient_id') = (v.single_contact ->> 'wa_id')
                     then v.single_contact
             end as contact
-        ) as own
+        ) as own,
+        lateral (
+            select
+                coalesce(
+                    lower(s ->> 'recipient_type') = 'group'
+                    or (s ->> 'recipient_participant_id') is not null
+                    or (s ->> 'recipient_participant_user_id') is not null,
+                    false
+                ) as is_group,
+                regexp_replace(s -> '$.pricing' ->> 'category', '^group_', '') as category
+        ) as group_status
 ),
 
 call_events as (
