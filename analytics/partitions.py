@@ -37,15 +37,23 @@ IN_PROCESS = "in-process"
 # proportional to the data whatever the number of partitions.
 # A thread's customer is resolved first: messages naming one customer by phone number
 # and by BSUID go to the same partition (temp table partition_customers, see export_partitions).
+# A group's thread is (business number, group): its messages, whoever of its participants
+# wrote them, and its deliveries go to one partition; so do the ledger events of its
+# participants (a template sent to a group needs their opt-in), as well as to their own threads.
 PARTITION_QUERIES = {
     "messages": """
         select
             messages.*,
             hash(
-                messages.business_number, coalesce(customers.customer, messages.contact)
+                messages.business_number,
+                coalesce(messages.group_id, customers.customer, messages.contact)
             ) % $partitions as part
         from messages
         left join partition_customers as customers using (contact)
+    """,
+    "group_deliveries": """
+        select group_deliveries.*, hash(business_number, group_id) % $partitions as part
+        from group_deliveries
     """,
     "opt_in_events": """
         with ledger as (
@@ -61,12 +69,23 @@ PARTITION_QUERIES = {
             select distinct
                 coalesce(customers.customer, messages.contact) as customer,
                 hash(
-                    messages.business_number, coalesce(customers.customer, messages.contact)
+                    messages.business_number,
+                    coalesce(messages.group_id, customers.customer, messages.contact)
                 ) % $partitions as part
             from messages
             left join partition_customers as customers using (contact)
             where coalesce(customers.customer, messages.contact)
                 in (select customer from ledger where covers_every_number)
+        ),
+
+        participant_groups as (
+            select distinct
+                coalesce(customers.customer, deliveries.participant) as customer,
+                deliveries.business_number,
+                hash(deliveries.business_number, deliveries.group_id) % $partitions as part
+            from group_deliveries as deliveries
+            left join partition_customers as customers
+                on customers.contact = deliveries.participant
         ),
 
         final as (
@@ -80,6 +99,14 @@ PARTITION_QUERIES = {
             from ledger
             join customer_threads using (customer)
             where ledger.covers_every_number
+            -- a row a partition has twice would be one event twice: union, not union all
+            union
+            select ledger.* exclude (covers_every_number, customer), participant_groups.part
+            from ledger
+            join participant_groups
+                on participant_groups.customer = ledger.customer
+                and (ledger.covers_every_number
+                    or ledger.business_number = participant_groups.business_number)
         )
 
         select * from final

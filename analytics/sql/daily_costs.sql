@@ -18,6 +18,9 @@ select
     {{ regime.name }}_rate_card as rate_card,
     count(*) as outbound_messages,
     count_if({{ regime.name }}_billable) as chargeable_messages,
+    -- what Meta counts: a group message once per participant it was charged for
+    sum(coalesce({{ regime.name }}_chargeable_deliveries, {{ regime.name }}_billable::bigint))
+        as chargeable_deliveries,
     -- unknown is null: a cell holding chargeable messages without a rate (currency and rate
     -- card null, like the free messages beside them) costs null, not the 0 of its free ones
     case when count_if(not {{ regime.name }}_cost_known) > 0 then null

@@ -5,7 +5,8 @@
 with referrals as (
     select
         messages.business_number,
-        coalesce(customers.customer, messages.contact) as contact,  -- resolved
+        -- resolved (int_customer_contacts); a group's thread is the group
+        coalesce(messages.group_id, customers.customer, messages.contact) as contact,
         messages.sent_at as referred_at
     from messages
     left join int_customer_contacts as customers on customers.contact = messages.contact

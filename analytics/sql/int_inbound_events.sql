@@ -6,11 +6,14 @@
 -- (business number, customer) is 24 hours or more earlier; otherwise it resets the open
 -- window, and the two intervals merge into one care window. The customer is resolved
 -- (int_customer_contacts): a message naming the customer by BSUID and one naming them by phone are one thread.
+-- A message in a group belongs to the group's thread (business number, group): any
+-- participant's message opens or refreshes the window of the whole group (Meta, "Groups API
+-- Pricing").
 with inbound as (
     select
         messages.message_id,
         messages.business_number,
-        coalesce(customers.customer, messages.contact) as contact,
+        coalesce(messages.group_id, customers.customer, messages.contact) as contact,
         messages.sent_at,
         -- a referral (click-to-WhatsApp ad, page button) says how the window was opened
         coalesce(messages.referral_source, messages.type) as source

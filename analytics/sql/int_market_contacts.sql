@@ -7,9 +7,17 @@
 -- `markets` gives that region (its market on every date is the region's), else the region's
 -- calling code (`region_calling_codes`, for a region `markets` names no prefix of). Meta does
 -- not document how it prices such a recipient (docs/rules.md); data quality counts them.
+-- Groups: a group is no customer and has no market; each participant of a group message is
+-- priced at its own market (int_group_deliveries), so the participants are looked up too.
 with customers as (
     select distinct contact
     from int_outbound
+    where group_id is null
+    union
+    select coalesce(customers.customer, group_deliveries.participant)
+    from group_deliveries
+    left join int_customer_contacts as customers
+        on customers.contact = group_deliveries.participant
 ),
 
 contacts as (

@@ -7,12 +7,12 @@ with parameters as (
 -- The row id of the loaded message, offset per partition, names the message in this step and
 -- the ones after it: stable across the two scans of messages below, unlike a row number.
 -- The customer is resolved (int_customer_contacts): one time line whichever identifier a message
--- names.
+-- names. A group message's thread is (business number, group): its window is the group's.
 sends as (
     select
         messages.rowid + parameters.key_offset as message_key,
         messages.business_number,
-        coalesce(customers.customer, messages.contact) as contact,
+        coalesce(messages.group_id, customers.customer, messages.contact) as contact,
         messages.sent_at
     from messages
     cross join parameters
@@ -143,7 +143,8 @@ outbound as (
         messages.rowid + parameters.key_offset as message_key,
         messages.message_id,
         messages.business_number,
-        coalesce(customers.customer, messages.contact) as contact,
+        coalesce(messages.group_id, customers.customer, messages.contact) as contact,
+        messages.group_id,
         messages.waba_id,
         messages.sent_at,
         -- 'unknown': a provider's format cannot say whether it was a template
@@ -168,9 +169,13 @@ outbound as (
 with_last_inbound as (
     select
         outbound.*,
-        placed.* exclude (message_key, event_order)
+        placed.* exclude (message_key, event_order),
+        -- a template sent to a group: its participants' opt-in (int_group_opt_ins)
+        group_opt_ins.opt_in_active as group_opt_in_active,
+        group_opt_ins.marketing_opt_out_warning as group_marketing_opt_out_warning
     from outbound
     join placed using (message_key)
+    left join int_group_opt_ins as group_opt_ins using (message_key)
 ),
 
 windows_and_categories as (
@@ -198,6 +203,8 @@ opt_ins as (
         -- opt-in is a question about templates only; null for session messages (the ledger
         -- states above are read for every send)
         case
+            when kind = 'template' and group_id is not null
+                then coalesce(group_opt_in_active, false)
             when is_marketing_template then coalesce(any_scope_state = 'opt_in', false)
             when kind = 'template' then coalesce(all_scope_state = 'opt_in', false)
         end as opt_in_active
@@ -213,6 +220,7 @@ final as (
         opt_ins.thread_key,
         opt_ins.business_number,
         opt_ins.contact,
+        opt_ins.group_id,
         opt_ins.waba_id,
         opt_ins.sent_at,
         opt_ins.kind,
@@ -236,9 +244,12 @@ final as (
             when not opt_ins.opt_in_active then 'template_without_opt_in'
         end as violation,
         -- Meta rejects these (error 131050) even inside a window
-        opt_ins.is_marketing_template
-            and coalesce(opt_ins.marketing_scope_state = 'opt_out', false)
-            as marketing_opt_out_warning,
+        case
+            when opt_ins.group_id is not null
+                then coalesce(opt_ins.group_marketing_opt_out_warning, false)
+            else opt_ins.is_marketing_template
+                and coalesce(opt_ins.marketing_scope_state = 'opt_out', false)
+        end as marketing_opt_out_warning,
         opt_ins.meta_billable,
         opt_ins.meta_pricing_type,
         opt_ins.meta_category

@@ -121,9 +121,15 @@ final as (
         messages.in_free_entry_point,
         messages.free_entry_point_key,
         messages.free_entry_point_id,
-        messages.is_free_entry_point_reply
+        messages.is_free_entry_point_reply,
+        -- a group message whose deliveries are known is priced per delivery, at each
+        -- participant's market (int_group_delivery_billing); one without is priced as one
+        -- message of unknown market
+        group_messages.message_key is not null as priced_per_delivery
     from with_free_entry_points as messages
     join regime_by_date using (send_date)
+    left join (select distinct message_key from int_group_deliveries) as group_messages
+        using (message_key)
     left join int_market_contacts using (contact)
     left join market_by_prefix_and_date
         on int_market_contacts.prefix = market_by_prefix_and_date.prefix

@@ -22,6 +22,11 @@ days as (
     select distinct market, send_date
     from int_pricing_messages
     where market is not null
+    -- groups: each delivery is priced at its participant's market
+    union
+    select distinct market, send_date
+    from int_group_deliveries
+    where market is not null
 ),
 
 categories as (

@@ -20,7 +20,10 @@ select
     case when {{ regime.name }}_billable and {{ regime.name }}_estimated_cost is not null
         then currency end as currency,
     {{ regime.name }}_cost_known as cost_known,
-    {{ regime.name }}_rate_card as rate_card
+    {{ regime.name }}_rate_card as rate_card,
+    -- a group message: its chargeable deliveries; a message priced as one: 1 or 0
+    coalesce({{ regime.name }}_chargeable_deliveries, {{ regime.name }}_billable::bigint)
+        as chargeable_deliveries
 from message_billing_by_regime
 {%- if not loop.last %}
 union all

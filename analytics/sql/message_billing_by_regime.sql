@@ -12,28 +12,9 @@ with verdicts as not materialized (
     select * from int_regime_verdicts
 ),
 
--- Monthly free tiers ("the first 1,000 a month are free"): each (owner, month)'s last free
--- (sent_at, id) is found by a top-N aggregate (a small heap per month) rather than a window
--- numbering every member, which would sort them all; what comes after it is charged.
-{%- for regime in regimes %}
-
-last_free_{{ regime.name }} as (
-    -- null when the tier is 0: nothing is free
-    select
-        {{ regime.name }}_free_tier_owner as free_tier_owner,
-        send_month,
-        case when any_value({{ regime.name }}_free_tier_size) > 0 then
-            list_max(min(
-                {'sent_at': sent_at, 'id': message_id},
-                greatest({{ regime.name }}_free_tier_size, 1)
-            ))
-        end as last_free
-    from verdicts
-    where {{ regime.name }}_free_tier_owner is not null
-    group by {{ regime.name }}_free_tier_owner, send_month
-),
-{%- endfor %}
-
+-- Monthly free tiers ("the first 1,000 a month are free"): int_free_tiers gives each regime's
+-- (owner, month)'s last free member; what comes after it is charged. Its members are the
+-- messages priced one by one and the deliveries of group messages, counted together.
 tiered as not materialized (
     -- whether each regime's monthly free tier covers the message (read twice with charged:
     -- recomputed rather than stored, since each read is a scan with small hash joins)
@@ -41,7 +22,7 @@ tiered as not materialized (
         verdicts.*,
 {%- for regime in regimes %}
         coalesce(
-            {'sent_at': verdicts.sent_at, 'id': verdicts.message_id}
+            {'sent_at': verdicts.sent_at, 'id': verdicts.message_id, 'participant': ''}
                 <= free_{{ regime.name }}.last_free,
             false
         ) as {{ regime.name }}_in_free_tier
@@ -49,8 +30,9 @@ tiered as not materialized (
 {%- endfor %}
     from verdicts
 {%- for regime in regimes %}
-    left join last_free_{{ regime.name }} as free_{{ regime.name }}
-        on free_{{ regime.name }}.free_tier_owner = verdicts.{{ regime.name }}_free_tier_owner
+    left join int_free_tiers as free_{{ regime.name }}
+        on free_{{ regime.name }}.regime = '{{ regime.name }}'
+        and free_{{ regime.name }}.free_tier_owner = verdicts.{{ regime.name }}_free_tier_owner
         and free_{{ regime.name }}.send_month = verdicts.send_month
 {%- endfor %}
 ),
@@ -81,7 +63,9 @@ charged as not materialized (
 -- for a market and category, a chargeable message's rate depends on how many messages of that
 -- category Meta already charged in that market this calendar month, across every business
 -- account (Meta counts the portfolio). Only the months that reach a market's first tier
--- boundary are numbered: in the others every message has the first tier's rate.
+-- boundary are numbered: in the others every message has the first tier's rate. A charged
+-- delivery of a group message is one of them (int_group_delivery_billing prices it); the
+-- group message's own row here is not.
 tier_starts as (
     select market, category as rate_category, min(tier_from) as first_tier_from
     from int_pricing_rates
@@ -90,15 +74,25 @@ tier_starts as (
 ),
 {%- for regime in regimes if regime.volume_tiers %}
 
-volume_months_{{ regime.name }} as (
-    select charged.market, charged.{{ regime.name }}_rate_category as rate_category,
-        charged.send_month
+counted_{{ regime.name }} as not materialized (
+    select
+        message_key, market, {{ regime.name }}_rate_category as rate_category, send_month,
+        send_date, sent_at, message_id, '' as participant
     from charged
-    join tier_starts
-        on tier_starts.market = charged.market
-        and tier_starts.rate_category = charged.{{ regime.name }}_rate_category
-    where charged.{{ regime.name }}_billable
-    group by charged.market, charged.{{ regime.name }}_rate_category, charged.send_month
+    where {{ regime.name }}_billable and not priced_per_delivery
+    union all
+    select
+        null, market, {{ regime.name }}_rate_category, send_month, send_date, sent_at,
+        message_id, participant
+    from int_group_delivery_billing
+    where {{ regime.name }}_billable
+),
+
+volume_months_{{ regime.name }} as (
+    select counted.market, counted.rate_category, counted.send_month
+    from counted_{{ regime.name }} as counted
+    join tier_starts using (market, rate_category)
+    group by counted.market, counted.rate_category, counted.send_month
     having count(*) > any_value(tier_starts.first_tier_from)
 ),
 
@@ -109,27 +103,22 @@ volume_rates_{{ regime.name }} as (
         int_pricing_rates.rate_card
     from (
         select
-            charged.message_key,
-            charged.market,
-            charged.{{ regime.name }}_rate_category as rate_category,
-            charged.send_date,
+            counted.*,
             row_number() over (
-                partition by charged.market, charged.{{ regime.name }}_rate_category,
-                    charged.send_month
-                order by charged.sent_at, charged.message_id
+                partition by counted.market, counted.rate_category, counted.send_month
+                order by counted.sent_at, counted.message_id, counted.participant
             ) - 1 as charged_before_in_month
-        from charged
+        from counted_{{ regime.name }} as counted
         semi join volume_months_{{ regime.name }} as months
-            on months.market = charged.market
-            and months.rate_category = charged.{{ regime.name }}_rate_category
-            and months.send_month = charged.send_month
-        where charged.{{ regime.name }}_billable
+            using (market, rate_category, send_month)
     ) as counted
     asof join int_pricing_rates
         on counted.market = int_pricing_rates.market
         and counted.rate_category = int_pricing_rates.category
         and counted.send_date = int_pricing_rates.send_date
         and counted.charged_before_in_month >= int_pricing_rates.tier_from
+    -- the deliveries' rates are int_group_delivery_billing's
+    where counted.message_key is not null
 ),
 {%- endfor %}
 
@@ -176,37 +165,92 @@ priced as (
 {%- endfor %}
 ),
 
-final as (
+-- A group message priced per delivery: the sum of its deliveries (int_group_delivery_billing):
+-- chargeable when any delivery is, its cost their costs (unknown when one chargeable delivery
+-- has no rate), its reason the one that says most about the charge (beyond_free_tier, then
+-- chargeable, free_tier, a free delivery's reason, not_delivered), its market the one its
+-- participants share (null when they are in several: group_delivery_billing has each).
+group_totals as (
     select
         message_key,
-        message_id,
-        send_date,
-        business_number,
-        market,
-        regime_in_force,
-        category_missing,
-        delivered,
-        in_free_entry_point,
+        count(*) as deliveries,
+        case when count(distinct market) = 1 and count(market) = count(*) then min(market) end
+            as market,
+{%- for regime in regimes %}
+        bool_or({{ regime.name }}_billable) as {{ regime.name }}_billable,
+        count_if({{ regime.name }}_billable) as {{ regime.name }}_chargeable_deliveries,
+        min({
+            'rank': case {{ regime.name }}_billing_reason when 'beyond_free_tier' then 0
+                when 'chargeable' then 1 when 'free_tier' then 2 when 'not_delivered' then 4
+                else 3 end,
+            'reason': {{ regime.name }}_billing_reason
+        }).reason as {{ regime.name }}_billing_reason,
+        case when bool_and({{ regime.name }}_cost_known)
+            then sum({{ regime.name }}_estimated_cost) end as {{ regime.name }}_estimated_cost,
+        bool_and({{ regime.name }}_cost_known) as {{ regime.name }}_cost_known,
+        min({{ regime.name }}_rate_card) as {{ regime.name }}_rate_card,
+        bool_or({{ regime.name }}_expected_meta_billable)
+            as {{ regime.name }}_expected_meta_billable{{ "," if not loop.last }}
+{%- endfor %}
+    from int_group_delivery_billing
+    group by message_key
+),
+
+{%- macro priced_or_group(field) -%}
+case when group_totals.message_key is null then priced.{{ field }}
+            else group_totals.{{ field }} end
+{%- endmacro %}
+
+final as (
+    select
+        priced.message_key,
+        priced.message_id,
+        priced.send_date,
+        priced.business_number,
+        {{ priced_or_group("market") }} as market,
+        priced.regime_in_force,
+        priced.category_missing,
+        priced.delivered,
+        priced.in_free_entry_point,
         -- every rate is in the billing currency (int_pricing_rates reads no other card), so
         -- a regime's currency is this one where it priced the message (message_billing)
         (select business_currency from rebuild_parameters) as currency,
+        -- a group message priced per delivery: how many deliveries carewindow knows; null
+        -- for a message priced as one
+        group_totals.deliveries,
 {%- for regime in regimes %}
-        {{ regime.name }}_billable,
-        {{ regime.name }}_final_reason as {{ regime.name }}_billing_reason,
-        {{ regime.name }}_conversation_id,
-        {{ regime.name }}_priced_category,
-        {{ regime.name }}_rate_category,
+        {{ priced_or_group(regime.name ~ "_billable") }} as {{ regime.name }}_billable,
+        case when group_totals.message_key is null then priced.{{ regime.name }}_final_reason
+            else group_totals.{{ regime.name }}_billing_reason end
+            as {{ regime.name }}_billing_reason,
+        priced.{{ regime.name }}_conversation_id,
+        priced.{{ regime.name }}_priced_category,
+        priced.{{ regime.name }}_rate_category,
         -- a free message costs 0; a chargeable one without a rate costs null, never 0
-        case when {{ regime.name }}_billable then {{ regime.name }}_rate else 0 end
-            as {{ regime.name }}_estimated_cost,
-        not {{ regime.name }}_billable or {{ regime.name }}_rate is not null
-            as {{ regime.name }}_cost_known,
-        {{ regime.name }}_rate_card,
-        coalesce({{ regime.name }}_expected_meta_billable, {{ regime.name }}_billable)
-            as {{ regime.name }}_expected_meta_billable
+        case
+            when group_totals.message_key is not null
+                then group_totals.{{ regime.name }}_estimated_cost
+            when priced.{{ regime.name }}_billable then priced.{{ regime.name }}_rate
+            else 0
+        end as {{ regime.name }}_estimated_cost,
+        case
+            when group_totals.message_key is not null
+                then group_totals.{{ regime.name }}_cost_known
+            else not priced.{{ regime.name }}_billable or priced.{{ regime.name }}_rate is not null
+        end as {{ regime.name }}_cost_known,
+        {{ priced_or_group(regime.name ~ "_rate_card") }} as {{ regime.name }}_rate_card,
+        case
+            when group_totals.message_key is not null
+                then group_totals.{{ regime.name }}_expected_meta_billable
+            else coalesce(priced.{{ regime.name }}_expected_meta_billable,
+                priced.{{ regime.name }}_billable)
+        end as {{ regime.name }}_expected_meta_billable,
+        -- deliveries charged (groups); null for a message priced as one
+        group_totals.{{ regime.name }}_chargeable_deliveries
         {{- "," if not loop.last }}
 {%- endfor %}
     from priced
+    left join group_totals on group_totals.message_key = priced.message_key
 )
 
 select * from final

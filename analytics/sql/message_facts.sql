@@ -43,6 +43,10 @@ billing as (
         {{ in_force('priced_category') }} as priced_category,
         {{ in_force('cost_known') }} as cost_known,
         {{ in_force('expected_meta_billable') }} as expected_meta_billable,
+        -- groups: deliveries known, and chargeable (a message priced as one: 1 or 0)
+        billing.deliveries,
+        coalesce({{ in_force('chargeable_deliveries') }},
+            ({{ in_force('billable') }})::bigint) as chargeable_deliveries,
         -- what Meta's per-message status webhooks say in pricing.type (PMP regimes)
         case billing.regime_in_force
 {%- for regime in regimes if regime.pricing_model == "PMP" %}
@@ -65,6 +69,7 @@ final as (
         outbound.message_id,
         outbound.business_number,
         outbound.contact,
+        outbound.group_id,
         outbound.sent_at,
         outbound.kind,
         outbound.template_name,
@@ -103,6 +108,8 @@ final as (
         billing.cost_known,
         billing.expected_meta_billable,
         billing.expected_meta_pricing_type,
+        billing.deliveries,
+        billing.chargeable_deliveries,
         outbound.meta_billable,
         outbound.meta_pricing_type,
         outbound.meta_category,

@@ -1,0 +1,197 @@
+-- Groups: every known delivery of a group message priced under every regime, the way
+-- message_billing_by_regime prices a message: the monthly free tier (int_free_tiers, shared
+-- with the messages priced one by one), the volume tier, the rate card in force for the
+-- participant's market and the cost. message_billing_by_regime sums a group message's
+-- deliveries into its one row; group_delivery_billing publishes them.
+-- A jinja2 template over the registry, one column per regime and field.
+{%- macro in_free_tier(regime, row, participant) -%}
+coalesce(
+            {'sent_at': {{ row }}.sent_at, 'id': {{ row }}.message_id,
+                'participant': {{ participant }}} <= free_{{ regime.name }}.last_free,
+            false
+        )
+{%- endmacro %}
+with units as (
+    select * from int_group_delivery_verdicts
+),
+
+charged as (
+    select
+        units.*,
+{%- for regime in regimes %}
+        units.delivered and units.{{ regime.name }}_charge_candidate
+            and not {{ in_free_tier(regime, "units", "units.participant") }} as {{ regime.name }}_billable,
+        -- charged only because the month's free tier was used up says so (as for messages)
+        case
+            when units.{{ regime.name }}_charge_candidate and {{ in_free_tier(regime, "units", "units.participant") }}
+                then 'free_tier'
+            when units.{{ regime.name }}_charge_candidate
+                and units.{{ regime.name }}_free_tier_owner is not null
+                and units.{{ regime.name }}_free_tier_size > 0
+                then 'beyond_free_tier'
+            else units.{{ regime.name }}_billing_reason
+        end as {{ regime.name }}_final_reason{{ "," if not loop.last }}
+{%- endfor %}
+    from units
+{%- for regime in regimes %}
+    left join int_free_tiers as free_{{ regime.name }}
+        on free_{{ regime.name }}.regime = '{{ regime.name }}'
+        and free_{{ regime.name }}.free_tier_owner = units.{{ regime.name }}_free_tier_owner
+        and free_{{ regime.name }}.send_month = units.send_month
+{%- endfor %}
+),
+
+tier_starts as (
+    select market, category as rate_category, min(tier_from) as first_tier_from
+    from int_pricing_rates
+    where tier_from > 0
+    group by market, category
+),
+{%- for regime in regimes if regime.volume_tiers %}
+
+-- Volume tiers: Meta counts a market's charged messages of a category per month; a charged
+-- delivery is one of them, among the messages priced one by one. Only the months in which
+-- deliveries were charged are numbered, and of those only the ones past the first tier.
+delivery_months_{{ regime.name }} as (
+    select distinct market, {{ regime.name }}_rate_category as rate_category, send_month
+    from charged
+    where {{ regime.name }}_billable
+),
+
+counted_{{ regime.name }} as not materialized (
+    select
+        verdicts.market, verdicts.{{ regime.name }}_rate_category as rate_category,
+        verdicts.send_month, verdicts.send_date, verdicts.sent_at, verdicts.message_id,
+        '' as participant
+    from int_regime_verdicts as verdicts
+    semi join delivery_months_{{ regime.name }} as months
+        on months.market = verdicts.market
+        and months.rate_category = verdicts.{{ regime.name }}_rate_category
+        and months.send_month = verdicts.send_month
+    left join int_free_tiers as free_{{ regime.name }}
+        on free_{{ regime.name }}.regime = '{{ regime.name }}'
+        and free_{{ regime.name }}.free_tier_owner = verdicts.{{ regime.name }}_free_tier_owner
+        and free_{{ regime.name }}.send_month = verdicts.send_month
+    where not verdicts.priced_per_delivery
+        and verdicts.delivered and verdicts.{{ regime.name }}_charge_candidate
+        and not {{ in_free_tier(regime, "verdicts", "''") }}
+    union all
+    select
+        market, {{ regime.name }}_rate_category, send_month, send_date, sent_at, message_id,
+        participant
+    from charged
+    where {{ regime.name }}_billable
+),
+
+volume_months_{{ regime.name }} as (
+    select counted.market, counted.rate_category, counted.send_month
+    from counted_{{ regime.name }} as counted
+    join tier_starts using (market, rate_category)
+    group by counted.market, counted.rate_category, counted.send_month
+    having count(*) > any_value(tier_starts.first_tier_from)
+),
+
+volume_rates_{{ regime.name }} as (
+    select
+        counted.message_id,
+        counted.participant,
+        int_pricing_rates.rate,
+        int_pricing_rates.rate_card
+    from (
+        select
+            counted.*,
+            row_number() over (
+                partition by counted.market, counted.rate_category, counted.send_month
+                order by counted.sent_at, counted.message_id, counted.participant
+            ) - 1 as charged_before_in_month
+        from counted_{{ regime.name }} as counted
+        semi join volume_months_{{ regime.name }} as months
+            using (market, rate_category, send_month)
+    ) as counted
+    asof join int_pricing_rates
+        on counted.market = int_pricing_rates.market
+        and counted.rate_category = int_pricing_rates.category
+        and counted.send_date = int_pricing_rates.send_date
+        and counted.charged_before_in_month >= int_pricing_rates.tier_from
+    where counted.participant <> ''
+),
+{%- endfor %}
+
+base_rates as (
+    select market, category as rate_category, send_date, rate, rate_card
+    from int_pricing_rates
+    where tier_from = 0
+),
+
+priced as (
+    select
+        charged.*,
+{%- for regime in regimes %}
+{%- set last_regime = loop.last %}
+{%- for field in ("rate", "rate_card") %}
+        case when charged.{{ regime.name }}_billable then
+            {%- if regime.volume_tiers %}
+            coalesce(volume_{{ regime.name }}.{{ field }}, base_{{ regime.name }}.{{ field }})
+            {%- else %}
+            base_{{ regime.name }}.{{ field }}
+            {%- endif %}
+        end as {{ regime.name }}_{{ field }}{{ "," if not (loop.last and last_regime) }}
+{%- endfor %}
+{%- endfor %}
+    from charged
+{%- for regime in regimes %}
+    left join base_rates as base_{{ regime.name }}
+        on base_{{ regime.name }}.market = charged.market
+{%- if regime.charge_unit == "message" %}
+        and base_{{ regime.name }}.rate_category = case
+            when charged.{{ regime.name }}_rate_category = 'service' then 'service_message'
+            else charged.{{ regime.name }}_rate_category
+        end
+{%- else %}
+        and base_{{ regime.name }}.rate_category = charged.{{ regime.name }}_rate_category
+{%- endif %}
+        and base_{{ regime.name }}.send_date = charged.send_date
+{%- if regime.volume_tiers %}
+    left join volume_rates_{{ regime.name }} as volume_{{ regime.name }}
+        on volume_{{ regime.name }}.message_id = charged.message_id
+        and volume_{{ regime.name }}.participant = charged.participant
+{%- endif %}
+{%- endfor %}
+),
+
+final as (
+    select
+        message_key,
+        message_id,
+        group_id,
+        participant,
+        sent_at,
+        send_date,
+        send_month,
+        business_number,
+        market,
+        regime_in_force,
+        kind,
+        category_missing,
+        delivered,
+        in_free_entry_point,
+        (select business_currency from rebuild_parameters) as currency,
+{%- for regime in regimes %}
+        {{ regime.name }}_billable,
+        {{ regime.name }}_final_reason as {{ regime.name }}_billing_reason,
+        {{ regime.name }}_conversation_id,
+        {{ regime.name }}_priced_category,
+        {{ regime.name }}_rate_category,
+        case when {{ regime.name }}_billable then {{ regime.name }}_rate else 0 end
+            as {{ regime.name }}_estimated_cost,
+        not {{ regime.name }}_billable or {{ regime.name }}_rate is not null
+            as {{ regime.name }}_cost_known,
+        {{ regime.name }}_rate_card,
+        coalesce({{ regime.name }}_expected_meta_billable, {{ regime.name }}_billable)
+            as {{ regime.name }}_expected_meta_billable
+        {{- "," if not loop.last }}
+{%- endfor %}
+    from priced
+)
+
+select * from final
