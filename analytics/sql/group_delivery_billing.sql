@@ -16,5 +16,7 @@ select
     {{ in_force('billing_reason') }} as billing_reason,
     {{ in_force('estimated_cost') }} as estimated_cost,
     {{ in_force('cost_known') }} as cost_known,
-    {{ in_force('rate_card') }} as rate_card
+    {{ in_force('rate_card') }} as rate_card,
+    {{ in_force('priced_category') }} as priced_category,
+    {{ in_force('expected_meta_billable') }} as expected_meta_billable
 from int_group_delivery_billing

@@ -3,6 +3,9 @@
 -- message of a conversation billable unless the conversation is free by kind (free entry point,
 -- service from 2024-11-01), even inside the monthly free tier; expected_meta_billable follows
 -- that convention, so the free tier never shows as a disagreement.
+-- Groups: Meta gives its verdict per delivery (one status per participant, group_deliveries),
+-- so a group message is compared delivery by delivery (`participant` names it) with the
+-- estimate for that delivery (group_delivery_billing), exactly like a one-to-one message.
 with facts as (
     select * from message_facts
 ),
@@ -15,21 +18,67 @@ meta as (
     where direction = 'outbound' and meta_billable is not null
 ),
 
-compared as (
+one_to_one as (
     select
         facts.message_id,
+        null::varchar as participant,
         facts.business_number,
         facts.contact,
         facts.sent_at,
         facts.regime,
         facts.expected_meta_billable as estimated_billable,
-        meta.meta_billable,
         facts.priced_category as estimated_category,
-        meta.meta_category,
-        meta.meta_pricing_type,
-        meta.meta_pricing_model,
-        meta.meta_pricing_subtype,
         facts.expected_meta_pricing_type as estimated_pricing_type,
+        meta.* exclude (message_id)
+    from facts
+    join meta using (message_id)
+),
+
+group_deliveries_compared as (
+    select
+        facts.message_id,
+        deliveries.participant,
+        facts.business_number,
+        facts.contact,
+        facts.sent_at,
+        facts.regime,
+        billing.expected_meta_billable as estimated_billable,
+        billing.priced_category as estimated_category,
+        -- what Meta's status says in pricing.type for this delivery (per-message regimes)
+        case
+            when regimes.pricing_model <> 'PMP' or not billing.delivered then null
+            when billing.in_free_entry_point then 'free_entry_point'
+            when billing.billable then 'regular'
+            else 'free_customer_service'
+        end as estimated_pricing_type,
+        deliveries.meta_billable,
+        deliveries.meta_pricing_type,
+        deliveries.meta_category,
+        deliveries.meta_pricing_model,
+        deliveries.meta_pricing_subtype
+    from group_deliveries as deliveries
+    join group_delivery_billing as billing using (message_id, participant)
+    join facts using (message_id)
+    join pricing_regimes as regimes on regimes.regime = facts.regime
+    where deliveries.meta_billable is not null
+),
+
+compared as (
+    select
+        verdicts.message_id,
+        verdicts.participant,
+        verdicts.business_number,
+        verdicts.contact,
+        verdicts.sent_at,
+        verdicts.regime,
+        verdicts.estimated_billable,
+        verdicts.meta_billable,
+        verdicts.estimated_category,
+        verdicts.meta_category,
+        verdicts.meta_pricing_type,
+        verdicts.meta_pricing_model,
+        verdicts.meta_pricing_subtype,
+        verdicts.estimated_pricing_type,
         regimes.pricing_model as estimated_pricing_model,
         -- Meta's newer words, compared as what carewindow prices: group messages (group_*,
         -- free_group_customer_service) as their one-to-one kind; marketing_lite as marketing;
@@ -37,24 +86,27 @@ compared as (
         -- (see docs); a free entry point's referral_conversion is the category Meta gives
         -- every message inside one
         case
-            when lower(meta.meta_category) = 'referral_conversion'
-                and facts.expected_meta_pricing_type = 'free_entry_point'
-                then facts.priced_category
+            when lower(verdicts.meta_category) = 'referral_conversion'
+                and verdicts.estimated_pricing_type = 'free_entry_point'
+                then verdicts.estimated_category
             else regexp_replace(
-                case replace(lower(meta.meta_category), '-', '_')
+                case replace(lower(verdicts.meta_category), '-', '_')
                     when 'marketing_lite' then 'marketing'
                     when 'authentication_international' then 'authentication'
-                    else replace(lower(meta.meta_category), '-', '_')
+                    else replace(lower(verdicts.meta_category), '-', '_')
                 end,
                 '^group_', ''
             )
         end as meta_category_compared,
-        case lower(meta.meta_pricing_type)
+        case lower(verdicts.meta_pricing_type)
             when 'free_group_customer_service' then 'free_customer_service'
-            else lower(meta.meta_pricing_type)
+            else lower(verdicts.meta_pricing_type)
         end as meta_pricing_type_compared
-    from facts
-    join meta using (message_id)
+    from (
+        select * from one_to_one
+        union all by name
+        select * from group_deliveries_compared
+    ) as verdicts
     join pricing_regimes as regimes using (regime)
 ),
 
@@ -83,6 +135,7 @@ judged as (
 final as (
     select
         message_id,
+        participant,
         business_number,
         contact,
         sent_at,

@@ -1,6 +1,6 @@
 -- Every inbound message of a thread is counted in exactly one of its care windows. A message
 -- naming its customer by another identity (a BSUID, an old number) counts in the customer's
--- thread (customer_identities).
+-- thread (customer_identities); a message in a group counts in the group's.
 with identities as (
     select distinct names.identity, customer_identities.customer
     from customer_identities,
@@ -11,7 +11,7 @@ with identities as (
 inbound as (
     select
         messages.business_number,
-        coalesce(identities.customer, messages.contact) as contact,
+        coalesce(messages.group_id, identities.customer, messages.contact) as contact,
         count(*) as inbound_messages
     from messages
     left join identities on identities.identity = messages.contact
