@@ -109,7 +109,8 @@ facts as (
         facts.priced_category,
         facts.estimated_cost,
         facts.currency,
-        facts.cost_known
+        facts.cost_known,
+        facts.deliveries
     from message_facts as facts
     join regimes using (regime)
     -- only the days Meta's figures cover: without them this reads no message at all
@@ -118,9 +119,6 @@ facts as (
         and covered_days.day = timezone('UTC', facts.sent_at)::date
     where facts.delivered
 ),
-
--- the country of every contact, as Meta names it (macros/contact_countries.sql)
-{{ contact_countries("facts") }},
 
 message_units as (
     select
@@ -138,7 +136,28 @@ message_units as (
         facts.currency,
         facts.cost_known
     from facts
-    where facts.charge_unit = 'message'
+    where facts.charge_unit = 'message' and facts.deliveries is null
+    union all
+    -- a group message counts once per participant it reached, in that participant's country
+    -- (Meta charges and counts each delivery: docs/rules.md, Groups)
+    select
+        'message',
+        facts.day,
+        facts.business_number,
+        billing.participant,
+        billing.priced_category,
+        case
+            when billing.billing_reason = 'free_entry_point' then 'free_entry_point'
+            when billing.billable then 'regular'
+            else 'free_customer_service'
+        end,
+        billing.estimated_cost,
+        case when billing.billable and billing.estimated_cost is not null
+            then billing.currency end,
+        billing.cost_known
+    from facts
+    join group_delivery_billing as billing using (message_id)
+    where facts.charge_unit = 'message' and facts.deliveries is not null and billing.delivered
 ),
 
 -- a conversation counts once, on the day its first message was sent, in its opener's category
@@ -167,6 +186,10 @@ units as (
     union all
     select * from conversation_units
 ),
+
+-- the country of every contact, as Meta names it (macros/contact_countries.sql): a group
+-- delivery's is its participant's
+{{ contact_countries("units") }},
 
 estimate_cells as (
     select
