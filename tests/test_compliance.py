@@ -20,6 +20,7 @@ BOB = "31687654321"
 
 COMPLIANCE_STEPS_WITH_STAND_IN_PRICING = (
     Step("int_customer_contacts", "temp"),
+    Step("int_group_opt_ins", "temp"),
     Step("int_inbound_events", "temp"),
     Step("int_outbound", "temp"),
     Step("care_windows", "table"),
@@ -212,6 +213,7 @@ def test_int_outbound_keeps_the_contract_columns_for_pricing(con, settings):
         "thread_key",
         "business_number",
         "contact",
+        "group_id",
         "waba_id",
         "sent_at",
         "kind",

@@ -89,7 +89,14 @@ def warehouse(con, settings):
         "contact varchar, sent_at timestamptz, regime varchar, conversation_id varchar, "
         "billing_reason varchar, billable boolean, priced_category varchar, "
         "estimated_cost decimal(18, 6), currency varchar, cost_known boolean, delivered boolean, "
-        "template_name varchar, meta_category varchar, meta_pricing_type varchar)"
+        "template_name varchar, meta_category varchar, meta_pricing_type varchar, "
+        "deliveries bigint)"
+    )
+    # no group traffic here: the deliveries of group messages, as group_delivery_billing has them
+    con.execute(
+        "create table group_delivery_billing (message_id varchar, participant varchar, "
+        "priced_category varchar, billing_reason varchar, billable boolean, "
+        "estimated_cost decimal(18, 6), currency varchar, cost_known boolean, delivered boolean)"
     )
     con.execute(
         "create table pricing_regimes as select * from (values "

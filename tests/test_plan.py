@@ -32,7 +32,13 @@ def test_a_per_regime_step_reads_what_every_regimes_rule_reads():
 
 def test_steps_for_a_table_are_what_it_needs_and_no_more():
     needed = [step.name for step in steps_for(["care_windows"])]
-    assert needed == ["int_customer_contacts", "int_inbound_events", "int_outbound", "care_windows"]
+    assert needed == [
+        "int_customer_contacts",
+        "int_group_opt_ins",
+        "int_inbound_events",
+        "int_outbound",
+        "care_windows",
+    ]
     # what is given is not built, nor what only it needs
     given = steps_for(["care_windows"], given=["int_outbound", "int_inbound_events"])
     assert [step.name for step in given] == ["care_windows"]
