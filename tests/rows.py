@@ -39,6 +39,7 @@ MESSAGE_COLUMNS = (
     "meta_category",
     "meta_pricing_model",
     "meta_pricing_subtype",
+    "group_id",
 )
 
 
@@ -60,8 +61,10 @@ def message(
     meta_category=None,
     meta_pricing_model=None,
     meta_pricing_subtype=None,
+    group_id=None,
 ) -> dict:
-    """One message row; templates pass type='template' and a category."""
+    """One message row; templates pass type='template' and a category. A message to a group
+    passes group_id and contact=group_id; one from a group, the participant as contact."""
     return dict(locals())
 
 
@@ -107,4 +110,30 @@ def insert_opt_ins(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
         "insert into opt_in_events (contact, event_at, event, scope, business_number, source,"
         " source_file, source_line, loaded_at) values (?, ?, ?, ?, ?, 'test', 'test', 0, now())",
         [[r["contact"], r["event_at"], r["event"], r["scope"], r["business_number"]] for r in rows],
+    )
+
+
+def delivery(
+    message_id: str,
+    participant: str,
+    status="delivered",
+    *,
+    group_id="GROUPID0001",
+    business_number="31201234567",
+    meta_billable=None,
+    meta_pricing_type=None,
+    meta_category=None,
+    meta_pricing_model=None,
+) -> dict:
+    """One delivery of an outbound group message to one participant (group_deliveries)."""
+    return dict(locals())
+
+
+def insert_deliveries(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
+    """Insert group deliveries into `group_deliveries` with bound values."""
+    columns = list(delivery("m", "p"))
+    con.executemany(
+        f"insert into group_deliveries ({', '.join(columns)}, origin, source_file, source_line,"
+        f" loaded_at) values ({', '.join('?' for _ in columns)}, 'test', 'test', 0, now())",
+        [[row[column] for column in columns] for row in rows],
     )

@@ -23,7 +23,10 @@ outbound as not materialized (
         -- the template catalogue's category at send time where the log has none
         coalesce(template_category, catalogue_category) as template_category,
         delivered,
-        in_window
+        in_window,
+        -- sent to a group: in the group's window (in_window) templates are free until
+        -- per_message_2026_10 (Meta, "Groups API Pricing")
+        group_id is not null as to_group
     from int_outbound
     left join (select message_key, catalogue_category from int_template_categories)
         using (message_key)
@@ -118,6 +121,7 @@ final as (
                 not in ('marketing', 'utility', 'authentication') as category_missing,
         messages.delivered,
         messages.in_window,
+        messages.to_group,
         messages.in_free_entry_point,
         messages.free_entry_point_key,
         messages.free_entry_point_id,

@@ -47,7 +47,7 @@ select
     -- message_billing_by_regime does not read (every column here is written once per message)
     * exclude (
         contact, thread_key, account_id, in_window, free_entry_point_key,
-        is_free_entry_point_reply, priced_template_category, free_entry_point_id,
+        is_free_entry_point_reply, priced_template_category, free_entry_point_id, to_group,
 {%- for regime in regimes %}
         {{ regime.name }}_conversation_key,
 {%- endfor %}

@@ -2,6 +2,11 @@
 -- authentication templates are always chargeable; utility templates only outside an open
 -- customer service window; non-template messages are free; everything inside a 72-hour free
 -- entry point is free. No free tier.
+-- Groups (Meta, "Groups API Pricing", 2025-10-22): in a group's customer service window,
+-- opened or refreshed by any participant's message, "utility and marketing template messages,
+-- or free form messages" are free; a chargeable group message is charged per delivery
+-- (int_group_delivery_verdicts). Meta's copy of 2026-05-21 names only "utility and free form
+-- messages" there: docs/rules.md says why the rule follows the dated page the spec cites.
 with messages as (
     select * from int_pricing_messages
 ),
@@ -15,6 +20,7 @@ verdicts as (
             when messages.kind <> 'template' then 'service_free'
             when messages.priced_template_category = 'utility' and messages.in_window
                 then 'inside_customer_service_window'
+            when messages.to_group and messages.in_window then 'inside_customer_service_window'
             else 'chargeable'
         end as billing_reason
     from messages
