@@ -20,7 +20,8 @@ from rows import (
 from test_pricing_fixtures import add_rates
 
 from analytics.checks import assert_data_checks
-from analytics.db import fetch_all
+from analytics.db import connect_memory, fetch_all
+from analytics.partitions import rebuild_in_sequence
 from analytics.rebuild import rebuild_warehouse
 
 GROUP = "GROUPID0001"
@@ -319,3 +320,64 @@ def test_metas_verdict_on_each_delivery_is_reconciled_like_a_one_to_one_message(
         ("promo", BOB, True, False, False, "billable"),
         ("promo", ANNA, True, True, True, None),
     ]
+
+
+def _group_history(con) -> None:
+    insert_messages(
+        con,
+        [
+            from_group("anna_writes", 0, ANNA),
+            to_group("reply", 1),
+            to_group("promo", 30, kind=template, category="marketing"),
+            outbound("to_bob", at(2, base=NOVEMBER_2025), contact=BOB),
+            inbound("bob_writes", at(3, base=NOVEMBER_2025), contact=BOB),
+            template("to_chitra", at(4, base=NOVEMBER_2025), contact=CHITRA),
+        ],
+    )
+    insert_deliveries(
+        con,
+        [delivery(m, p) for m in ("reply", "promo") for p in (ANNA, BOB, CHITRA)],
+    )
+    insert_opt_ins(
+        con,
+        [
+            opt_in(ANNA, at(-1, base=NOVEMBER_2025)),
+            opt_in(BOB, at(-1, base=NOVEMBER_2025), business_number=BUSINESS),
+            opt_in(CHITRA, at(-1, base=NOVEMBER_2025)),
+        ],
+    )
+    add_rates(
+        con,
+        [
+            ("2025-07-01", "Netherlands", "marketing", 0.16),
+            ("2025-07-01", "North America", "marketing", 0.025),
+            ("2025-07-01", "India", "marketing", 0.011),
+        ],
+    )
+
+
+def test_a_partitioned_rebuild_keeps_a_group_and_its_participants_opt_ins_together(con, settings):
+    settings = settings.with_overrides(rebuild_partitions=4, rebuild_cluster="in-process")
+    single = connect_memory(settings)
+    _group_history(single)
+    rebuild_warehouse(single, settings)
+    _group_history(con)
+
+    rebuild_in_sequence(con, settings)
+
+    # every participant opted in (Bob for this number), in whichever partition their own
+    # threads are: the group's template has its opt-in
+    assert facts(con, "opt_in_active, violation, chargeable_deliveries")["promo"] == (
+        True,
+        None,
+        3,
+    )
+    for table in ("care_windows", "message_facts", "message_billing", "group_delivery_billing"):
+        for first, second in ((con, single), (single, con)):
+            expected = second.sql(f"select * from {table}").to_arrow_table()
+            first.register("expected", expected)
+            assert fetch_all(
+                first, f"select count(*) from (from {table} except all from expected)"
+            ) == [(0,)], table
+            first.unregister("expected")
+    single.close()
