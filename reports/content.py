@@ -178,6 +178,27 @@ def _key_figures(
             "delivered and free under the pricing in force",
         ),
         count_figure("chargeable_messages", "Chargeable messages", None),
+        *_group_figures(now, count_figure),
+    ]
+
+
+def _group_figures(now: dict[str, float], count_figure) -> list[KeyFigure]:
+    """Group traffic (Groups API), when the period has any: messages sent to groups, what of
+    them Meta charges (once per participant reached), and the groups' windows."""
+    if not (now.get("group_outbound_messages") or now.get("group_inbound_messages")):
+        return []
+    deliveries = int(now.get("group_chargeable_deliveries", 0))
+    received = int(now.get("group_inbound_messages", 0))
+    windows = int(now.get("group_windows_opened", 0))
+    return [
+        count_figure(
+            "group_outbound_messages",
+            "Messages sent to groups",
+            None,
+            f"{plural(deliveries, 'delivery', 'deliveries')} charged (once per participant "
+            f"reached); {plural(received, 'message')} received in groups, "
+            f"{plural(windows, 'group window')} opened",
+        )
     ]
 
 

@@ -13,6 +13,8 @@ _NUMBER_IN_TEXT = re.compile(r"\+?\d(?:[\d .\-()]*\d){6,}")
 # A business-scoped user ID (docs/rules.md, section 1): `US.13491208655302741918`, a parent
 # `US.ENT.…`.
 _USER_ID = re.compile(r"\b([A-Z]{2})\.(ENT\.)?([A-Za-z0-9]{1,128})\b")
+# How the report queries name a WhatsApp group in a contact column: `group:<group ID>`.
+GROUP_PREFIX = "group:"
 
 
 def _parsed(digits: str) -> phonenumbers.PhoneNumber | None:
@@ -36,8 +38,14 @@ def masked_contact(contact: str | None, visible_digits: int = 4) -> str:
     """A customer number fit for a report: `+31 6 ****5678` for 31612345678.
 
     The network prefix (for example the Dutch mobile `6`) is shown only when enough digits stay
-    hidden after it; anything that is not a phone number keeps only its last digits.
+    hidden after it; anything that is not a phone number keeps only its last digits. A group
+    (the report queries write it `group:<group ID>`) shows as `group ****AZD`: its last
+    characters, no number.
     """
+    if (contact or "").startswith(GROUP_PREFIX):
+        group_id = contact[len(GROUP_PREFIX) :]
+        visible = max(0, min(visible_digits, len(group_id) - MINIMUM_HIDDEN_DIGITS))
+        return "group " + "*" * MINIMUM_HIDDEN_DIGITS + group_id[len(group_id) - visible :]
     user_id = _USER_ID.fullmatch(contact or "")
     if user_id is not None:
         return _masked_user_id(user_id, visible_digits)

@@ -285,7 +285,8 @@ def test_daily_summary_adds_up_chargeable_messages_and_cost_from_billing(
             'Netherlands' as market,
             case when template_name = 'priced' then 0.1::decimal(18, 6) end as estimated_cost,
             'EUR' as currency,
-            null::varchar as billing_reason
+            null::varchar as billing_reason,
+            (kind = 'template' and delivered)::bigint as chargeable_deliveries
         from int_outbound
     """
     real_sql_text = analytics.steps.sql_text

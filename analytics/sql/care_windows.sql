@@ -14,7 +14,9 @@ windows as (
         window_opened_at as opened_at,
         any_value(window_closes_at) as closes_at,
         count(*) as inbound_messages,
-        max(opened_by) as opened_by
+        max(opened_by) as opened_by,
+        -- a group's window: its thread's party is the group
+        bool_or(in_group) as in_group
     from inbound_events
     group by business_number, contact, window_opened_at
 ),
@@ -52,7 +54,8 @@ final as (
         with_ids.closes_at,
         with_ids.inbound_messages,
         coalesce(outbound_in_windows.outbound_messages, 0) as outbound_messages,
-        with_ids.opened_by
+        with_ids.opened_by,
+        case when with_ids.in_group then with_ids.contact end as group_id
     from with_ids
     left join outbound_in_windows using (business_number, contact, opened_at)
 )

@@ -8,7 +8,8 @@ inbound_by_day as (
     select
         timezone(parameters.business_time_zone, inbound.sent_at)::date as day,
         inbound.business_number,
-        count(*) as inbound_messages
+        count(*) as inbound_messages,
+        count_if(inbound.in_group) as group_inbound_messages
     from int_inbound_events as inbound
     cross join parameters
     group by all
@@ -18,7 +19,8 @@ windows_by_day as (
     select
         timezone(parameters.business_time_zone, care_windows.opened_at)::date as day,
         care_windows.business_number,
-        count(*) as windows_opened
+        count(*) as windows_opened,
+        count_if(care_windows.group_id is not null) as group_windows_opened
     from care_windows
     cross join parameters
     group by all
@@ -40,6 +42,12 @@ outbound_by_day as (
         count_if(facts.billable) as chargeable_messages,
         -- a provider's outbound message of unknown kind: priced as a service message, counted
         count_if(facts.kind = 'unknown') as unknown_kind_messages,
+        -- groups: messages to groups, the deliveries Meta charges for, and their known cost
+        count_if(facts.group_id is not null) as group_outbound_messages,
+        sum(facts.chargeable_deliveries) filter (where facts.group_id is not null)
+            as group_chargeable_deliveries,
+        sum(facts.estimated_cost) filter (where facts.group_id is not null)
+            as group_estimated_cost,
         -- the monthly free tier of the regime in force: used, and charged because used up
         count_if(facts.billing_reason = 'free_tier') as free_tier_messages,
         count_if(facts.billing_reason = 'beyond_free_tier') as beyond_free_tier_messages,
@@ -86,7 +94,12 @@ final as (
         outbound_by_day.estimated_cost,
         coalesce(outbound_by_day.cost_unknown_messages, 0) as cost_unknown_messages,
         outbound_by_day.currency,
-        coalesce(outbound_by_day.unknown_kind_messages, 0) as unknown_kind_messages
+        coalesce(outbound_by_day.unknown_kind_messages, 0) as unknown_kind_messages,
+        coalesce(inbound_by_day.group_inbound_messages, 0) as group_inbound_messages,
+        coalesce(outbound_by_day.group_outbound_messages, 0) as group_outbound_messages,
+        coalesce(windows_by_day.group_windows_opened, 0) as group_windows_opened,
+        coalesce(outbound_by_day.group_chargeable_deliveries, 0) as group_chargeable_deliveries,
+        outbound_by_day.group_estimated_cost
     from days
     left join inbound_by_day using (day, business_number)
     left join windows_by_day using (day, business_number)

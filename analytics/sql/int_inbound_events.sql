@@ -16,7 +16,8 @@ with inbound as (
         coalesce(messages.group_id, customers.customer, messages.contact) as contact,
         messages.sent_at,
         -- a referral (click-to-WhatsApp ad, page button) says how the window was opened
-        coalesce(messages.referral_source, messages.type) as source
+        coalesce(messages.referral_source, messages.type) as source,
+        messages.group_id is not null as in_group
     from messages
     left join int_customer_contacts as customers on customers.contact = messages.contact
     where messages.direction = 'inbound'
@@ -40,6 +41,7 @@ window_edges as (
         sent_at,
         message_id,
         source,
+        in_group,
         -- the window [t_in, t_in + 24h) is half-open: an inbound at exactly +24h starts anew
         previous_inbound_at is null
             or sent_at >= previous_inbound_at + interval 24 hours as starts_window,
@@ -71,7 +73,8 @@ final as (
         window_opened_at,
         window_closes_at,
         -- exactly one row of each window starts it: the first in (sent_at, message_id) order
-        case when starts_window then source end as opened_by
+        case when starts_window then source end as opened_by,
+        in_group
     from with_window_bounds
 )
 

@@ -20,7 +20,12 @@ final as (
         -- free here means delivered and free: a message that never arrived is counted apart
         sum(free_messages) - sum(not_delivered_messages) as free_messages,
         sum(chargeable_messages) as chargeable_messages,
-        sum(cost_unknown_messages) as cost_unknown_messages
+        sum(cost_unknown_messages) as cost_unknown_messages,
+        -- WhatsApp groups: what of the traffic is theirs
+        sum(group_inbound_messages) as group_inbound_messages,
+        sum(group_outbound_messages) as group_outbound_messages,
+        sum(group_windows_opened) as group_windows_opened,
+        sum(group_chargeable_deliveries) as group_chargeable_deliveries
     from source
     group by day
 )

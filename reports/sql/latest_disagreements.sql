@@ -6,7 +6,8 @@ with source as (
             sent_at,
             message_id,
             business_number,
-            contact,
+            -- a group message is compared per delivery: its participant is the customer
+            contact := coalesce(participant, contact),
             regime,
             regime_label := pricing_regimes.label,
             estimated_billable,

@@ -6,7 +6,8 @@ with source as (
             sent_at,
             message_id,
             business_number,
-            contact,
+            -- a group is named as one (reports/masking.py)
+            contact := case when group_id is not null then 'group:' || group_id else contact end,
             kind,
             template_name,
             template_category,

@@ -3,7 +3,8 @@
 with source as (
     select
         strftime(date_trunc('month', timezone($time_zone, sent_at)), '%Y-%m') as period,
-        contact,
+        -- a group is named as one (reports/masking.py)
+        case when group_id is not null then 'group:' || group_id else contact end as contact,
         violation
     from violations
 ),
