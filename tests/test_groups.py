@@ -176,6 +176,16 @@ def test_a_group_message_costs_the_sum_of_its_deliveries_at_each_participants_ma
         "select sum(chargeable_messages), sum(chargeable_deliveries), sum(estimated_cost) "
         "from daily_costs where in_force",
     ) == [(1, 2, Decimal("0.185"))]
+    # cost by market: each delivery in its participant's market, the message counted once
+    assert fetch_all(
+        con,
+        "select market, outbound_messages, chargeable_messages, chargeable_deliveries, "
+        "estimated_cost from daily_costs where in_force order by market",
+    ) == [
+        ("India", 0, 0, 0, 0),
+        ("Netherlands", 0, 0, 1, Decimal("0.16")),
+        ("North America", 1, 1, 1, Decimal("0.025")),
+    ]
     assert_data_checks(con)
 
 

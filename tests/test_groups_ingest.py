@@ -12,6 +12,7 @@ from analytics.checks import assert_data_checks
 from analytics.db import fetch_all, fetch_value
 from analytics.ingest import ingest_file
 from analytics.rebuild import rebuild_warehouse
+from reports.render import render_reports
 
 SAMPLE = Path(__file__).parent / "samples" / "groups" / "group_webhooks_2026-11.jsonl"
 RATE_CARDS = Path(__file__).parents[1] / "data" / "rate_cards"
@@ -190,3 +191,23 @@ def test_a_webhook_message_from_a_malformed_group_is_quarantined_not_taken_for_a
     assert fetch_value(con, "select reason from quarantine").startswith(
         "group_id is not a WhatsApp group ID"
     )
+
+
+def test_the_monthly_report_counts_group_traffic_and_never_shows_a_group_id_whole(
+    con, settings, tmp_path
+):
+    ingest_file(con, SAMPLE, settings)
+    for card in ("meta_usd_rates_2026-04-01.csv", "meta_usd_volume_tiers_2026-04-01.csv"):
+        ingest_file(con, RATE_CARDS / card, settings)
+    rebuild_warehouse(con, settings)
+    report_set = render_reports(con, tmp_path / "reports", settings)
+    monthly = (report_set.index_path.parent / "monthly" / "2026-11.html").read_text("utf-8")
+    assert 'data-figure="group_outbound_messages" data-value="3"' in monthly
+    assert (
+        "5 deliveries charged (once per participant reached); 1 message received in groups, "
+        "1 group window opened"
+    ) in monthly
+    # the violation (a marketing template outside the group's window) names the group masked
+    assert "group ****jAZD" in monthly
+    for path in (report_set.index_path, *report_set.daily_paths, *report_set.monthly_paths):
+        assert GROUP not in path.read_text(encoding="utf-8"), path
