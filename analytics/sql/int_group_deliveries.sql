@@ -20,7 +20,8 @@ deliveries as (
         sends.message_id,
         sends.group_id,
         deliveries.participant,
-        -- resolved like a one-to-one customer (issue 30): its market follows the number
+        -- resolved like a one-to-one customer (int_customer_contacts): its market follows
+        -- the number
         coalesce(customers.customer, deliveries.participant) as customer,
         deliveries.participant_user_id,
         timezone(parameters.business_time_zone, sends.sent_at)::date as send_date,

@@ -20,10 +20,12 @@ charged as (
         units.*,
 {%- for regime in regimes %}
         units.delivered and units.{{ regime.name }}_charge_candidate
-            and not {{ in_free_tier(regime, "units", "units.participant") }} as {{ regime.name }}_billable,
+            and not {{ in_free_tier(regime, "units", "units.participant") }}
+            as {{ regime.name }}_billable,
         -- charged only because the month's free tier was used up says so (as for messages)
         case
-            when units.{{ regime.name }}_charge_candidate and {{ in_free_tier(regime, "units", "units.participant") }}
+            when units.{{ regime.name }}_charge_candidate
+                and {{ in_free_tier(regime, "units", "units.participant") }}
                 then 'free_tier'
             when units.{{ regime.name }}_charge_candidate
                 and units.{{ regime.name }}_free_tier_owner is not null

@@ -27,7 +27,8 @@ sends as (
 ),
 
 participants as (
-    -- each participant resolved to its customer (issue 30), as the ledger's contacts are
+    -- each participant resolved to its customer (int_customer_contacts), as the ledger's
+    -- contacts are
     select distinct
         sends.message_key,
         sends.business_number,
