@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import duckdb
 
-from analytics.config import CANONICAL_COLUMNS
+from analytics.config import CANONICAL_COLUMNS, GROUP_COLUMNS
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)  # a Monday in the per-conversation era
 
@@ -16,10 +16,12 @@ def at(hours: float = 0, *, seconds: float = 0, base: datetime = T0) -> datetime
     return base + timedelta(hours=hours, seconds=seconds)
 
 
-# A message log's header as exported before business-scoped user IDs: every canonical column
-# but contact_user_id, which a log may leave out.
+# A message log's header as exported before business-scoped user IDs and groups: every
+# canonical column but contact_user_id and the group columns, which a log may leave out.
 LOG_COLUMNS_WITHOUT_BSUID = tuple(
-    column for column in CANONICAL_COLUMNS if column != "contact_user_id"
+    column
+    for column in CANONICAL_COLUMNS
+    if column != "contact_user_id" and column not in GROUP_COLUMNS
 )
 
 MESSAGE_COLUMNS = (
