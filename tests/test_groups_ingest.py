@@ -211,3 +211,29 @@ def test_the_monthly_report_counts_group_traffic_and_never_shows_a_group_id_whol
     assert "group ****jAZD" in monthly
     for path in (report_set.index_path, *report_set.daily_paths, *report_set.monthly_paths):
         assert GROUP not in path.read_text(encoding="utf-8"), path
+
+
+def test_a_group_message_without_known_deliveries_is_one_message_of_unknown_cost(
+    con, settings, tmp_path
+):
+    # a log with a group_id column but no participants: loaded in one pass, like any log
+    log = tmp_path / "groups_only.csv"
+    log.write_text(
+        "message_id,timestamp,direction,business_number,contact,type,template_category,group_id\n"
+        f"p1,2025-11-03T09:00:00Z,outbound,{BUSINESS},,template,marketing,G-team_01\n"
+        f"p2,2025-11-03T09:05:00Z,outbound,{BUSINESS},,text,,G-team_01\n",
+        encoding="utf-8",
+    )
+    assert counts(ingest_file(con, log, settings)) == (2, 2, 0, 0, 0)
+    for card in ("meta_usd_rates_2026-04-01.csv", "meta_usd_volume_tiers_2026-04-01.csv"):
+        ingest_file(con, RATE_CARDS / card, settings)
+    rebuild_warehouse(con, settings)
+    assert fetch_all(
+        con,
+        "select message_id, contact, billable, market, estimated_cost, cost_known, deliveries, "
+        "chargeable_deliveries, violation from message_facts order by message_id",
+    ) == [
+        # chargeable, but to whom: its cost is unknown, never 0
+        ("p1", "G-team_01", True, None, None, False, None, 1, "template_without_opt_in"),
+        ("p2", "G-team_01", False, None, 0, True, None, 0, "session_outside_window"),
+    ]
