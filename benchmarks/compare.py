@@ -5,9 +5,11 @@ change what an analyst's query returns.
 
     python benchmarks/compare.py before.duckdb after.duckdb
 
-Tables written at load or run time (when each file was loaded, each run's record) differ between
-two warehouses built apart and are left out by default; --all compares them too. Exit status 1
-when anything differs, with one line per difference.
+--shared-columns compares a release that adds tables or columns with the one before: the old
+columns of every old table must hold the same rows. Tables written at load or run time (when
+each file was loaded, each run's record) differ between two warehouses built apart and are left
+out by default; --all compares them too. Exit status 1 when anything differs, with one line per
+difference.
 """
 
 from __future__ import annotations
@@ -39,28 +41,41 @@ def relations(con: duckdb.DuckDBPyConnection, database: str) -> dict[str, list[t
     return found
 
 
-def differences(before: str, after: str, skip: tuple[str, ...] = RUN_RECORDS) -> list[str]:
+def differences(
+    before: str, after: str, skip: tuple[str, ...] = RUN_RECORDS, shared_columns: bool = False
+) -> list[str]:
     con = duckdb.connect()
     con.execute("attach ? as old_warehouse (read_only)", [before])
     con.execute("attach ? as new_warehouse (read_only)", [after])
     old, new = relations(con, "old_warehouse"), relations(con, "new_warehouse")
     problems = [f"{name}: only in {before}" for name in sorted(set(old) - set(new))]
-    problems += [f"{name}: only in {after}" for name in sorted(set(new) - set(old))]
+    for name in sorted(set(new) - set(old)):
+        if shared_columns:  # a release that adds a table: nothing to compare it with
+            print(f"  {name}: a new table, only in {after}", file=sys.stderr)
+        else:
+            problems.append(f"{name}: only in {after}")
     for name in sorted(set(old) & set(new)):
         if name in skip:
             continue
+        columns = "*"
         if old[name] != new[name]:
-            problems.append(f"{name}: columns differ: {old[name]} != {new[name]}")
-            continue
+            kept = [column for column in old[name] if column in new[name]]
+            added = [column for column, _ in new[name] if column not in dict(old[name])]
+            if not shared_columns or len(kept) < len(old[name]):
+                problems.append(f"{name}: columns differ: {old[name]} != {new[name]}")
+                continue
+            # a release that adds columns: the old ones must hold the same rows
+            print(f"  {name}: new columns {', '.join(added)} left out", file=sys.stderr)
+            columns = ", ".join(f'"{column}"' for column, _ in kept)
         started = time.perf_counter()
         quoted = f'"{name}"'
         extra = con.execute(
-            f"select count(*) from (select * from new_warehouse.{quoted}"
-            f" except all select * from old_warehouse.{quoted})"
+            f"select count(*) from (select {columns} from new_warehouse.{quoted}"
+            f" except all select {columns} from old_warehouse.{quoted})"
         ).fetchall()[0][0]
         missing = con.execute(
-            f"select count(*) from (select * from old_warehouse.{quoted}"
-            f" except all select * from new_warehouse.{quoted})"
+            f"select count(*) from (select {columns} from old_warehouse.{quoted}"
+            f" except all select {columns} from new_warehouse.{quoted})"
         ).fetchall()[0][0]
         if extra or missing:
             problems.append(f"{name}: {missing:,} row(s) only before, {extra:,} only after")
@@ -77,8 +92,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("before", help="warehouse file built by the old code")
     parser.add_argument("after", help="warehouse file built by the new code")
     parser.add_argument("--all", action="store_true", help=f"compare {', '.join(RUN_RECORDS)} too")
+    parser.add_argument(
+        "--shared-columns",
+        action="store_true",
+        help="where the new warehouse's tables have new columns, compare the old ones",
+    )
     arguments = parser.parse_args(argv)
-    problems = differences(arguments.before, arguments.after, () if arguments.all else RUN_RECORDS)
+    problems = differences(
+        arguments.before,
+        arguments.after,
+        () if arguments.all else RUN_RECORDS,
+        shared_columns=arguments.shared_columns,
+    )
     for problem in problems:
         print(problem)
     compared = (
