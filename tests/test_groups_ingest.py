@@ -209,6 +209,8 @@ def test_the_monthly_report_counts_group_traffic_and_never_shows_a_group_id_whol
     ) in monthly
     # the violation (a marketing template outside the group's window) names the group masked
     assert "group ****jAZD" in monthly
+    # each market's cost stands beside the deliveries charged there, never beside 0
+    assert "for 1 chargeable message." in monthly and "for 0 chargeable" not in monthly
     for path in (report_set.index_path, *report_set.daily_paths, *report_set.monthly_paths):
         assert GROUP not in path.read_text(encoding="utf-8"), path
 

@@ -11,7 +11,10 @@ with by_day as (
         currency,
         rate_card,
         sum(outbound_messages) as outbound_messages,
-        sum(chargeable_messages) as chargeable_messages,
+        -- what is charged in a market: each delivery to a participant there (a group message
+        -- counts once per participant charged, in the participant's market; a 1:1 message is
+        -- one delivery), so a market's cost never shows beside 0 chargeable
+        sum(chargeable_deliveries) as chargeable_messages,
         sum(estimated_cost) as estimated_cost,
         sum(cost_unknown_messages) as cost_unknown_messages
     from daily_costs
