@@ -8,8 +8,8 @@ change what an analyst's query returns.
 --shared-columns compares a release that adds tables or columns with the one before: the old
 columns of every old table must hold the same rows. Tables written at load or run time (when
 each file was loaded, each run's record) differ between two warehouses built apart and are left
-out by default; --all compares them too. Exit status 1 when anything differs, with one line per
-difference.
+out by default, and so is every table's loaded_at; --all compares those tables too. Exit status
+1 when anything differs, with one line per difference.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ import duckdb
 
 # Written when a file is loaded or a run happens: their times differ between two builds.
 RUN_RECORDS = ("load_log", "pipeline_runs", "quarantine", "schema_version")
+# Columns that stamp when a row was loaded, in the loaded tables (messages, rate_cards, ...).
+RUN_COLUMNS = ("loaded_at",)
 
 
 def relations(con: duckdb.DuckDBPyConnection, database: str) -> dict[str, list[tuple[str, str]]]:
@@ -37,7 +39,8 @@ def relations(con: duckdb.DuckDBPyConnection, database: str) -> dict[str, list[t
     ).fetchall()
     found: dict[str, list[tuple[str, str]]] = {}
     for table, column, data_type in rows:
-        found.setdefault(table, []).append((column, data_type))
+        if column not in RUN_COLUMNS:
+            found.setdefault(table, []).append((column, data_type))
     return found
 
 
@@ -57,7 +60,7 @@ def differences(
     for name in sorted(set(old) & set(new)):
         if name in skip:
             continue
-        columns = "*"
+        columns = ", ".join(f'"{column}"' for column, _ in old[name])
         if old[name] != new[name]:
             kept = [column for column in old[name] if column in new[name]]
             added = [column for column, _ in new[name] if column not in dict(old[name])]

@@ -239,3 +239,28 @@ def test_a_group_message_without_known_deliveries_is_one_message_of_unknown_cost
         ("p1", "G-team_01", True, None, None, False, None, 1, "template_without_opt_in"),
         ("p2", "G-team_01", False, None, 0, True, None, 0, "session_outside_window"),
     ]
+
+
+def test_group_traffic_keeps_the_public_columns_types(con, settings):
+    # given group traffic priced per delivery (sums of rates and counts)
+    ingest_file(con, SAMPLE, settings)
+    for card in ("meta_usd_rates_2026-04-01.csv", "meta_usd_volume_tiers_2026-04-01.csv"):
+        ingest_file(con, RATE_CARDS / card, settings)
+    rebuild_warehouse(con, settings)
+    # expect the types the tables had before groups: a cost is a rate's decimal(18,6), a count
+    # of messages or deliveries a bigint
+    types = dict(
+        (f"{table}.{column}", data_type)
+        for table, column, data_type in fetch_all(
+            con,
+            "select table_name, column_name, data_type from duckdb_columns()"
+            " where schema_name = 'main' and table_name in"
+            " ('message_facts', 'message_billing', 'message_billing_by_regime', 'violations',"
+            " 'cost_reconciliation_messages', 'daily_costs')",
+        )
+    )
+    assert {types[name] for name in types if name.endswith("estimated_cost")} - {
+        types["daily_costs.estimated_cost"]
+    } == {"DECIMAL(18,6)"}
+    assert types["message_facts.chargeable_deliveries"] == "BIGINT"
+    assert types["daily_costs.outbound_messages"] == "BIGINT"

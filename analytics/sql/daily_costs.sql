@@ -34,7 +34,7 @@ select
     regime_in_force = '{{ regime.name }}' as in_force,
     currency,
     rate_card,
-    sum(outbound) as outbound_messages,
+    sum(outbound)::bigint as outbound_messages,  -- a count, as before groups: bigint
     sum(chargeable) as chargeable_messages,
     -- what Meta counts: a group message once per participant it was charged for
     sum(charged_deliveries) as chargeable_deliveries,

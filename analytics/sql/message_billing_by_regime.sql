@@ -178,15 +178,18 @@ group_totals as (
             as market,
 {%- for regime in regimes %}
         bool_or({{ regime.name }}_billable) as {{ regime.name }}_billable,
-        count_if({{ regime.name }}_billable) as {{ regime.name }}_chargeable_deliveries,
+        count_if({{ regime.name }}_billable)::bigint as {{ regime.name }}_chargeable_deliveries,
         min({
             'rank': case {{ regime.name }}_billing_reason when 'beyond_free_tier' then 0
                 when 'chargeable' then 1 when 'free_tier' then 2 when 'not_delivered' then 4
                 else 3 end,
             'reason': {{ regime.name }}_billing_reason
         }).reason as {{ regime.name }}_billing_reason,
+        -- a sum of rates keeps the rates' type (decimal(18,6), the public column's), not the
+        -- wider one DuckDB gives a sum
         case when bool_and({{ regime.name }}_cost_known)
-            then sum({{ regime.name }}_estimated_cost) end as {{ regime.name }}_estimated_cost,
+            then sum({{ regime.name }}_estimated_cost)::decimal(18, 6) end
+            as {{ regime.name }}_estimated_cost,
         bool_and({{ regime.name }}_cost_known) as {{ regime.name }}_cost_known,
         min({{ regime.name }}_rate_card) as {{ regime.name }}_rate_card,
         bool_or({{ regime.name }}_expected_meta_billable)
