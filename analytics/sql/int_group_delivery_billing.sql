@@ -4,6 +4,7 @@
 -- participant's market and the cost. message_billing_by_regime sums a group message's
 -- deliveries into its one row; group_delivery_billing publishes them.
 -- A jinja2 template over the registry, one column per regime and field.
+{% from "macros/card_rates.sql" import priced_at_card_rates -%}
 {%- macro in_free_tier(regime, row, participant) -%}
 coalesce(
             {'sent_at': {{ row }}.sent_at, 'id': {{ row }}.message_id,
@@ -119,47 +120,7 @@ volume_rates_{{ regime.name }} as (
 ),
 {%- endfor %}
 
-base_rates as (
-    select market, category as rate_category, send_date, rate, rate_card
-    from int_pricing_rates
-    where tier_from = 0
-),
-
-priced as (
-    select
-        charged.*,
-{%- for regime in regimes %}
-{%- set last_regime = loop.last %}
-{%- for field in ("rate", "rate_card") %}
-        case when charged.{{ regime.name }}_billable then
-            {%- if regime.volume_tiers %}
-            coalesce(volume_{{ regime.name }}.{{ field }}, base_{{ regime.name }}.{{ field }})
-            {%- else %}
-            base_{{ regime.name }}.{{ field }}
-            {%- endif %}
-        end as {{ regime.name }}_{{ field }}{{ "," if not (loop.last and last_regime) }}
-{%- endfor %}
-{%- endfor %}
-    from charged
-{%- for regime in regimes %}
-    left join base_rates as base_{{ regime.name }}
-        on base_{{ regime.name }}.market = charged.market
-{%- if regime.charge_unit == "message" %}
-        and base_{{ regime.name }}.rate_category = case
-            when charged.{{ regime.name }}_rate_category = 'service' then 'service_message'
-            else charged.{{ regime.name }}_rate_category
-        end
-{%- else %}
-        and base_{{ regime.name }}.rate_category = charged.{{ regime.name }}_rate_category
-{%- endif %}
-        and base_{{ regime.name }}.send_date = charged.send_date
-{%- if regime.volume_tiers %}
-    left join volume_rates_{{ regime.name }} as volume_{{ regime.name }}
-        on volume_{{ regime.name }}.message_id = charged.message_id
-        and volume_{{ regime.name }}.participant = charged.participant
-{%- endif %}
-{%- endfor %}
-),
+{{ priced_at_card_rates(regimes, ["message_id", "participant"]) }},
 
 final as (
     select

@@ -8,6 +8,7 @@
 -- cost and the final reason. Conversations come named (the wamid of the message that opened
 -- each) from the chain walk: a lookup here hashed 100 million wamids per conversation regime
 -- and, at 14 GB of memory, spilled every verdict row with them.
+{% from "macros/card_rates.sql" import priced_at_card_rates -%}
 with verdicts as not materialized (
     select * from int_regime_verdicts
 ),
@@ -122,48 +123,7 @@ volume_rates_{{ regime.name }} as (
 ),
 {%- endfor %}
 
-base_rates as (
-    select market, category as rate_category, send_date, rate, rate_card
-    from int_pricing_rates
-    where tier_from = 0
-),
-
-priced as (
-    select
-        charged.*,
-{%- for regime in regimes %}
-{%- set last_regime = loop.last %}
-{%- for field in ("rate", "rate_card") %}
-        -- the volume tier's rate where the month was numbered, else the first tier's
-        case when charged.{{ regime.name }}_billable then
-            {%- if regime.volume_tiers %}
-            coalesce(volume_{{ regime.name }}.{{ field }}, base_{{ regime.name }}.{{ field }})
-            {%- else %}
-            base_{{ regime.name }}.{{ field }}
-            {%- endif %}
-        end as {{ regime.name }}_{{ field }}{{ "," if not (loop.last and last_regime) }}
-{%- endfor %}
-{%- endfor %}
-    from charged
-{%- for regime in regimes %}
-    left join base_rates as base_{{ regime.name }}
-        on base_{{ regime.name }}.market = charged.market
-{%- if regime.charge_unit == "message" %}
-        -- a service message is charged at the per-message service rate (int_pricing_rates)
-        and base_{{ regime.name }}.rate_category = case
-            when charged.{{ regime.name }}_rate_category = 'service' then 'service_message'
-            else charged.{{ regime.name }}_rate_category
-        end
-{%- else %}
-        and base_{{ regime.name }}.rate_category = charged.{{ regime.name }}_rate_category
-{%- endif %}
-        and base_{{ regime.name }}.send_date = charged.send_date
-{%- if regime.volume_tiers %}
-    left join volume_rates_{{ regime.name }} as volume_{{ regime.name }}
-        on volume_{{ regime.name }}.message_key = charged.message_key
-{%- endif %}
-{%- endfor %}
-),
+{{ priced_at_card_rates(regimes, ["message_key"]) }},
 
 -- A group message priced per delivery: the sum of its deliveries (int_group_delivery_billing):
 -- chargeable when any delivery is, its cost their costs (unknown when one chargeable delivery
