@@ -4,7 +4,7 @@
 -- participant's market and the cost. message_billing_by_regime sums a group message's
 -- deliveries into its one row; group_delivery_billing publishes them.
 -- A jinja2 template over the registry, one column per regime and field.
-{% from "macros/card_rates.sql" import priced_at_card_rates -%}
+{% from "macros/card_rates.sql" import priced_at_card_rates, volume_tier_rates -%}
 {%- macro in_free_tier(regime, row, participant) -%}
 coalesce(
             {'sent_at': {{ row }}.sent_at, 'id': {{ row }}.message_id,
@@ -86,38 +86,7 @@ counted_{{ regime.name }} as not materialized (
     where {{ regime.name }}_billable
 ),
 
-volume_months_{{ regime.name }} as (
-    select counted.market, counted.rate_category, counted.send_month
-    from counted_{{ regime.name }} as counted
-    join tier_starts using (market, rate_category)
-    group by counted.market, counted.rate_category, counted.send_month
-    having count(*) > any_value(tier_starts.first_tier_from)
-),
-
-volume_rates_{{ regime.name }} as (
-    select
-        counted.message_id,
-        counted.participant,
-        int_pricing_rates.rate,
-        int_pricing_rates.rate_card
-    from (
-        select
-            counted.*,
-            row_number() over (
-                partition by counted.market, counted.rate_category, counted.send_month
-                order by counted.sent_at, counted.message_id, counted.participant
-            ) - 1 as charged_before_in_month
-        from counted_{{ regime.name }} as counted
-        semi join volume_months_{{ regime.name }} as months
-            using (market, rate_category, send_month)
-    ) as counted
-    asof join int_pricing_rates
-        on counted.market = int_pricing_rates.market
-        and counted.rate_category = int_pricing_rates.category
-        and counted.send_date = int_pricing_rates.send_date
-        and counted.charged_before_in_month >= int_pricing_rates.tier_from
-    where counted.participant <> ''
-),
+{{ volume_tier_rates(regime, ["message_id", "participant"], "counted.participant <> ''") }}
 {%- endfor %}
 
 {{ priced_at_card_rates(regimes, ["message_id", "participant"]) }},

@@ -8,7 +8,7 @@
 -- cost and the final reason. Conversations come named (the wamid of the message that opened
 -- each) from the chain walk: a lookup here hashed 100 million wamids per conversation regime
 -- and, at 14 GB of memory, spilled every verdict row with them.
-{% from "macros/card_rates.sql" import priced_at_card_rates -%}
+{% from "macros/card_rates.sql" import priced_at_card_rates, volume_tier_rates -%}
 with verdicts as not materialized (
     select * from int_regime_verdicts
 ),
@@ -89,38 +89,8 @@ counted_{{ regime.name }} as not materialized (
     where {{ regime.name }}_billable
 ),
 
-volume_months_{{ regime.name }} as (
-    select counted.market, counted.rate_category, counted.send_month
-    from counted_{{ regime.name }} as counted
-    join tier_starts using (market, rate_category)
-    group by counted.market, counted.rate_category, counted.send_month
-    having count(*) > any_value(tier_starts.first_tier_from)
-),
-
-volume_rates_{{ regime.name }} as (
-    select
-        counted.message_key,
-        int_pricing_rates.rate,
-        int_pricing_rates.rate_card
-    from (
-        select
-            counted.*,
-            row_number() over (
-                partition by counted.market, counted.rate_category, counted.send_month
-                order by counted.sent_at, counted.message_id, counted.participant
-            ) - 1 as charged_before_in_month
-        from counted_{{ regime.name }} as counted
-        semi join volume_months_{{ regime.name }} as months
-            using (market, rate_category, send_month)
-    ) as counted
-    asof join int_pricing_rates
-        on counted.market = int_pricing_rates.market
-        and counted.rate_category = int_pricing_rates.category
-        and counted.send_date = int_pricing_rates.send_date
-        and counted.charged_before_in_month >= int_pricing_rates.tier_from
-    -- the deliveries' rates are int_group_delivery_billing's
-    where counted.message_key is not null
-),
+-- the deliveries' rates are int_group_delivery_billing's
+{{ volume_tier_rates(regime, ["message_key"], "counted.message_key is not null") }}
 {%- endfor %}
 
 {{ priced_at_card_rates(regimes, ["message_key"]) }},

@@ -48,3 +48,46 @@ priced as (
 {%- endfor %}
 )
 {%- endmacro %}
+
+
+{#- The volume tier's rate of each chargeable row of counted_<regime> (market, rate_category,
+    send_month, send_date, sent_at, message_id, participant and the `keys`): only the months
+    that reach the market's first tier boundary (tier_starts) are numbered, in send order; in
+    the others every row has the first tier's rate, exactly as the numbering would give. Rows
+    of both kinds (messages and group deliveries) are counted together, as Meta counts them;
+    `keep` picks the rows whose rates the caller prices. Two CTEs, each followed by a comma. -#}
+{% macro volume_tier_rates(regime, keys, keep) -%}
+volume_months_{{ regime.name }} as (
+    select counted.market, counted.rate_category, counted.send_month
+    from counted_{{ regime.name }} as counted
+    join tier_starts using (market, rate_category)
+    group by counted.market, counted.rate_category, counted.send_month
+    having count(*) > any_value(tier_starts.first_tier_from)
+),
+
+volume_rates_{{ regime.name }} as (
+    select
+{%- for key in keys %}
+        counted.{{ key }},
+{%- endfor %}
+        int_pricing_rates.rate,
+        int_pricing_rates.rate_card
+    from (
+        select
+            counted.*,
+            row_number() over (
+                partition by counted.market, counted.rate_category, counted.send_month
+                order by counted.sent_at, counted.message_id, counted.participant
+            ) - 1 as charged_before_in_month
+        from counted_{{ regime.name }} as counted
+        semi join volume_months_{{ regime.name }} as months
+            using (market, rate_category, send_month)
+    ) as counted
+    asof join int_pricing_rates
+        on counted.market = int_pricing_rates.market
+        and counted.rate_category = int_pricing_rates.category
+        and counted.send_date = int_pricing_rates.send_date
+        and counted.charged_before_in_month >= int_pricing_rates.tier_from
+    where {{ keep }}
+),
+{%- endmacro %}
