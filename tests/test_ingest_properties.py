@@ -299,11 +299,15 @@ def test_csv_message_log_never_loses_a_good_row(tmp_path, settings, log):
 def test_json_lines_message_log_never_loses_a_good_row(tmp_path, settings, log, broken_lines):
     rows, expected, _ = log
     lines = [json.dumps(dict(zip(CANONICAL_COLUMNS, row, strict=False))) for row in rows]
-    # lines that are not JSON objects go to quarantine too
-    lines += [text.replace("\n", " ").replace("\r", " ") or "{" for text in broken_lines]
+    # lines that are not JSON objects go to quarantine too; a blank one (nothing but what
+    # DuckDB's trim removes: spaces, no-break spaces, ...) is no row at all, so the blank ones
+    # stand for a broken line here
+    con = connect_memory(settings)
+    for text in broken_lines:
+        text = text.replace("\n", " ").replace("\r", " ")
+        lines.append(text if fetch_value(con, "select trim(?) <> ''", [text]) else "{")
     path = tmp_path / "fuzz.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    con = connect_memory(settings)
     try:
         load = _load(con, path, settings, kind="message_log")
         assert load is not None
@@ -555,5 +559,26 @@ def test_rate_card_never_loses_a_good_row(tmp_path, settings, rows, good):
         assert load.rows_read == len(rows) + len(good)
         stored = set(fetch_all(con, "select effective_from, market, category from rate_cards"))
         assert {g[:3] for g in good} <= stored
+    finally:
+        con.close()
+
+
+def test_a_blank_json_lines_line_is_no_row(tmp_path, settings):
+    # given a good line, a line of no-break spaces (blank) and a broken line
+    path = tmp_path / "blank.jsonl"
+    good = {
+        "message_id": "wamid.1",
+        "timestamp": "2026-11-03T09:00:00Z",
+        "direction": "inbound",
+        "business_number": "15550783881",
+        "contact": "31612345678",
+        "type": "text",
+    }
+    path.write_text(json.dumps(good) + "\n\u00a0\u00a0\n{\n", encoding="utf-8")
+    con = connect_memory(settings)
+    try:
+        load = ingest_file(con, path, settings, "message_log")
+        # expect the blank line to be no row, and the broken one quarantined
+        assert (load.rows_read, load.loaded, load.quarantined) == (2, 1, 1)
     finally:
         con.close()
