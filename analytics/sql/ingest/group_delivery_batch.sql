@@ -6,8 +6,7 @@
 with deliveries as (
     select
         *,
-        case participant_status when 'sent' then 1 when 'delivered' then 2 when 'read' then 3
-            when 'failed' then 4 else 0 end as status_rank
+        status_rank(participant_status) as status_rank
     from parsed_messages
     where reason is null and direction = 'outbound' and group_id is not null
         and participant is not null

@@ -82,3 +82,9 @@ group by all;
 -- API.
 create or replace temp macro is_group_id(text) as
     regexp_full_match(text, '[A-Za-z0-9_=+/-]{6,256}');
+
+-- How far a message has got: a later status never gives way to an earlier one (sent, delivered,
+-- read, failed); anything else ranks below them.
+create or replace temp macro status_rank(status) as
+    case status when 'sent' then 1 when 'delivered' then 2 when 'read' then 3
+        when 'failed' then 4 else 0 end;

@@ -4,10 +4,7 @@
 update group_deliveries as d
 set
     status = case
-        when (case b.status when 'sent' then 1 when 'delivered' then 2 when 'read' then 3
-                when 'failed' then 4 else 0 end)
-            > (case d.status when 'sent' then 1 when 'delivered' then 2 when 'read' then 3
-                when 'failed' then 4 else 0 end)
+        when status_rank(b.status) > status_rank(d.status)
             then b.status
         else d.status
     end,

@@ -24,10 +24,7 @@ set
     waba_id = coalesce(u.chosen.waba_id, m.waba_id, u.waba_id),
     phone_number_id = coalesce(u.chosen.phone_number_id, m.phone_number_id, u.phone_number_id),
     status = case
-        when (case u.status when 'sent' then 1 when 'delivered' then 2 when 'read' then 3
-                when 'failed' then 4 else 0 end)
-            > (case m.status when 'sent' then 1 when 'delivered' then 2 when 'read' then 3
-                when 'failed' then 4 else 0 end)
+        when status_rank(u.status) > status_rank(m.status)
             then u.status
         else m.status
     end,

@@ -12,8 +12,7 @@ with good as (
             case when participant is null then meta_pricing_model end as meta_pricing_model,
             case when participant is null then meta_pricing_subtype end as meta_pricing_subtype
         ),
-        case status when 'sent' then 1 when 'delivered' then 2 when 'read' then 3
-            when 'failed' then 4 else 0 end as status_rank
+        status_rank(status) as status_rank
     from parsed_messages
     where reason is null
 ),

@@ -3,10 +3,7 @@
 -- that get Meta's pricing (new, or from a later status), by the same rules as that update.
 with changes as (
     select
-        (case b.status when 'sent' then 1 when 'delivered' then 2 when 'read' then 3
-                when 'failed' then 4 else 0 end)
-            > (case s.status when 'sent' then 1 when 'delivered' then 2 when 'read' then 3
-                when 'failed' then 4 else 0 end) as newer_status,
+        status_rank(b.status) > status_rank(s.status) as newer_status,
         b.meta_billable is not null
             and (s.meta_billable is null or b.status_at >= s.status_at)
             and {
