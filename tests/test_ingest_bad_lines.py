@@ -230,3 +230,44 @@ def test_a_long_line_rejected_for_another_reason_keeps_more_than_10000_character
     ((raw, reason),) = fetch_all(con, "select raw, reason from quarantine")
     assert reason.startswith("unreadable row: not valid UTF-8 text")
     assert len(raw) > 30_000 and raw.endswith("caf\\xe9 ")
+
+
+# --- line numbers of a big file ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["csv", "jsonl"])
+def test_every_row_of_a_file_read_in_many_chunks_keeps_its_line(con, settings, tmp_path, kind):
+    # given 60,000 messages (DuckDB reads them in many chunks, on every thread) whose
+    # message_id is their line number, with a bad row at line 40,001 and a blank line
+    # (JSON Lines) or a short line (CSV) at line 50,001
+    count = 250_000
+    if kind == "csv":
+        rows = [GOOD.format(f"m{line}") for line in range(2, count + 2)]
+        rows[40_001 - 2] = "m40001,not a time,inbound,31201234567,31612345678,text"
+        rows[50_001 - 2] = "lonely"
+        path = write(tmp_path, "big.csv", *rows)
+    else:
+        template = (
+            '{{"message_id": "m{}", "timestamp": "2025-03-03T09:00:00Z", "direction": '
+            '"inbound", "business_number": "31201234567", "contact": "31612345678", '
+            '"type": "text"}}'
+        )
+        rows = [template.format(line) for line in range(1, count + 1)]
+        rows[40_001 - 1] = template.format(40001).replace("2025-03-03T09:00:00Z", "not a time")
+        rows[50_001 - 1] = "   "
+        path = tmp_path / "big.jsonl"
+        path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    settings = replace(settings, threads=2)
+
+    load = ingest_file(con, path, settings)
+
+    # expect every stored row's line to be the line its message_id names, and the bad rows
+    # quarantined at theirs
+    adds_up(load)
+    assert fetch_all(
+        con,
+        "select count(*), count_if(source_line = substr(message_id, 2)::bigint) from messages",
+    ) == [(count - 2, count - 2)]
+    assert [line for (line,) in fetch_all(con, "select line from quarantine order by line")] == (
+        [40_001, 50_001] if kind == "csv" else [40_001]
+    )

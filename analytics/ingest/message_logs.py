@@ -79,18 +79,13 @@ class MessageLogSource:
         )
         require(self.mapping, REQUIRED_MESSAGE_COLUMNS, stage.name, "message log", file_columns)
         self.ignored = sorted(set(file_columns) - set(self.mapping.values()) - {""})
-        self.parameters = stage.parameters if self.file_format == "csv" else {"path": str(path)}
+        # a CSV file is read once, into a temp table (Staging.csv_rows_table)
+        self.parameters = {} if self.file_format == "csv" else {"path": str(path)}
 
-    def rows(self, numbered: bool, rejects: str | None = None) -> str:
-        """The file's rows (parameters: self.parameters). The first read stores the rows the
-        CSV reader rejects; a read after it passes a scratch table (Staging.scratch_rejects)."""
+    def rows(self, numbered: bool) -> str:
+        """The file's rows (parameters: self.parameters)."""
         select = self.stage.source_select(
-            self.mapping,
-            CANONICAL_COLUMNS,
-            self.file_format,
-            numbered,
-            WEBHOOK_ONLY_COLUMNS,
-            rejects=rejects,
+            self.mapping, CANONICAL_COLUMNS, self.file_format, numbered, WEBHOOK_ONLY_COLUMNS
         )
         return f"select *, 'message_log' as origin from ({select})"
 
@@ -179,11 +174,10 @@ def stage_message_log(ctx: LoadContext) -> None:
             stage.detail.append(f"ignored columns: {', '.join(ignored)}")
         return
     source = MessageLogSource(stage, settings)
-    with stage.in_file_order():
-        con.execute(
-            f"create or replace temp table incoming as {source.rows(numbered=True)}",
-            source.parameters,
-        )
+    con.execute(
+        f"create or replace temp table incoming as {source.rows(numbered=True)}",
+        source.parameters,
+    )
     if source.file_format == "csv":
         stage.renumber("incoming")
     rejected = quarantine_rejects(ctx)
@@ -270,17 +264,16 @@ def insert_message_log(ctx: LoadContext) -> None:
         "source_file": ctx.file,
         "loaded_at": ctx.loaded_at,
     }
-    with stage.in_file_order():
-        inserted = (
-            fetch_value(
-                con,
-                f"with incoming as ({source.rows(numbered=True)}), "
-                f"parsed_messages as ({sql_text('ingest/message_log_rows')}) "
-                + sql_text("ingest/insert_new_messages"),
-                parameters,
-            )
-            or 0
+    inserted = (
+        fetch_value(
+            con,
+            f"with incoming as ({source.rows(numbered=True)}), "
+            f"parsed_messages as ({sql_text('ingest/message_log_rows')}) "
+            + sql_text("ingest/insert_new_messages"),
+            parameters,
         )
+        or 0
+    )
     if fetch_value(
         con,
         sql_text("ingest/repeated_messages"),
@@ -290,7 +283,7 @@ def insert_message_log(ctx: LoadContext) -> None:
     rejected = quarantine_rejects(ctx)
     if source.file_format == "csv" and rejected:
         _renumber_inserted(ctx)
-    read = _rows_read(ctx, source, inserted, rejected)
+    read = _rows_read(ctx, source)
     load.rows_read = read + rejected
     load.loaded = inserted
     if read > inserted:
@@ -298,19 +291,16 @@ def insert_message_log(ctx: LoadContext) -> None:
     source.ignored_detail()
 
 
-def _rows_read(ctx: LoadContext, source: MessageLogSource, inserted: int, rejected: int) -> int:
-    """How many rows the CSV reader gave. When the file's text lines (counted while hashing it)
-    match what was inserted and rejected, every row was taken; else the file is counted."""
-    lines = ctx.stage.source.text_lines
-    if source.file_format == "csv" and lines is not None and lines - 1 == inserted + rejected:
-        return inserted
-    scratch = ctx.stage.scratch_rejects()
-    # count(*) alone would read no column, so DuckDB would not check their text (UTF-8) and
-    # count rows the first pass rejected: hash the columns that pass read
+def _rows_read(ctx: LoadContext, source: MessageLogSource) -> int:
+    """How many rows the reader gave (the CSV reader's rejected rows not among them)."""
+    if source.file_format == "csv":
+        return fetch_value(ctx.con, f"select count(*) from {ctx.stage.csv_rows_table()}")
+    # count(*) alone would read no column, so DuckDB would not check their text (UTF-8):
+    # hash the columns the load read
     columns = ", ".join(quoted(c) for c in source.mapping)
     return fetch_value(
         ctx.con,
-        f"select count(hash({columns})) from ({source.rows(numbered=False, rejects=scratch)})",
+        f"select count(hash({columns})) from ({source.rows(numbered=False)})",
         source.parameters,
     )
 
@@ -342,13 +332,10 @@ def _renumber_inserted(ctx: LoadContext) -> None:
 def _stage_leftovers(ctx: LoadContext, source: MessageLogSource) -> None:
     """Stage the rows the one pass did not insert as `incoming`, and merge them."""
     con, stage = ctx.con, ctx.stage
-    scratch = stage.scratch_rejects()
-    with stage.in_file_order():
-        con.execute(
-            "create or replace temp table numbered_rows as "
-            + source.rows(numbered=True, rejects=scratch),
-            source.parameters,
-        )
+    con.execute(
+        "create or replace temp table numbered_rows as " + source.rows(numbered=True),
+        source.parameters,
+    )
     if source.file_format == "csv":
         stage.renumber("numbered_rows")
     con.execute(
