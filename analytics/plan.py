@@ -8,6 +8,8 @@ A step is analytics/sql/<name>.sql with, in <name>.toml, a `[step]` table:
     per_regime = true           # the SQL is a jinja2 template over the regime registry
     [step.codes]                # optional: columns stored as one-byte codes behind a view
     market = "market"           # column = vocabulary of data/codes.toml (analytics/storage.py)
+    [step.derived]              # optional: columns the view computes instead of storing them
+    window_id = "..."           # column = SQL expression over the public columns
 
 A step reads the steps its SQL names (comments aside); the plan runs every step after those it
 reads, thread steps before account steps where the reads allow it (the shape a partitioned run
@@ -56,11 +58,13 @@ def _declared_steps(folder: Path) -> tuple[tuple[str, Step], ...]:
             "per_regime",
             "codes",
             "stored_only",
+            "derived",
         }
         if unknown or "materialization" not in declaration:
             raise PlanError(
                 f"{path}: [step] takes materialization (table, view or temp), scope (thread or "
-                f"account), per_regime (true or false), stored_only and [step.codes]"
+                f"account), per_regime (true or false), stored_only, [step.codes] and "
+                f"[step.derived]"
                 + (f"; unknown: {', '.join(sorted(unknown))}" if unknown else "")
             )
         try:
@@ -74,6 +78,7 @@ def _declared_steps(folder: Path) -> tuple[tuple[str, Step], ...]:
                         per_regime=bool(declaration.get("per_regime", False)),
                         codes=tuple(declaration.get("codes", {}).items()),
                         stored_only=tuple(declaration.get("stored_only", ())),
+                        derived=tuple(declaration.get("derived", {}).items()),
                     ),
                 )
             )

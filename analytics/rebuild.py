@@ -97,9 +97,11 @@ def materialize(con: duckdb.DuckDBPyConnection, step: Step, database: str | None
     With a database, an intermediate step becomes a table of that (scratch) database.
     """
     body = step.sql
-    if step.codes:
+    if step.stored:
         columns = storage.coded_columns(dict(step.codes), regime_names())
-        storage.materialize_coded(con, step.name, body, columns, step.stored_only)
+        storage.materialize_coded(
+            con, step.name, body, columns, step.stored_only, dict(step.derived)
+        )
         return
     if step.materialization in ("table", "view"):
         drop_other_kind(con, step)

@@ -27,6 +27,9 @@ class Step:
     codes: tuple[tuple[str, str], ...] = ()
     # columns the stored table keeps and its view leaves out (a key later steps join on)
     stored_only: tuple[str, ...] = ()
+    # columns the view computes from the stored ones instead of storing them: column -> SQL
+    # expression over the public columns (a text built from others, such as an id)
+    derived: tuple[tuple[str, str], ...] = ()
 
     @property
     def sql(self) -> str:
@@ -39,7 +42,24 @@ class Step:
             raise ValueError(f"step {self.name}: unknown materialization {self.materialization}")
         if self.scope not in SCOPES:
             raise ValueError(f"step {self.name}: unknown scope {self.scope}")
-        if self.stored_only and not self.codes:
-            raise ValueError(f"step {self.name}: stored_only needs [step.codes] (a stored table)")
-        if self.codes and self.materialization != "table":
-            raise ValueError(f"step {self.name}: only a table's columns can be stored as codes")
+        if self.stored_only and not self.stored:
+            raise ValueError(
+                f"step {self.name}: stored_only needs [step.codes] or [step.derived] (a stored "
+                "table behind a view)"
+            )
+        if self.stored and self.materialization != "table":
+            raise ValueError(
+                f"step {self.name}: only a table can be stored behind a view ([step.codes], "
+                "[step.derived])"
+            )
+        if self.stored and self.scope != "account":
+            # the partitioned rebuild unions a thread step's partitions into a plain table
+            raise ValueError(
+                f"step {self.name}: only an account step can be stored behind a view "
+                "([step.codes], [step.derived])"
+            )
+
+    @property
+    def stored(self) -> bool:
+        """Stored as storage.<name> behind the view main.<name> (analytics/storage.py)."""
+        return bool(self.codes or self.derived)

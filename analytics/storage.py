@@ -14,7 +14,10 @@ a short text from a known vocabulary:
 
 Such a step is stored as the table storage.<name>, those columns as DuckDB ENUMs (one byte
 each), and published as the view main.<name>, which casts them back to text: an analyst's
-query returns the same rows, values and types. A value outside its vocabulary stops the
+query returns the same rows, values and types. A text the table would only repeat from its
+other columns (an id built from them) need not be stored at all: `[step.derived]` names it
+with its expression over the public columns; the step's SQL keeps the column's place and type
+(a typed null) and the view computes it when it is read. A value outside its vocabulary stops the
 rebuild with the column's name and what to add (never a wrong or missing value).
 """
 
@@ -123,10 +126,14 @@ def materialize_coded(
     body: str,
     columns: dict[str, str],
     stored_only: tuple[str, ...] = (),
+    derived: dict[str, str] | None = None,
 ) -> None:
     """storage.<step> from the step's SQL with the coded columns as ENUMs, and the view
     main.<step> that casts them back to text (same names, order and types as the SQL's).
-    stored_only columns (an integer key that later steps join on) are kept out of the view."""
+    stored_only columns (an integer key that later steps join on) are kept out of the view;
+    derived columns are left out of the table and computed by the view (column -> SQL
+    expression over the public columns), cast to the type the SQL gives them."""
+    derived = derived or {}
     con.execute(f"create schema if not exists {STORAGE_SCHEMA}")
     # the public relation was a table in an older release, or is the view of the last rebuild
     kind = fetch_value(
@@ -142,23 +149,37 @@ def materialize_coded(
         con.execute(f"drop {kind} main.{step}")
     drop_stored(con, step, columns)
     create_types(con, step, columns)
+    public = fetch_all(con, f"describe select * from ({body}) as result")
+    missing = set(derived) - {name for name, *_ in public}
+    if missing:
+        raise ValueError(
+            f"step {step}: [step.derived] names {', '.join(sorted(missing))}, which its SQL "
+            "does not select (it keeps the column's place: a typed null)"
+        )
     encode = ", ".join(
         f'"{column}"::{type_name(step, vocabulary)} as "{column}"'
         for column, vocabulary in columns.items()
     )
+    left_out = ", ".join(f'"{column}"' for column in derived)
     try:
         con.execute(
-            f"create table {STORAGE_SCHEMA}.{step} as "
-            f"select * replace ({encode}) from ({body}) as result"
+            f"create table {STORAGE_SCHEMA}.{step} as select *"
+            + (f" exclude ({left_out})" if left_out else "")
+            + (f" replace ({encode})" if encode else "")
+            + f" from ({body}) as result"
         )
     except duckdb.ConversionException as error:
         raise VocabularyError(unlisted_value(step, columns, str(error))) from error
     decode = ", ".join(f'"{column}"::varchar as "{column}"' for column in columns)
-    hidden = ", ".join(f'"{column}"' for column in stored_only)
+    published = ", ".join(
+        f'({derived[name]})::{column_type} as "{name}"' if name in derived else f'"{name}"'
+        for name, column_type, *_ in public
+        if name not in stored_only
+    )
     con.execute(
-        f"create view main.{step} as select *"
-        + (f" exclude ({hidden})" if hidden else "")
-        + f" replace ({decode}) from {STORAGE_SCHEMA}.{step}"
+        f"create view main.{step} as select {published} from (select *"
+        + (f" replace ({decode})" if decode else "")
+        + f" from {STORAGE_SCHEMA}.{step}) as stored"
     )
 
 

@@ -106,5 +106,49 @@ def test_only_a_table_step_may_declare_codes(tmp_path):
     (tmp_path / "facts.toml").write_text(
         '[step]\nmaterialization = "view"\nscope = "account"\n[step.codes]\nn = "kind"\n'
     )
-    with pytest.raises(PlanError, match="only a table's columns can be stored as codes"):
+    with pytest.raises(PlanError, match="only a table can be stored behind a view"):
         declared_steps(tmp_path)
+
+
+def test_a_thread_step_may_not_be_stored_behind_a_view(tmp_path):
+    # the partitioned rebuild unions a thread step's partitions into a plain table
+    (tmp_path / "facts.sql").write_text("select 1 as n")
+    (tmp_path / "facts.toml").write_text(
+        '[step]\nmaterialization = "table"\nscope = "thread"\n[step.derived]\nm = "n + 1"\n'
+    )
+    with pytest.raises(PlanError, match="only an account step can be stored behind a view"):
+        declared_steps(tmp_path)
+
+
+# --- derived columns: computed by the view, not stored -----------------------------------------
+
+DERIVED_BODY = """
+    select * from (values
+        ('m1', 'template', '3120', timestamptz '2025-03-03 09:00:00+00',
+            '3120:31612:1740992400'),
+        ('m2', 'session', '3120', null, null)
+    ) as rows(message_id, kind, business_number, opened_at, window_id)
+"""
+
+
+def test_a_derived_column_is_computed_by_the_view_not_stored(con):
+    # given a step whose window_id is built from its other columns, one of them coded
+    con.execute(f"create table plain as {DERIVED_BODY}")
+    body = DERIVED_BODY.replace("'3120:31612:1740992400'", "null::varchar")
+    derived = {
+        "window_id": "case when opened_at is not null "
+        "then business_number || ':31612:' || epoch(opened_at)::bigint end"
+    }
+    storage.materialize_coded(con, "facts", body, {"kind": "kind"}, derived=derived)
+    # expect the view to give the plain table's columns (same order and types) and rows, and
+    # the stored table not to hold the column
+    assert con.execute("describe facts").fetchall() == con.execute("describe plain").fetchall()
+    assert con.execute("select * from facts except all select * from plain").fetchall() == []
+    assert con.execute("select * from plain except all select * from facts").fetchall() == []
+    stored = [row[0] for row in con.execute("describe storage.facts").fetchall()]
+    assert stored == ["message_id", "kind", "business_number", "opened_at"]
+
+
+def test_a_derived_column_the_sql_does_not_select_is_refused(con):
+    with pytest.raises(ValueError, match="names window_id, which its SQL does not select"):
+        storage.materialize_coded(con, "facts", BODY, COLUMNS, derived={"window_id": "'x'"})

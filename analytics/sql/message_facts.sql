@@ -83,12 +83,10 @@ final as (
             else 'missing'
         end as template_category_source,
         outbound.status,
-        -- named as care_windows names it: the thread and the instant the window opened
-        case
-            when outbound.window_opened_at is not null
-                then outbound.business_number || ':' || outbound.contact || ':'
-                    || floor(epoch(outbound.window_opened_at))::bigint
-        end as window_id,
+        -- named as care_windows names it, from the thread and the instant the window opened:
+        -- not stored, the public view builds it from those columns ([step.derived] in
+        -- message_facts.toml; a wamid-sized text is the costliest kind of column to write)
+        null::varchar as window_id,
         outbound.in_window,
         outbound.window_closes_at,
         outbound.opt_in_active,
