@@ -26,13 +26,15 @@ BREAKAGES = {
     "message_facts_accepted_values": (
         # the stored code cannot hold an unknown kind: a view that shows one stands for a
         # storage that could
-        "create or replace view message_facts as select * replace ("
-        "case when message_id = 'answer' then 'sticker' else kind::varchar end as kind)"
-        " from storage.message_facts",
+        "alter view message_facts rename to message_facts_published;"
+        " create view message_facts as select * replace ("
+        "case when message_id = 'answer' then 'sticker' else kind end as kind)"
+        " from message_facts_published",
         1,
     ),
     "message_facts_in_window_has_window_id": (
-        "update storage.message_facts set window_id = null where message_id = 'answer'",
+        # window_id is not stored: the view builds it from the thread and window_opened_at
+        "update storage.message_facts set window_opened_at = null where message_id = 'answer'",
         1,
     ),
     "message_facts_window_holds_message": (
