@@ -34,6 +34,7 @@ class Staging:
         self.source = source
         self.path = source.readable  # what DuckDB reads
         self.name = source.path  # what messages name
+        self.load_id = load_id
         self.rejects = f"csv_rejects_{load_id}"
         self.reject_scans = f"{self.rejects}_scan"
         self.long_lines = f"long_lines_{load_id}"
@@ -101,8 +102,7 @@ class Staging:
         """Temp table csv_rows_<load>: the CSV file's fields (c0, c1, ...) as text, read once,
         in file order, the rows it rejects stored once (`rejects`).
 
-        Its rowid numbers the rows in file order, from first_rowid (inside a transaction a new
-        table's row IDs start far from 0 until it commits). Numbering the rows while reading
+        Its rowid numbers the rows in file order, from first_rowid. Numbering the rows while reading
         the file (row_number() over ()) put the whole statement that reads, checks and inserts
         them on one thread: loading a log of two million messages took 7.4 s so, 5.1 s this
         way. Every later read of the file is a read of this table."""
@@ -115,10 +115,13 @@ class Staging:
                 )
             self.scratch_tables.append(self.csv_rows)
             self.csv_rows_staged = True
-            self.first_rowid = fetch_value(
-                self.con, f"select coalesce(min(rowid), 0) from {self.csv_rows}"
-            )
+            self.first_rowid = self._first_rowid(self.csv_rows)
         return self.csv_rows
+
+    def _first_rowid(self, table: str) -> int:
+        """The row ID of a new table's first row: inside a transaction, DuckDB numbers the rows
+        of a table made in it from far above 0 until it commits."""
+        return int(fetch_value(self.con, f"select coalesce(min(rowid), 0) from {table}"))
 
     def _csv_column(self, name: str) -> str:
         return f"c{self.header.index(name)}"
@@ -156,7 +159,7 @@ class Staging:
         else:
             # the header is line 1
             source = self.csv_rows_table()
-            line = f"rowid - {int(self.first_rowid) - 2}" if numbered else "null::bigint"
+            line = f"rowid - {self.first_rowid - 2}" if numbered else "null::bigint"
         return f"select {line} as line, {select}{nulls} from {source}"
 
     @contextlib.contextmanager
@@ -218,7 +221,7 @@ class Staging:
 
         The lines are read in file order into a table whose rowid numbers them (see
         csv_rows_table), then parsed on every thread."""
-        lines = f"json_text_{self.csv_rows}"
+        lines = f"json_text_{self.load_id}"
         with self.in_file_order():
             self.con.execute(
                 f"create or replace temp table {lines} as "
@@ -235,10 +238,10 @@ class Staging:
                     "buffer_size": buffer_size(self.source.max_line_size),
                 },
             )
-        first_rowid = fetch_value(self.con, f"select coalesce(min(rowid), 0) from {lines}")
+        first_rowid = self._first_rowid(lines)
         self.con.execute(
             "create or replace temp table json_lines as "
-            f"select rowid - {int(first_rowid) - 1} as line, text, try(text::json) as j "
+            f"select rowid - {first_rowid - 1} as line, text, try(text::json) as j "
             f"from {lines} where text is not null and trim(text) <> ''"
         )
         self.con.execute(f"drop table {lines}")
