@@ -64,8 +64,7 @@ def _declared_steps(folder: Path) -> tuple[tuple[str, Step], ...]:
             raise PlanError(
                 f"{path}: [step] takes materialization (table, view or temp), scope (thread or "
                 f"account), per_regime (true or false), stored_only, [step.codes] and "
-                f"[step.derived]"
-                + (f"; unknown: {', '.join(sorted(unknown))}" if unknown else "")
+                f"[step.derived]" + (f"; unknown: {', '.join(sorted(unknown))}" if unknown else "")
             )
         try:
             steps.append(
