@@ -263,8 +263,6 @@ class InputFile:
     compression: str  # none | gzip | zstd (of `readable`)
     digest: str
     max_line_size: int
-    # the lines in the file (empty ones too), or None when not counted (zstd)
-    text_lines: int | None
     head: FileHead  # of `readable`
     transcoded: bool = False
     # the lines longer than LONG_LINE (not noted in a .zst file, which is not scanned here)
@@ -361,15 +359,15 @@ def open_input(path: Path, encoding: str, temp_directory: str) -> InputFile:
         compression = _compression(first)
         stored = hashed(itertools.chain([first], _chunks(handle)))
         if compression == "none":
-            longest, lines, long_lines = _scan(_keeping_head(stored, kept))
+            longest, _, long_lines = _scan(_keeping_head(stored, kept))
         else:
             for _ in stored:
                 pass
-            longest, lines = 0, None
+            longest = 0
     if compression == "gzip":
         try:
             with gzip.open(path, "rb") as handle:
-                longest, lines, long_lines = _scan(_keeping_head(_chunks(handle), kept))
+                longest, _, long_lines = _scan(_keeping_head(_chunks(handle), kept))
         except (OSError, EOFError, zlib.error) as error:
             raise IngestError(
                 f"{path}: not a readable gzip file ({error}); check that it is complete; "
@@ -384,7 +382,7 @@ def open_input(path: Path, encoding: str, temp_directory: str) -> InputFile:
         transcoded, compression = True, "none"
         kept = bytearray()
         with readable.open("rb") as handle:
-            longest, lines, long_lines = _scan(_keeping_head(_chunks(handle), kept))
+            longest, _, long_lines = _scan(_keeping_head(_chunks(handle), kept))
         head = FileHead(readable, bytes(kept), compression, name=path)
     if compression == "zstd":
         max_line_size = ZSTD_MAX_LINE_SIZE
@@ -396,7 +394,6 @@ def open_input(path: Path, encoding: str, temp_directory: str) -> InputFile:
         compression,
         digest.hexdigest(),
         max_line_size,
-        lines,
         head,
         transcoded,
         long_lines,
