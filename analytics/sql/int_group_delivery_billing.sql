@@ -5,13 +5,7 @@
 -- deliveries into its one row; group_delivery_billing publishes them.
 -- A jinja2 template over the registry, one column per regime and field.
 {% from "macros/card_rates.sql" import priced_at_card_rates, volume_tier_rates -%}
-{%- macro in_free_tier(regime, row, participant) -%}
-coalesce(
-            {'sent_at': {{ row }}.sent_at, 'id': {{ row }}.message_id,
-                'participant': {{ participant }}} <= free_{{ regime.name }}.last_free,
-            false
-        )
-{%- endmacro %}
+{% from "macros/free_tiers.sql" import in_free_tier, free_tier_joins, final_reason -%}
 with units as (
     select * from int_group_delivery_verdicts
 ),
@@ -24,24 +18,10 @@ charged as (
             and not {{ in_free_tier(regime, "units", "units.participant") }}
             as {{ regime.name }}_billable,
         -- charged only because the month's free tier was used up says so (as for messages)
-        case
-            when units.{{ regime.name }}_charge_candidate
-                and {{ in_free_tier(regime, "units", "units.participant") }}
-                then 'free_tier'
-            when units.{{ regime.name }}_charge_candidate
-                and units.{{ regime.name }}_free_tier_owner is not null
-                and units.{{ regime.name }}_free_tier_size > 0
-                then 'beyond_free_tier'
-            else units.{{ regime.name }}_billing_reason
-        end as {{ regime.name }}_final_reason{{ "," if not loop.last }}
+        {{ final_reason(regime, "units.", in_free_tier(regime, "units", "units.participant")) }} as {{ regime.name }}_final_reason{{ "," if not loop.last }}
 {%- endfor %}
     from units
-{%- for regime in regimes %}
-    left join int_free_tiers as free_{{ regime.name }}
-        on free_{{ regime.name }}.regime = '{{ regime.name }}'
-        and free_{{ regime.name }}.free_tier_owner = units.{{ regime.name }}_free_tier_owner
-        and free_{{ regime.name }}.send_month = units.send_month
-{%- endfor %}
+    {{- free_tier_joins(regimes, "units") }}
 ),
 
 tier_starts as (

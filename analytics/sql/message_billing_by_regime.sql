@@ -9,6 +9,7 @@
 -- each) from the chain walk: a lookup here hashed 100 million wamids per conversation regime
 -- and, at 14 GB of memory, spilled every verdict row with them.
 {% from "macros/card_rates.sql" import priced_at_card_rates, volume_tier_rates -%}
+{% from "macros/free_tiers.sql" import in_free_tier, free_tier_joins, final_reason -%}
 with verdicts as not materialized (
     select * from int_regime_verdicts
 ),
@@ -22,20 +23,11 @@ tiered as not materialized (
     select
         verdicts.*,
 {%- for regime in regimes %}
-        coalesce(
-            {'sent_at': verdicts.sent_at, 'id': verdicts.message_id, 'participant': ''}
-                <= free_{{ regime.name }}.last_free,
-            false
-        ) as {{ regime.name }}_in_free_tier
+        {{ in_free_tier(regime, "verdicts", "''") }} as {{ regime.name }}_in_free_tier
         {{- "," if not loop.last }}
 {%- endfor %}
     from verdicts
-{%- for regime in regimes %}
-    left join int_free_tiers as free_{{ regime.name }}
-        on free_{{ regime.name }}.regime = '{{ regime.name }}'
-        and free_{{ regime.name }}.free_tier_owner = verdicts.{{ regime.name }}_free_tier_owner
-        and free_{{ regime.name }}.send_month = verdicts.send_month
-{%- endfor %}
+    {{- free_tier_joins(regimes, "verdicts") }}
 ),
 
 charged as not materialized (
@@ -44,17 +36,8 @@ charged as not materialized (
 {%- for regime in regimes %}
         delivered and {{ regime.name }}_charge_candidate and not {{ regime.name }}_in_free_tier
             as {{ regime.name }}_billable,
-        -- a message charged only because its monthly free tier was used up says so; a tier
-        -- of size 0 is no tier (chargeable)
-        case
-            when {{ regime.name }}_charge_candidate and {{ regime.name }}_in_free_tier
-                then 'free_tier'
-            when {{ regime.name }}_charge_candidate
-                and {{ regime.name }}_free_tier_owner is not null
-                and {{ regime.name }}_free_tier_size > 0
-                then 'beyond_free_tier'
-            else {{ regime.name }}_billing_reason
-        end as {{ regime.name }}_final_reason
+        -- a message charged only because its monthly free tier was used up says so
+        {{ final_reason(regime, "", regime.name ~ "_in_free_tier") }} as {{ regime.name }}_final_reason
         {{- "," if not loop.last }}
 {%- endfor %}
     from tiered

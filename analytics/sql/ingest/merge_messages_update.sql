@@ -5,6 +5,7 @@
 -- seen at its earliest status. The furthest status wins; Meta's pricing comes from the latest
 -- status that carried it. source_file and source_line follow the facts: they name the copy the
 -- stored facts come from.
+{% from "macros/meta_verdicts.sql" import newer_meta_verdict -%}
 update messages as m
 set
     sent_at = case
@@ -33,21 +34,7 @@ set
     contact_user_id = coalesce(m.contact_user_id, u.contact_user_id),
     contact_parent_user_id = coalesce(m.contact_parent_user_id, u.contact_parent_user_id),
     contact_username = coalesce(u.contact_username, m.contact_username),
-    meta_billable = case when u.meta_billable is not null
-        and (m.meta_billable is null or u.status_at >= m.status_at)
-        then u.meta_billable else m.meta_billable end,
-    meta_pricing_type = case when u.meta_billable is not null
-        and (m.meta_billable is null or u.status_at >= m.status_at)
-        then u.meta_pricing_type else m.meta_pricing_type end,
-    meta_category = case when u.meta_billable is not null
-        and (m.meta_billable is null or u.status_at >= m.status_at)
-        then u.meta_category else m.meta_category end,
-    meta_pricing_model = case when u.meta_billable is not null
-        and (m.meta_billable is null or u.status_at >= m.status_at)
-        then u.meta_pricing_model else m.meta_pricing_model end,
-    meta_pricing_subtype = case when u.meta_billable is not null
-        and (m.meta_billable is null or u.status_at >= m.status_at)
-        then u.meta_pricing_subtype else m.meta_pricing_subtype end,
+{{ newer_meta_verdict("m", "u") }},
     meta_conversation_id = coalesce(u.meta_conversation_id, m.meta_conversation_id),
     meta_conversation_origin = coalesce(u.meta_conversation_origin, m.meta_conversation_origin)
 from (
