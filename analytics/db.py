@@ -65,11 +65,11 @@ def sql_source(name: str) -> str:
     return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
 
 
-def sql_text(name: str) -> str:
+def sql_text(name: str, **context: Any) -> str:
     """The SQL of analytics/sql/<name>.sql, rendered as a jinja2 template (most files use no
     jinja; a few import shared macros). A per-regime step's template is rendered over the
     regime registry instead (analytics.regimes.render_sql)."""
-    return sql_environment().get_template(f"{name}.sql").render()
+    return sql_environment().get_template(f"{name}.sql").render(**context)
 
 
 def sql_names(folder: str) -> list[str]:

@@ -10,6 +10,9 @@ A step is analytics/sql/<name>.sql with, in <name>.toml, a `[step]` table:
     market = "market"           # column = vocabulary of data/codes.toml (analytics/storage.py)
     [step.derived]              # optional: columns the view computes instead of storing them
     window_id = "..."           # column = SQL expression over the public columns
+    [step.chunks]               # optional: an account step written a few months at a time
+    column = "send_month"       # when its input outgrows memory (analytics/chunks.py)
+    rows_from = "int_regime_verdicts"
 
 A step reads the steps its SQL names (comments aside); the plan runs every step after those it
 reads, thread steps before account steps where the reads allow it (the shape a partitioned run
@@ -59,13 +62,18 @@ def _declared_steps(folder: Path) -> tuple[tuple[str, Step], ...]:
             "codes",
             "stored_only",
             "derived",
+            "chunks",
         }
         if unknown or "materialization" not in declaration:
             raise PlanError(
                 f"{path}: [step] takes materialization (table, view or temp), scope (thread or "
-                f"account), per_regime (true or false), stored_only, [step.codes] and "
-                f"[step.derived]" + (f"; unknown: {', '.join(sorted(unknown))}" if unknown else "")
+                f"account), per_regime (true or false), stored_only, [step.codes], "
+                f"[step.derived] and [step.chunks]"
+                + (f"; unknown: {', '.join(sorted(unknown))}" if unknown else "")
             )
+        chunks = declaration.get("chunks", {})
+        if set(chunks) - {"column", "rows_from"}:
+            raise PlanError(f"{path}: [step.chunks] takes column and rows_from")
         try:
             steps.append(
                 (
@@ -78,6 +86,8 @@ def _declared_steps(folder: Path) -> tuple[tuple[str, Step], ...]:
                         codes=tuple(declaration.get("codes", {}).items()),
                         stored_only=tuple(declaration.get("stored_only", ())),
                         derived=tuple(declaration.get("derived", {}).items()),
+                        chunk_by=chunks.get("column", ""),
+                        chunk_rows_from=chunks.get("rows_from", ""),
                     ),
                 )
             )

@@ -21,6 +21,7 @@ import duckdb
 
 from analytics import identities, meta_figures, pricing, storage
 from analytics.catalog import describe_warehouse
+from analytics.chunks import plan_chunks, write_chunks
 from analytics.config import Settings
 from analytics.db import fetch_value
 from analytics.plan import rebuild_plan
@@ -53,6 +54,8 @@ class RebuildResult:
     # CPU seconds of this process (DuckDB's threads included) per step: steadier than wall
     # time on a machine where other work competes (single-process rebuilds only)
     cpu_seconds_by_step: dict[str, float] = field(default_factory=dict)
+    # the steps written in chunks of months (analytics/chunks.py): step -> statements
+    chunks_by_step: dict[str, int] = field(default_factory=dict)
     outbound_messages: int = 0
     care_windows: int = 0
     violations: int = 0
@@ -91,29 +94,35 @@ def write_rebuild_parameters(
     )
 
 
-def materialize(con: duckdb.DuckDBPyConnection, step: Step, database: str | None = None) -> None:
-    """Create or replace one step's table or view from its SQL file.
+def materialize(con: duckdb.DuckDBPyConnection, step: Step, database: str | None = None) -> int:
+    """Create or replace one step's table or view from its SQL file; returns how many
+    statements wrote it (more than one: in chunks of months, analytics/chunks.py).
 
     With a database, an intermediate step becomes a table of that (scratch) database.
     """
-    body = step.sql
+    chunks = plan_chunks(con, step)
+    body = step.render(chunked=True) if chunks else step.sql
+    parameters = [chunk.parameters for chunk in chunks] or None
     if step.stored:
         columns = storage.coded_columns(dict(step.codes), regime_names())
         storage.materialize_coded(
-            con, step.name, body, columns, step.stored_only, dict(step.derived)
+            con, step.name, body, columns, step.stored_only, dict(step.derived), parameters
         )
-        return
+        return len(chunks) or 1
     if step.materialization in ("table", "view"):
         drop_other_kind(con, step)
         storage.drop_leftovers(con, step.name)
-    if step.materialization == "temp" and database is not None:
-        con.execute(f"create or replace table {database}.{step.name} as {body}")
-    elif step.materialization == "view":
+    if step.materialization == "view":
         con.execute(f"create or replace view {step.name} as {body}")
+        return 1
+    if step.materialization == "temp" and database is not None:
+        target, create = f"{database}.{step.name}", "create or replace table"
     elif step.materialization == "temp":
-        con.execute(f"create or replace temp table {step.name} as {body}")
+        target, create = step.name, "create or replace temp table"
     else:
-        con.execute(f"create or replace table {step.name} as {body}")
+        target, create = step.name, "create or replace table"
+    write_chunks(con, f"{create} {target} as", f"insert into {target}", body, parameters)
+    return len(chunks) or 1
 
 
 def drop_other_kind(con: duckdb.DuckDBPyConnection, step: Step) -> None:
@@ -315,7 +324,9 @@ def run_step(
     if on_step:
         on_step(step.name)
     started, cpu_started = time.perf_counter(), time.process_time()
-    materialize(con, step, database)
+    statements = materialize(con, step, database)
+    if statements > 1:
+        result.chunks_by_step[step.name] = statements
     result.seconds_by_step[step.name] = time.perf_counter() - started
     result.cpu_seconds_by_step[step.name] = time.process_time() - cpu_started
 

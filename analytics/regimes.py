@@ -258,17 +258,20 @@ def write_pricing_regimes(
     )
 
 
-def render_sql(template: str, registry: tuple[Regime, ...] | None = None) -> str:
+def render_sql(
+    template: str, registry: tuple[Regime, ...] | None = None, chunked: bool = False
+) -> str:
     """A SQL template of analytics/sql rendered for every regime of the registry.
 
     The pricing steps keep one column per regime and field (<regime>_billable, ...) so that the
     rebuild handles one row per message, not one per message and regime; their SQL files loop
     over `regimes` (name, charge_unit, pricing_model, volume_tiers, rule_sql) with jinja2.
     Only the registry's names, checked when it loads, go into the text; values are bound or read
-    from tables.
+    from tables. `chunked`: the text of one chunk of a step written in chunks
+    (analytics/chunks.py), whose template then filters its inputs.
     """
     registry = registry or load_registry()
-    return _environment().from_string(template).render(regimes=registry)
+    return _environment().from_string(template).render(regimes=registry, chunked=chunked)
 
 
 @functools.cache

@@ -30,12 +30,22 @@ class Step:
     # columns the view computes from the stored ones instead of storing them: column -> SQL
     # expression over the public columns (a text built from others, such as an id)
     derived: tuple[tuple[str, str], ...] = ()
+    # an account step whose rows for one value of this column (a month) depend only on input
+    # rows with that value: written a few values at a time when its input outgrows memory
+    # (analytics/chunks.py); chunk_rows_from is the relation whose rows per value size chunks
+    chunk_by: str = ""
+    chunk_rows_from: str = ""
 
     @property
     def sql(self) -> str:
+        return self.render(chunked=False)
+
+    def render(self, chunked: bool) -> str:
+        """The step's SQL; chunked: the text of one chunk, whose inputs keep the rows with
+        chunk_by between the bound parameters $chunk_first and $chunk_last."""
         if not self.per_regime:
-            return sql_text(self.name)
-        return render_sql(sql_source(self.name))
+            return sql_text(self.name, chunked=chunked)
+        return render_sql(sql_source(self.name), chunked=chunked)
 
     def __post_init__(self) -> None:
         if self.materialization not in ("table", "temp", "view"):
@@ -57,6 +67,15 @@ class Step:
             raise ValueError(
                 f"step {self.name}: only an account step can be stored behind a view "
                 "([step.codes], [step.derived])"
+            )
+
+        if bool(self.chunk_by) != bool(self.chunk_rows_from):
+            raise ValueError(f"step {self.name}: [step.chunks] takes both column and rows_from")
+        if self.chunk_by and (self.scope != "account" or self.materialization == "view"):
+            # a thread step is split by partitions of threads instead (analytics/partitions.py)
+            raise ValueError(
+                f"step {self.name}: only an account step written as a table can be written in "
+                "chunks ([step.chunks])"
             )
 
     @property

@@ -27,9 +27,11 @@ import functools
 import re
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
+from analytics.chunks import write_chunks
 from analytics.db import fetch_all, fetch_value
 
 STORAGE_SCHEMA = "storage"
@@ -127,12 +129,14 @@ def materialize_coded(
     columns: dict[str, str],
     stored_only: tuple[str, ...] = (),
     derived: dict[str, str] | None = None,
+    parameters: list[dict[str, Any]] | None = None,
 ) -> None:
     """storage.<step> from the step's SQL with the coded columns as ENUMs, and the view
     main.<step> that casts them back to text (same names, order and types as the SQL's).
     stored_only columns (an integer key that later steps join on) are kept out of the view;
     derived columns are left out of the table and computed by the view (column -> SQL
-    expression over the public columns), cast to the type the SQL gives them."""
+    expression over the public columns), cast to the type the SQL gives them. parameters: one
+    set of bound values per chunk of a step written in chunks (analytics/chunks.py)."""
     derived = derived or {}
     con.execute(f"create schema if not exists {STORAGE_SCHEMA}")
     # the public relation was a table in an older release, or is the view of the last rebuild
@@ -149,7 +153,9 @@ def materialize_coded(
         con.execute(f"drop {kind} main.{step}")
     drop_stored(con, step, columns)
     create_types(con, step, columns)
-    public = fetch_all(con, f"describe select * from ({body}) as result")
+    public = fetch_all(
+        con, f"describe select * from ({body}) as result", parameters[0] if parameters else None
+    )
     missing = set(derived) - {name for name, *_ in public}
     if missing:
         raise ValueError(
@@ -161,13 +167,15 @@ def materialize_coded(
         for column, vocabulary in columns.items()
     )
     left_out = ", ".join(f'"{column}"' for column in derived)
+    select = (
+        "select *"
+        + (f" exclude ({left_out})" if left_out else "")
+        + (f" replace ({encode})" if encode else "")
+        + f" from ({body}) as result"
+    )
+    table = f"{STORAGE_SCHEMA}.{step}"
     try:
-        con.execute(
-            f"create table {STORAGE_SCHEMA}.{step} as select *"
-            + (f" exclude ({left_out})" if left_out else "")
-            + (f" replace ({encode})" if encode else "")
-            + f" from ({body}) as result"
-        )
+        write_chunks(con, f"create table {table} as", f"insert into {table}", select, parameters)
     except duckdb.ConversionException as error:
         raise VocabularyError(unlisted_value(step, columns, str(error))) from error
     decode = ", ".join(f'"{column}"::varchar as "{column}"' for column in columns)

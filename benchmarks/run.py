@@ -121,6 +121,8 @@ class Figures:
     intermediates: str = ""
     rebuild_steps: dict[str, float] = field(default_factory=dict)
     rebuild_steps_cpu: dict[str, float] = field(default_factory=dict)
+    # steps written in chunks of months (analytics/chunks.py): step -> statements
+    rebuild_chunks: dict[str, int] = field(default_factory=dict)
     spill_by_step_gib: dict[str, float] = field(default_factory=dict)
     # seconds per query of ANALYST_QUERIES on the published warehouse opened read-only
     analyst_query_seconds: dict[str, float] = field(default_factory=dict)
@@ -290,6 +292,7 @@ def benchmark(
     figures.rebuild_cpu_seconds = round(min(cpu), 1)
     figures.rebuild_steps = {k: round(v, 2) for k, v in result.seconds_by_step.items()}
     figures.rebuild_steps_cpu = {k: round(v, 2) for k, v in result.cpu_seconds_by_step.items()}
+    figures.rebuild_chunks = dict(result.chunks_by_step)
     figures.rebuild_messages_per_second = messages / figures.rebuild_seconds
     figures.rebuild_to_floor_ratio = figures.rebuild_seconds / figures.floor_seconds
     figures.wide_write_seconds = min(by_table["message_facts"] for by_table in copies)
@@ -578,6 +581,11 @@ def main(argv: list[str] | None = None) -> int:
                 + ", ".join(
                     f"{name} {seconds}" for name, seconds in figures.rebuild_steps_cpu.items()
                 )
+            )
+        if figures.rebuild_chunks:
+            print(
+                "  written in chunks of months to fit in memory: "
+                + ", ".join(f"{name} {n} chunks" for name, n in figures.rebuild_chunks.items())
             )
         if figures.analyst_query_seconds:
             slowest = max(figures.analyst_query_seconds.values())

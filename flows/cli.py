@@ -329,10 +329,15 @@ def rebuild(
             )
     except Exception as error:
         raise _fail(error, settings) from error
+    # a step too big for warehouse.memory_limit in one piece was written a few months at a time
+    chunked = "".join(
+        f"; {step} written in {count} chunks of months to fit warehouse.memory_limit"
+        for step, count in result.chunks_by_step.items()
+    )
     click.echo(
         f"rebuilt {result.care_windows:,} care windows and {result.outbound_messages:,} outbound "
         f"messages ({result.violations:,} violations) in {time.perf_counter() - started:.1f}s; "
-        "data checks passed"
+        f"data checks passed{chunked}"
     )
 
 

@@ -128,10 +128,10 @@ def test_a_failed_scratch_rebuild_leaves_the_previous_tables_and_no_scratch_file
     insert_messages(con, messages[3:])
     real_sql_text = analytics.steps.sql_text
 
-    def broken_daily_summary(name: str) -> str:
+    def broken_daily_summary(name: str, **context) -> str:
         if name == "daily_summary":  # a public step, after message_facts has been replaced
             return "select * from a_table_that_does_not_exist"
-        return real_sql_text(name)
+        return real_sql_text(name, **context)
 
     monkeypatch.setattr(analytics.steps, "sql_text", broken_daily_summary)
     with pytest.raises(Exception, match="a_table_that_does_not_exist"):
@@ -212,7 +212,9 @@ def test_intermediate_steps_read_no_public_table_so_the_scratch_rebuild_may_run_
     monkeypatch.setattr(
         analytics.steps,
         "sql_text",
-        lambda name: "select * from care_windows" if name == "int_late" else real_sql_text(name),
+        lambda name, **context: (
+            "select * from care_windows" if name == "int_late" else real_sql_text(name, **context)
+        ),
     )
     with pytest.raises(ValueError, match="int_late reads public care_windows"):
         check_intermediates_read_no_public_step((*STEPS, Step("int_late", "temp")))

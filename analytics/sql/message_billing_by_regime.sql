@@ -12,6 +12,18 @@
 {% from "macros/free_tiers.sql" import in_free_tier, free_tier_joins, final_reason -%}
 with verdicts as not materialized (
     select * from int_regime_verdicts
+{%- if chunked %}
+    -- written in chunks of months (analytics/chunks.py): every tier counts within a month
+    where send_month between $chunk_first and $chunk_last
+{%- endif %}
+),
+
+-- the deliveries of group messages priced per delivery (int_group_delivery_billing)
+deliveries as not materialized (
+    select * from int_group_delivery_billing
+{%- if chunked %}
+    where send_month between $chunk_first and $chunk_last
+{%- endif %}
 ),
 
 -- Monthly free tiers ("the first 1,000 a month are free"): int_free_tiers gives each regime's
@@ -68,7 +80,7 @@ counted_{{ regime.name }} as not materialized (
     select
         null, market, {{ regime.name }}_rate_category, send_month, send_date, sent_at,
         message_id, participant
-    from int_group_delivery_billing
+    from deliveries
     where {{ regime.name }}_billable
 ),
 
@@ -108,7 +120,7 @@ group_totals as (
         bool_or({{ regime.name }}_expected_meta_billable)
             as {{ regime.name }}_expected_meta_billable{{ "," if not loop.last }}
 {%- endfor %}
-    from int_group_delivery_billing
+    from deliveries
     group by message_key
 ),
 
