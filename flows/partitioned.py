@@ -111,7 +111,8 @@ def rebuild_partitioned(
                 )
             started = time.perf_counter()
             runner = dask_task_runner(settings)
-            build_partitions.with_options(task_runner=runner)(plan, worker_settings(settings))
+            with partitions.memory_lent(con, settings):
+                build_partitions.with_options(task_runner=runner)(plan, worker_settings(settings))
             seconds["build partitions"] = time.perf_counter() - started
         result = partitions.finish_rebuild(con, plan, settings, on_step)
     finally:

@@ -11,7 +11,7 @@ from prefect.testing.utilities import prefect_test_harness
 
 from analytics import partitions, rebuild
 from analytics.config import ConfigError, Settings, load_settings
-from analytics.db import connect_memory, fetch_all, open_for_writing
+from analytics.db import connect_memory, fetch_all, fetch_value, open_for_writing
 from analytics.generate import generate_dataset
 from analytics.ingest import ingest_paths
 from analytics.steps import Step
@@ -215,7 +215,9 @@ def test_partitioned_rebuild_on_dask_equals_the_single_process_rebuild(tmp_path)
     parted.close()
 
 
-def test_partitions_in_sequence_in_this_process_equal_the_single_process_rebuild(tmp_path):
+def test_partitions_in_sequence_in_this_process_equal_the_single_process_rebuild(
+    tmp_path, monkeypatch
+):
     # given rebuild.cluster = "in-process": the same plan, no Dask, one partition after another
     data = tmp_path / "data"
     generate_dataset(data, 5000, seed=3)
@@ -224,10 +226,22 @@ def test_partitions_in_sequence_in_this_process_equal_the_single_process_rebuild
     rebuild.rebuild_warehouse(single, settings)
     parted = _loaded(settings, data)
     steps: list[str] = []
+    # the warehouse's memory limit while each partition's own DuckDB works
+    limits: list[str] = []
+    build = partitions.build_partition
+
+    def watched_build(plan, partition, settings):
+        limits.append(fetch_value(parted, "select current_setting('memory_limit')"))
+        return build(plan, partition, settings)
+
+    monkeypatch.setattr(partitions, "build_partition", watched_build)
 
     result = partitions.rebuild_in_sequence(parted, settings, on_step=steps.append)
 
     assert steps[:3] == ["partition 1 of 3", "partition 2 of 3", "partition 3 of 3"]
+    # lent to the partitions (256MB), then set back to warehouse.memory_limit (2GB)
+    assert limits == ["244.1 MiB"] * 3
+    assert fetch_value(parted, "select current_setting('memory_limit')") == "1.8 GiB"
     assert "export partitions" in result.seconds_by_step
     assert not (tmp_path / "partitions").exists()
     for table in PUBLIC_TABLES:
