@@ -10,6 +10,7 @@ analytics.rebuild: only where the relations come from changes.
 from __future__ import annotations
 
 import contextlib
+import math
 import re
 import shutil
 import socket
@@ -22,6 +23,7 @@ from pathlib import Path
 import duckdb
 
 from analytics import identities, rebuild
+from analytics.chunks import memory_limit_bytes
 from analytics.config import Settings
 from analytics.db import MEMORY, connect_memory, sql_text
 from analytics.rebuild import RebuildResult, materialize, write_rebuild_parameters
@@ -35,6 +37,11 @@ IN_PROCESS = "in-process"
 # otherwise sit beside them (100 million messages, 8 partitions in sequence: 18.1 GiB at the
 # peak under a 14 GB limit). Lowering the limit evicts that cache; it is set back after.
 LENT_MEMORY_LIMIT = "256MB"
+
+# Memory a partition's thread steps take per message: 100 million messages in 8 partitions
+# under a 14 GB limit (12.5 million messages, 1,120 bytes of limit each) ran every thread step
+# within memory (docs/performance.md); rebuild_big_history sizes its partitions by it.
+PARTITION_MESSAGE_BYTES = 1_100
 
 # The loaded tables a thread's steps read, each row routed to the partition of its thread.
 # Blank-number ledger events cover every number of the business (docs/rules.md): they go to each
@@ -391,6 +398,7 @@ def rebuild_in_sequence(
     finally:
         remove_partition_files(plan)
     result.seconds_by_step = seconds | result.seconds_by_step
+    result.partitions = plan.partitions
     return result
 
 
@@ -403,6 +411,24 @@ def memory_lent(con: duckdb.DuckDBPyConnection, settings: Settings) -> Iterator[
         yield
     finally:
         con.execute("set memory_limit = ?", [settings.memory_limit])
+
+
+def partitions_for(messages: int, memory_limit_bytes: int) -> int:
+    """How many partitions keep each one's thread steps within the memory limit (at least 2)."""
+    return max(2, math.ceil(messages * PARTITION_MESSAGE_BYTES / max(memory_limit_bytes, 1)))
+
+
+def rebuild_big_history(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    messages: int,
+    on_step: Callable[[str], None] | None = None,
+) -> RebuildResult:
+    """rebuild_warehouse for a history too big for one piece: the thread steps partition by
+    partition in this process (rebuild_in_sequence), as many as fit warehouse.memory_limit."""
+    count = partitions_for(messages, memory_limit_bytes(con))
+    sized = settings.with_overrides(rebuild_partitions=count, rebuild_cluster=IN_PROCESS)
+    return rebuild_in_sequence(con, sized, on_step)
 
 
 def remove_partition_files(plan: PartitionPlan) -> None:

@@ -34,7 +34,7 @@ from analytics.config import Settings
 from analytics.db import connect_file, fetch_value, publish
 from analytics.generate import generate_dataset
 from analytics.ingest import ingest_file
-from analytics.rebuild import SCRATCH_FROM_MESSAGES, STEPS, rebuild_warehouse
+from analytics.rebuild import PARTITION_FROM_MESSAGES, STEPS, rebuild_warehouse
 from analytics.working_copy import WarehousePaths
 from flows.partitioned import rebuild_for
 from reports.render import render_reports
@@ -116,8 +116,9 @@ class Figures:
     rebuild_cpu_seconds: float = 0.0
     peak_spill_gib: float = 0.0
     min_free_disk_gib: float = 0.0
-    # where the intermediate tables were: "temporary tables", or the "scratch database" file
-    # (from SCRATCH_FROM_MESSAGES loaded messages on, or always with --scratch)
+    # where the intermediate tables were: "temporary tables", the "scratch database" file
+    # (--scratch), or partitions' Parquet files (from PARTITION_FROM_MESSAGES loaded messages
+    # on, or --partitions)
     intermediates: str = ""
     rebuild_steps: dict[str, float] = field(default_factory=dict)
     rebuild_steps_cpu: dict[str, float] = field(default_factory=dict)
@@ -277,7 +278,9 @@ def benchmark(
             rebuilds.append(time.perf_counter() - started)
             figures.intermediates = (
                 "scratch database"
-                if scratch or messages >= SCRATCH_FROM_MESSAGES
+                if scratch and not result.partitions
+                else f"files of {result.partitions} partitions"
+                if result.partitions
                 else "temporary tables"
             )
             cpu.append(time.process_time() - cpu_started)
@@ -478,9 +481,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--scratch",
         action="store_true",
-        help="keep intermediate tables in the scratch database file at any size, as the rebuild "
-        f"does from {SCRATCH_FROM_MESSAGES:,} messages on: with --memory-limit scaled down "
-        "(10M messages at 1400MB), the spill of a 100M run is foreseen in minutes",
+        help="rebuild in one piece with the intermediate tables in a scratch database file, at "
+        f"any size (from {PARTITION_FROM_MESSAGES:,} messages on the rebuild runs in partitions "
+        "instead): with --memory-limit scaled down (10M messages at 1400MB), the spill of a "
+        "100M run in one piece is foreseen in minutes",
     )
     parser.add_argument(
         "--bad-lines",

@@ -283,8 +283,9 @@ def generate(messages: int, seed: int, out: Path, start, days: int, webhooks: bo
     type=click.IntRange(min=0),
     default=None,
     metavar="N",
-    help="Hash threads into N partitions built on Dask; 0 = one process "
-    "(default: rebuild.partitions in carewindow.toml, 0).",
+    help="Hash threads into N partitions built on Dask; 0 = one process, which from "
+    "20,000,000 messages on builds the thread steps a partition at a time, as many as fit "
+    "warehouse.memory_limit (default: rebuild.partitions in carewindow.toml, 0).",
 )
 @click.option(
     "--cluster",
@@ -329,8 +330,9 @@ def rebuild(
             )
     except Exception as error:
         raise _fail(error, settings) from error
-    # a step too big for warehouse.memory_limit in one piece was written a few months at a time
-    chunked = "".join(
+    # what ran in pieces to fit warehouse.memory_limit (or rebuild.partitions)
+    chunked = f"; thread steps in {result.partitions} partitions" if result.partitions else ""
+    chunked += "".join(
         f"; {step} written in {count} chunks of months to fit warehouse.memory_limit"
         for step, count in result.chunks_by_step.items()
     )

@@ -118,6 +118,7 @@ def rebuild_partitioned(
     finally:
         partitions.remove_partition_files(plan)
     result.seconds_by_step = seconds | result.seconds_by_step
+    result.partitions = plan.partitions
     return result
 
 

@@ -1,5 +1,6 @@
-"""The big-history rebuild (intermediate tables in a scratch database file) and the narrow
-intermediate steps: same verdicts as the in-memory rebuild, all or nothing, nothing left behind."""
+"""The big-history rebuilds (in partitions of threads sized to the memory limit; in one piece
+with the intermediate tables in a scratch database file) and the narrow intermediate steps: same
+verdicts as the in-memory rebuild, all or nothing, nothing left behind."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from rows import at, inbound, insert_messages, insert_opt_ins, opt_in, outbound,
 
 import analytics.rebuild
 import analytics.steps
+from analytics import partitions
 from analytics.db import fetch_all, fetch_value
 from analytics.rebuild import (
     SCRATCH_DATABASE,
@@ -60,6 +62,37 @@ def public_tables(con) -> dict[str, list[tuple]]:
     return {
         table: sorted(fetch_all(con, f"select * from {table}"), key=repr) for table in PUBLIC_TABLES
     }
+
+
+def test_a_big_history_rebuilds_in_partitions_sized_to_the_memory_limit(con, settings, monkeypatch):
+    # given a history "big" from 8 messages on, at 1,100 bytes a message, under 4,400 bytes
+    messages, ledger = history()
+    insert_messages(con, messages)
+    insert_opt_ins(con, ledger)
+    rebuild_warehouse(con, settings, scratch=False)
+    in_one_piece = public_tables(con)
+    monkeypatch.setattr(analytics.rebuild, "PARTITION_FROM_MESSAGES", 8)
+    monkeypatch.setattr(partitions, "memory_limit_bytes", lambda con: 4_400)
+    steps: list[str] = []
+
+    result = rebuild_warehouse(con, settings, on_step=steps.append)
+
+    # expect: 8 messages x 1,100 bytes / 4,400 bytes = 2 partitions, one after another here
+    assert result.partitions == 2
+    assert steps[:2] == ["partition 1 of 2", "partition 2 of 2"]
+    assert public_tables(con) == in_one_piece
+    assert not (Path(settings.db_path).parent / "partitions").exists()
+    # one message fewer than the threshold: one piece
+    con.execute("delete from messages where message_id = 'bob_promo'")
+    assert rebuild_warehouse(con, settings).partitions == 0
+
+
+def test_partitions_are_as_many_as_keep_each_within_the_memory_limit():
+    gigabyte = 10**9
+    assert partitions.partitions_for(100_000_000, 14 * gigabyte) == 8  # 110 GB / 14 GB
+    assert partitions.partitions_for(20_000_000, 14 * gigabyte) == 2
+    assert partitions.partitions_for(20_000_000, 64 * gigabyte) == 2  # never one
+    assert partitions.partitions_for(100_000_000, 1 * gigabyte) == 110
 
 
 def scratch_files(settings) -> list[Path]:
@@ -240,3 +273,10 @@ def test_a_warehouse_whose_message_billing_was_a_table_gets_the_view(con, settin
     outbound_messages = fetch_value(con, "select count(*) from message_facts")
     regimes = fetch_value(con, "select count(*) from pricing_regimes")
     assert fetch_value(con, "select count(*) from message_billing") == outbound_messages * regimes
+
+
+def test_the_rebuild_command_says_from_how_many_messages_it_partitions():
+    from flows.cli import main
+
+    (partitions_option,) = [p for p in main.commands["rebuild"].params if p.name == "partitions"]
+    assert f"{analytics.rebuild.PARTITION_FROM_MESSAGES:,} messages" in partitions_option.help
