@@ -25,7 +25,7 @@ import duckdb
 from analytics import identities, rebuild
 from analytics.chunks import memory_limit_bytes
 from analytics.config import Settings
-from analytics.db import MEMORY, connect_memory, sql_text
+from analytics.db import MEMORY, connect_memory, fetch_value, sql_text
 from analytics.rebuild import RebuildResult, materialize, write_rebuild_parameters
 from analytics.steps import Step
 
@@ -37,6 +37,13 @@ IN_PROCESS = "in-process"
 # otherwise sit beside them (100 million messages, 8 partitions in sequence: 18.1 GiB at the
 # peak under a 14 GB limit). Lowering the limit evicts that cache; it is set back after.
 LENT_MEMORY_LIMIT = "256MB"
+
+# From this many loaded messages on, rebuild_history runs the thread steps one partition of
+# threads after another in this process, as many partitions as keep each one's sorts and hash
+# tables within warehouse.memory_limit, then the account steps once over their results. 100
+# million messages under a 14 GB limit spilled 47 GiB in one piece, 5 GiB in 8 partitions
+# (docs/performance.md). Below it, one piece is faster.
+PARTITION_FROM_MESSAGES = 20_000_000
 
 # Memory a partition's thread steps take per message: 100 million messages in 8 partitions
 # under a 14 GB limit (12.5 million messages, 1,120 bytes of limit each) ran every thread step
@@ -418,14 +425,18 @@ def partitions_for(messages: int, memory_limit_bytes: int) -> int:
     return max(2, math.ceil(messages * PARTITION_MESSAGE_BYTES / max(memory_limit_bytes, 1)))
 
 
-def rebuild_big_history(
+def rebuild_history(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
-    messages: int,
     on_step: Callable[[str], None] | None = None,
 ) -> RebuildResult:
-    """rebuild_warehouse for a history too big for one piece: the thread steps partition by
-    partition in this process (rebuild_in_sequence), as many as fit warehouse.memory_limit."""
+    """The one-process rebuild (rebuild.partitions = 0) for the history's size: in one piece
+    (rebuild.rebuild_warehouse) below PARTITION_FROM_MESSAGES loaded messages; from there on,
+    the thread steps partition by partition in this process (rebuild_in_sequence), as many
+    partitions as fit warehouse.memory_limit."""
+    messages = fetch_value(con, "select count(*) from messages")
+    if messages < PARTITION_FROM_MESSAGES:
+        return rebuild.rebuild_warehouse(con, settings, on_step)
     count = partitions_for(messages, memory_limit_bytes(con))
     sized = settings.with_overrides(rebuild_partitions=count, rebuild_cluster=IN_PROCESS)
     return rebuild_in_sequence(con, sized, on_step)

@@ -33,15 +33,10 @@ from analytics.steps import Step
 # interface. Views may only read public tables, never temporary ones: analysts open them later.
 STEPS: tuple[Step, ...] = rebuild_plan()
 
-# From this many loaded messages on, the rebuild runs the thread steps one partition of threads
-# after another in this process, as many partitions as keep each one's sorts and hash tables
-# within warehouse.memory_limit, then the account steps once over their results
-# (analytics/partitions.py, rebuild_big_history). 100 million messages under a 14 GB limit
-# spilled 47 GiB in one piece (docs/performance.md). Below it, one piece is faster.
-PARTITION_FROM_MESSAGES = 20_000_000
-# rebuild_warehouse(scratch=True) keeps one piece, its intermediate tables compressed in a scratch
-# database file rather than in temporary tables (DuckDB keeps those uncompressed, in memory and
-# then in its spill files).
+# rebuild_warehouse(scratch=True) keeps its intermediate tables compressed in a scratch database
+# file rather than in temporary tables (DuckDB keeps those uncompressed, in memory and then in
+# its spill files). A history too big for one piece is partitioned instead
+# (analytics/partitions.py, rebuild_history).
 SCRATCH_DATABASE = "rebuild_scratch"
 
 # Python preparations that write small lookup tables before the SQL steps run.
@@ -153,25 +148,17 @@ def rebuild_warehouse(
     settings: Settings,
     on_step: Callable[[str], None] | None = None,
     keep_intermediates: bool = False,
-    scratch: bool | None = None,
+    scratch: bool = False,
 ) -> RebuildResult:
-    """Recompute every derived table from the loaded history; all or nothing.
+    """Recompute every derived table from the loaded history, in one piece; all or nothing.
 
     Intermediate (temp) tables are dropped once no later step reads them, unless
-    keep_intermediates is set (tests that look inside them). From PARTITION_FROM_MESSAGES loaded
-    messages on, unless scratch or keep_intermediates says otherwise, the thread steps run
-    a partition of threads at a time (partitions.rebuild_big_history). scratch=True: in one
-    piece, the intermediate tables in a scratch database file; False: in one piece, in
-    temporary tables.
+    keep_intermediates is set (tests that look inside them). scratch puts them in a scratch
+    database file instead. partitions.rebuild_history picks this or a partitioned rebuild by
+    the history's size.
     """
     if scratch:
         return rebuild_with_scratch_database(con, settings, on_step)
-    if scratch is None and not keep_intermediates:
-        messages = fetch_value(con, "select count(*) from messages")
-        if messages >= PARTITION_FROM_MESSAGES:
-            from analytics import partitions  # it builds on this module
-
-            return partitions.rebuild_big_history(con, settings, messages, on_step)
     result = RebuildResult()
     with transaction(con):
         write_rebuild_parameters(con, settings)

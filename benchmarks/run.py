@@ -34,7 +34,8 @@ from analytics.config import Settings
 from analytics.db import connect_file, fetch_value, publish
 from analytics.generate import generate_dataset
 from analytics.ingest import ingest_file
-from analytics.rebuild import PARTITION_FROM_MESSAGES, STEPS, rebuild_warehouse
+from analytics.partitions import PARTITION_FROM_MESSAGES
+from analytics.rebuild import STEPS, rebuild_warehouse
 from analytics.working_copy import WarehousePaths
 from flows.partitioned import rebuild_for
 from reports.render import render_reports

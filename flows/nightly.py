@@ -17,7 +17,7 @@ from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.runtime import flow_run  # noqa: E402
 from prefect.states import Failed, State  # noqa: E402
 
-from analytics import checks, inbox, ingest, rebuild, runs  # noqa: E402
+from analytics import checks, inbox, ingest, partitions, rebuild, runs  # noqa: E402
 from analytics.config import Settings, load_settings  # noqa: E402
 from analytics.db import open_for_writing  # noqa: E402
 from flows.progress import on_terminal  # noqa: E402
@@ -117,14 +117,15 @@ def load_files(
 
 @task(cache_policy=NO_CACHE)
 def rebuild_tables(con: duckdb.DuckDBPyConnection, settings: Settings) -> rebuild.RebuildResult:
-    """Recompute every window, verdict and price from the full history."""
+    """Recompute every window, verdict and price from the full history (in partitions of
+    threads, one after another, when it is too big for one piece)."""
     logger = get_run_logger()
 
     def step(name: str) -> None:
         logger.debug("rebuild: %s", name)
         on_terminal(f"  rebuilding {name}")
 
-    return rebuild.rebuild_warehouse(con, settings, on_step=step)
+    return partitions.rebuild_history(con, settings, on_step=step)
 
 
 @task(cache_policy=NO_CACHE)

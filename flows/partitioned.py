@@ -17,7 +17,7 @@ from prefect.cache_policies import NO_CACHE  # noqa: E402
 
 from analytics import partitions  # noqa: E402
 from analytics.config import Settings  # noqa: E402
-from analytics.rebuild import RebuildResult, rebuild_warehouse  # noqa: E402
+from analytics.rebuild import RebuildResult  # noqa: E402
 
 if TYPE_CHECKING:
     from prefect_dask import DaskTaskRunner
@@ -124,5 +124,6 @@ def rebuild_partitioned(
 
 def rebuild_for(settings: Settings) -> Callable[..., RebuildResult]:
     """The rebuild the settings ask for, called as (con, settings, on_step): partitioned on Dask
-    when rebuild.partitions > 0, else rebuild_warehouse in this process."""
-    return rebuild_partitioned if settings.rebuild_partitions > 0 else rebuild_warehouse
+    when rebuild.partitions > 0, else in this process (in partitions one after another from
+    partitions.PARTITION_FROM_MESSAGES messages on)."""
+    return rebuild_partitioned if settings.rebuild_partitions > 0 else partitions.rebuild_history

@@ -293,7 +293,9 @@ def test_daily_summary_adds_up_chargeable_messages_and_cost_from_billing(
     monkeypatch.setattr(
         analytics.steps,
         "sql_text",
-        lambda name: facts if name == "message_facts" else real_sql_text(name),
+        lambda name, **context: (
+            facts if name == "message_facts" else real_sql_text(name, **context)
+        ),
     )
     monkeypatch.setattr(analytics.rebuild, "STEPS", COMPLIANCE_STEPS_WITH_STAND_IN_PRICING)
     insert_messages(

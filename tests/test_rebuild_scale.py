@@ -71,11 +71,11 @@ def test_a_big_history_rebuilds_in_partitions_sized_to_the_memory_limit(con, set
     insert_opt_ins(con, ledger)
     rebuild_warehouse(con, settings, scratch=False)
     in_one_piece = public_tables(con)
-    monkeypatch.setattr(analytics.rebuild, "PARTITION_FROM_MESSAGES", 8)
+    monkeypatch.setattr(partitions, "PARTITION_FROM_MESSAGES", 8)
     monkeypatch.setattr(partitions, "memory_limit_bytes", lambda con: 4_400)
     steps: list[str] = []
 
-    result = rebuild_warehouse(con, settings, on_step=steps.append)
+    result = partitions.rebuild_history(con, settings, on_step=steps.append)
 
     # expect: 8 messages x 1,100 bytes / 4,400 bytes = 2 partitions, one after another here
     assert result.partitions == 2
@@ -84,7 +84,7 @@ def test_a_big_history_rebuilds_in_partitions_sized_to_the_memory_limit(con, set
     assert not (Path(settings.db_path).parent / "partitions").exists()
     # one message fewer than the threshold: one piece
     con.execute("delete from messages where message_id = 'bob_promo'")
-    assert rebuild_warehouse(con, settings).partitions == 0
+    assert partitions.rebuild_history(con, settings).partitions == 0
 
 
 def test_partitions_are_as_many_as_keep_each_within_the_memory_limit():
@@ -279,4 +279,4 @@ def test_the_rebuild_command_says_from_how_many_messages_it_partitions():
     from flows.cli import main
 
     (partitions_option,) = [p for p in main.commands["rebuild"].params if p.name == "partitions"]
-    assert f"{analytics.rebuild.PARTITION_FROM_MESSAGES:,} messages" in partitions_option.help
+    assert f"{partitions.PARTITION_FROM_MESSAGES:,} messages" in partitions_option.help

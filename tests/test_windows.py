@@ -189,10 +189,10 @@ def test_a_failing_rebuild_leaves_the_previous_derived_tables_in_place(con, sett
     insert_messages(con, [inbound("in_100", at(100)), outbound("out_101", at(101))])
     real_sql_text = analytics.steps.sql_text
 
-    def broken_daily_summary(name: str) -> str:
+    def broken_daily_summary(name: str, **context) -> str:
         if name == "daily_summary":
             return "select * from a_table_that_does_not_exist"
-        return real_sql_text(name)
+        return real_sql_text(name, **context)
 
     monkeypatch.setattr(analytics.steps, "sql_text", broken_daily_summary)
     with pytest.raises(Exception, match="a_table_that_does_not_exist"):
