@@ -47,7 +47,7 @@ PARTITION_FROM_MESSAGES = 20_000_000
 
 # Memory a partition's thread steps take per message: 100 million messages in 8 partitions
 # under a 14 GB limit (12.5 million messages, 1,120 bytes of limit each) ran every thread step
-# within memory (docs/performance.md); rebuild_big_history sizes its partitions by it.
+# within memory (docs/performance.md); rebuild_history sizes its partitions by it.
 PARTITION_MESSAGE_BYTES = 1_100
 
 # The loaded tables a thread's steps read, each row routed to the partition of its thread.
