@@ -178,6 +178,18 @@ def _loaded(settings: Settings, data: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def assert_same_rows(con: duckdb.DuckDBPyConnection, expected_con, tables) -> None:
+    """Each table of con holds the rows it holds in expected_con (except all both ways)."""
+    for table in tables:
+        con.register("expected", expected_con.sql(f"select * from {table}").to_arrow_table())
+        for query in (
+            f"select * from {table} except all select * from expected",
+            f"select * from expected except all select * from {table}",
+        ):
+            assert fetch_all(con, f"select count(*) from ({query})") == [(0,)], query
+        con.unregister("expected")
+
+
 @pytest.mark.slow
 def test_partitioned_rebuild_on_dask_equals_the_single_process_rebuild(tmp_path):
     from flows.partitioned import rebuild_partitioned
@@ -195,19 +207,11 @@ def test_partitioned_rebuild_on_dask_equals_the_single_process_rebuild(tmp_path)
     assert result.outbound_messages > 10_000
     assert not (tmp_path / "partitions").exists()
     for table in PUBLIC_TABLES:
-        expected = single.sql(f"select * from {table}").to_arrow_table()
-        parted.register("expected", expected)
         columns = "select column_name, column_type from (describe {})"
         assert fetch_all(parted, columns.format(table)) == fetch_all(
             single, columns.format(table)
         ), table
-        assert fetch_all(parted, f"select count(*) from {table}") == [(expected.num_rows,)]
-        for query in (
-            f"select * from {table} except all select * from expected",
-            f"select * from expected except all select * from {table}",
-        ):
-            assert fetch_all(parted, f"select count(*) from ({query})") == [(0,)], query
-        parted.unregister("expected")
+    assert_same_rows(parted, single, PUBLIC_TABLES)
     assert fetch_all(parted, "select count(*) from message_facts where billable") == fetch_all(
         single, "select count(*) from message_facts where billable"
     )
@@ -244,15 +248,7 @@ def test_partitions_in_sequence_in_this_process_equal_the_single_process_rebuild
     assert fetch_value(parted, "select current_setting('memory_limit')") == "1.8 GiB"
     assert "export partitions" in result.seconds_by_step
     assert not (tmp_path / "partitions").exists()
-    for table in PUBLIC_TABLES:
-        expected = single.sql(f"select * from {table}").to_arrow_table()
-        parted.register("expected", expected)
-        for query in (
-            f"select * from {table} except all select * from expected",
-            f"select * from expected except all select * from {table}",
-        ):
-            assert fetch_all(parted, f"select count(*) from ({query})") == [(0,)], query
-        parted.unregister("expected")
+    assert_same_rows(parted, single, PUBLIC_TABLES)
     single.close()
     parted.close()
 
