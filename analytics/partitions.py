@@ -173,15 +173,6 @@ class PartitionPlan:
     account_steps: tuple[Step, ...]  # run once, on the warehouse
     exported_steps: tuple[str, ...] = field(default=())  # thread results the warehouse needs
 
-    def written_order(self, name: str) -> str:
-        """The column an exported step's files are written in order of: the chunk column of
-        an account step that sizes its chunks by it (analytics/chunks.py), so that each chunk
-        reads only the Parquet row groups of its months; "" for none."""
-        for step in self.account_steps:
-            if step.chunk_by and step.chunk_rows_from == name:
-                return step.chunk_by
-        return ""
-
 
 def split_steps(steps: Sequence[Step]) -> tuple[tuple[Step, ...], tuple[Step, ...]]:
     """The longest run of "thread" steps from the start, and every step after it.
@@ -331,9 +322,7 @@ def build_partition(plan: PartitionPlan, partition: int, settings: Settings) -> 
         for name in plan.exported_steps:
             started = time.perf_counter()
             Path(_step_file(plan, name, partition)).parent.mkdir(parents=True, exist_ok=True)
-            order = plan.written_order(name)
-            relation = con.table(name).order(order) if order else con.table(name)
-            relation.write_parquet(_step_file(plan, name, partition))
+            con.table(name).write_parquet(_step_file(plan, name, partition))
             seconds[f"write {name}"] = time.perf_counter() - started
     finally:
         con.close()

@@ -158,36 +158,6 @@ def test_partitions_built_apart_give_the_single_process_verdicts(con, settings, 
     single.close()
 
 
-def test_the_verdicts_are_written_in_month_order_for_the_chunks_that_read_them(
-    con, settings, tmp_path
-):
-    # given messages of one thread over three months, in a partition of their own
-    insert_messages(
-        con,
-        [
-            template(f"m{day}", at(24 * day), contact=ANNA, category="marketing")
-            for day in (70, 0, 35, 1, 69, 36)
-        ],
-    )
-    plan = _plan(settings, tmp_path, 1)
-    partitions.export_partitions(con, plan)
-
-    partitions.build_partition(plan, 0, settings)
-
-    # expect: message_billing_by_regime chunks by send_month over int_regime_verdicts, so its
-    # file is in month order (each chunk then reads only its months' row groups)
-    assert plan.written_order("int_regime_verdicts") == "send_month"
-    assert plan.written_order("int_outbound") == ""
-    months = fetch_all(
-        con,
-        "select send_month from read_parquet(?) order by file_row_number",
-        [partitions._step_file(plan, "int_regime_verdicts", 0)],
-    )
-    assert len(months) == 6
-    assert months == sorted(months)
-    assert len(set(months)) == 3
-
-
 def _settings_for_equality(tmp_path: Path) -> Settings:
     # Free tiers of 3 a month make the per-account numbering decide many verdicts, so a
     # per-account step run per partition would show here.
