@@ -19,12 +19,12 @@ others insert into it. Below that it runs as one statement, as any step.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 import duckdb
 
+from analytics.config import size_bytes
 from analytics.db import fetch_all, fetch_value
 from analytics.steps import Step
 
@@ -36,9 +36,6 @@ from analytics.steps import Step
 # in one statement the step spilled 3.5 GiB under 1,400 MB; in chunks of 2.7 million input rows
 # (500 bytes a row) it spilled nothing. 600 leaves a margin.
 ROW_BYTES = 600
-
-_UNITS = {"": 1, "B": 1, "KB": 1000, "MB": 1000**2, "GB": 1000**3, "TB": 1000**4}
-_UNITS |= {"KIB": 1024, "MIB": 1024**2, "GIB": 1024**3, "TIB": 1024**4}
 
 
 @dataclass(frozen=True)
@@ -54,11 +51,7 @@ class Chunk:
 
 def memory_limit_bytes(con: duckdb.DuckDBPyConnection) -> int:
     """DuckDB's memory limit in bytes, from the setting as DuckDB shows it ('13.0 GiB')."""
-    shown = fetch_value(con, "select current_setting('memory_limit')")
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*", str(shown))
-    if match is None or match.group(2).upper() not in _UNITS:
-        raise ValueError(f"DuckDB's memory_limit {shown!r} is not a size")
-    return int(float(match.group(1)) * _UNITS[match.group(2).upper()])
+    return size_bytes(fetch_value(con, "select current_setting('memory_limit')"))
 
 
 def group_values(counts: list[tuple[Any, int]], budget_rows: int) -> list[Chunk]:

@@ -207,13 +207,23 @@ def load_settings(config_path: str | os.PathLike | None = None) -> Settings:
     return validated(settings)
 
 
+# A byte size as DuckDB takes and shows it: '8GB', '512MiB', '13.0 GiB', '500 bytes'.
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(B|bytes|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*", re.IGNORECASE)
+_SIZE_UNITS = {"B": 1, "BYTES": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}
+_SIZE_UNITS |= {"KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+
+
 def _is_size(text: str) -> bool:
     """A byte size DuckDB takes, such as '8GB' or '512MiB'."""
-    return bool(
-        re.fullmatch(
-            r"\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*", text, flags=re.IGNORECASE
-        )
-    )
+    return _SIZE.fullmatch(text) is not None
+
+
+def size_bytes(text: str) -> int:
+    """A byte size such as '8GB' or DuckDB's '13.0 GiB', in bytes."""
+    match = _SIZE.fullmatch(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not a byte size such as '8GB' or '512MiB'")
+    return int(float(match.group(1)) * _SIZE_UNITS[match.group(2).upper()])
 
 
 def _zone(name: str, value: object) -> None:

@@ -24,7 +24,7 @@ import duckdb
 
 from analytics import identities, rebuild
 from analytics.chunks import memory_limit_bytes
-from analytics.config import Settings
+from analytics.config import Settings, size_bytes
 from analytics.db import MEMORY, connect_memory, fetch_value, sql_text
 from analytics.rebuild import RebuildResult, materialize, write_rebuild_parameters
 from analytics.steps import Step
@@ -150,18 +150,6 @@ GLOBAL_STEPS = ("int_customer_contacts",)
 # partition holds a trillion messages, and keys stay within a bigint for 8 million partitions.
 KEYS_PER_PARTITION = 2**40
 
-_UNITS = {
-    "B": 1,
-    "KB": 10**3,
-    "MB": 10**6,
-    "GB": 10**9,
-    "TB": 10**12,
-    "KIB": 2**10,
-    "MIB": 2**20,
-    "GIB": 2**30,
-    "TIB": 2**40,
-}
-
 
 @dataclass(frozen=True)
 class PartitionPlan:
@@ -279,8 +267,7 @@ def export_partitions(con: duckdb.DuckDBPyConnection, plan: PartitionPlan) -> No
 
 def memory_share(memory_limit: str, workers: int) -> str:
     """One worker's share of a memory limit such as '8GB', as a DuckDB setting ('4000000000B')."""
-    number, unit = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z]+)\s*", memory_limit).groups()
-    return f"{int(float(number) * _UNITS[unit.upper()]) // max(workers, 1)}B"
+    return f"{size_bytes(memory_limit) // max(workers, 1)}B"
 
 
 def build_partition(plan: PartitionPlan, partition: int, settings: Settings) -> dict[str, float]:

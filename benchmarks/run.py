@@ -277,13 +277,10 @@ def benchmark(
                     f"{watch.stopped_at} (spill folder peaked at {watch.peak / 2**30:.1f} GiB)"
                 ) from None
             rebuilds.append(time.perf_counter() - started)
-            figures.intermediates = (
-                "scratch database"
-                if scratch and not result.partitions
-                else f"files of {result.partitions} partitions"
-                if result.partitions
-                else "temporary tables"
-            )
+            if result.partitions:
+                figures.intermediates = f"files of {result.partitions} partitions"
+            else:
+                figures.intermediates = "scratch database" if scratch else "temporary tables"
             cpu.append(time.process_time() - cpu_started)
             _tty(
                 "timing the job's and the output floor, writing a copy of every public table "
