@@ -332,9 +332,12 @@ def rebuild(
         raise _fail(error, settings) from error
     # what ran in pieces to fit warehouse.memory_limit (or rebuild.partitions)
     chunked = f"; thread steps in {result.partitions} partitions" if result.partitions else ""
+    steps_by_count: dict[int, list[str]] = {}
+    for step, count in result.chunks_by_step.items():
+        steps_by_count.setdefault(count, []).append(step)
     chunked += "".join(
-        f"; {step} written in {count} chunks of months to fit warehouse.memory_limit"
-        for step, count in result.chunks_by_step.items()
+        f"; {' and '.join(steps)} written in {count} chunks of months to fit warehouse.memory_limit"
+        for count, steps in steps_by_count.items()
     )
     click.echo(
         f"rebuilt {result.care_windows:,} care windows and {result.outbound_messages:,} outbound "

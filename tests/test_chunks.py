@@ -125,8 +125,9 @@ def test_tiers_priced_a_month_at_a_time_count_each_month_from_its_start(
         rebuild.run_preparations(con, settings, result)
         rebuild.run_steps(con, rebuild.STEPS, result)
 
-    # expect: written in two statements, each month's tiers counted from its start
-    assert result.chunks_by_step == {"message_billing_by_regime": 2}
+    # expect: numbered and priced in two statements each, each month's tiers counted from
+    # its start
+    assert result.chunks_by_step == {"int_volume_tier_rates": 2, "message_billing_by_regime": 2}
     assert facts(con, "billing_reason, estimated_cost") == {
         "u1": ("chargeable", Decimal("0.010000")),
         "u2": ("chargeable", Decimal("0.008000")),  # the month's second charged utility
@@ -179,5 +180,5 @@ def test_the_rebuild_command_says_which_step_it_wrote_in_chunks(tmp_path, one_mo
     assert result.exit_code == 0, result.output
     summary = result.output.strip().splitlines()[-1]
     assert summary.startswith("rebuilt ")
-    assert "; message_billing_by_regime written in " in summary
+    assert "; int_volume_tier_rates and message_billing_by_regime written in " in summary
     assert summary.endswith(" chunks of months to fit warehouse.memory_limit")

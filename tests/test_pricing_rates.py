@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -155,6 +155,15 @@ def test_a_month_below_the_first_tier_boundary_keeps_the_first_tiers_rate(con, s
         "august-2": Decimal("0.010000"),
         "august-3": Decimal("0.008000"),  # the month crossed the boundary: numbered
     }
+    # and only August's charged messages were numbered, under each regime with volume tiers
+    # (int_volume_tier_rates, which message_billing_by_regime joins by key)
+    assert con.execute(
+        "select regime, send_month, count(*), min(rate), max(rate) from int_volume_tier_rates"
+        " group by all order by regime"
+    ).fetchall() == [
+        (regime, date(2025, 8, 1), 3, Decimal("0.008000"), Decimal("0.010000"))
+        for regime in ("per_message_2025", "per_message_2026_10")
+    ]
 
 
 def test_conversations_are_charged_once_at_their_category_rate(con, settings):

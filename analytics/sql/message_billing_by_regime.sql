@@ -4,88 +4,25 @@
 -- table); message_facts takes the columns of the regime in force and daily_costs adds them
 -- up, so every regime's price is computed and written once per message.
 -- The rules (sql/regimes/) say what each regime would charge; this step does what is the same
--- for all of them: the monthly free tiers, the volume tiers, the rate card in force, the
--- cost and the final reason. Conversations come named (the wamid of the message that opened
+-- for all of them: the monthly free tiers, the volume tier's rate (int_volume_tier_rates),
+-- the rate card in force, the cost and the final reason. Conversations come named (the wamid of the message that opened
 -- each) from the chain walk: a lookup here hashed 100 million wamids per conversation regime
 -- and, at 14 GB of memory, spilled every verdict row with them.
-{% from "macros/card_rates.sql" import priced_at_card_rates, volume_tier_rates -%}
-{% from "macros/free_tiers.sql" import in_free_tier, free_tier_joins, final_reason -%}
-with verdicts as not materialized (
-    select * from int_regime_verdicts
-{%- if chunked %}
-    -- written in chunks of months (analytics/chunks.py): every tier counts within a month
-    where send_month between $chunk_first and $chunk_last
-{%- endif %}
-),
-
--- the deliveries of group messages priced per delivery (int_group_delivery_billing)
-deliveries as not materialized (
-    select * from int_group_delivery_billing
-{%- if chunked %}
-    where send_month between $chunk_first and $chunk_last
-{%- endif %}
-),
-
--- Monthly free tiers ("the first 1,000 a month are free"): int_free_tiers gives each regime's
--- (owner, month)'s last free member; what comes after it is charged. Its members are the
--- messages priced one by one and the deliveries of group messages, counted together.
-tiered as not materialized (
-    -- whether each regime's monthly free tier covers the message (read twice with charged:
-    -- recomputed rather than stored, since each read is a scan with small hash joins)
-    select
-        verdicts.*,
-{%- for regime in regimes %}
-        {{ in_free_tier(regime, "verdicts", "''") }} as {{ regime.name }}_in_free_tier
-        {{- "," if not loop.last }}
-{%- endfor %}
-    from verdicts
-    {{- free_tier_joins(regimes, "verdicts") }}
-),
-
-charged as not materialized (
-    select
-        *,
-{%- for regime in regimes %}
-        delivered and {{ regime.name }}_charge_candidate and not {{ regime.name }}_in_free_tier
-            as {{ regime.name }}_billable,
-        -- a message charged only because its monthly free tier was used up says so
-        {{ final_reason(regime, "", regime.name ~ "_in_free_tier") }} as {{ regime.name }}_final_reason
-        {{- "," if not loop.last }}
-{%- endfor %}
-    from tiered
-),
-
--- Volume tiers (regimes with volume_tiers): where the card in force has more than one tier
--- for a market and category, a chargeable message's rate depends on how many messages of that
--- category Meta already charged in that market this calendar month, across every business
--- account (Meta counts the portfolio). Only the months that reach a market's first tier
--- boundary are numbered: in the others every message has the first tier's rate. A charged
--- delivery of a group message is one of them (int_group_delivery_billing prices it); the
--- group message's own row here is not.
-tier_starts as (
-    select market, category as rate_category, min(tier_from) as first_tier_from
-    from int_pricing_rates
-    where tier_from > 0
-    group by market, category
-),
+{% from "macros/card_rates.sql" import priced_at_card_rates -%}
+{% from "macros/charged_messages.sql" import charged_messages -%}
+-- verdicts, deliveries, tiered and charged: the free tiers applied (macros/charged_messages.sql)
+with {{ charged_messages(regimes, chunked) }},
 {%- for regime in regimes if regime.volume_tiers %}
 
-counted_{{ regime.name }} as not materialized (
-    select
-        message_key, market, {{ regime.name }}_rate_category as rate_category, send_month,
-        send_date, sent_at, message_id, '' as participant
-    from charged
-    where {{ regime.name }}_billable and not priced_per_delivery
-    union all
-    select
-        null, market, {{ regime.name }}_rate_category, send_month, send_date, sent_at,
-        message_id, participant
-    from deliveries
-    where {{ regime.name }}_billable
+-- the volume tier's rate where the month was numbered (int_volume_tier_rates)
+volume_rates_{{ regime.name }} as (
+    select message_key, rate, rate_card
+    from int_volume_tier_rates
+    where regime = '{{ regime.name }}'
+{%- if chunked %}
+        and send_month between $chunk_first and $chunk_last
+{%- endif %}
 ),
-
--- the deliveries' rates are int_group_delivery_billing's
-{{ volume_tier_rates(regime, ["message_key"], "counted.message_key is not null") }}
 {%- endfor %}
 
 {{ priced_at_card_rates(regimes, ["message_key"]) }},
