@@ -6,12 +6,13 @@ Every file is loaded in one transaction, set-based in DuckDB: read as text, chec
 A file already loaded (same content) is not read again; a file that cannot be read at all
 raises IngestError naming it and leaves the warehouse as it was.
 
-One module per job: files (which files; each read once, its head kept), staging (a file read
-into temporary tables), context (what a loader is given, and the quarantine), message_logs,
-phones (E.164), webhooks, providers (Twilio, Gupshup, Infobip), graph_api and templates (Meta's
-own figures and template catalogue), ledgers, rate_cards and meta_rate_cards, load_log, retry
-(--retry-quarantine), and loading (the kinds of file, and one file's transaction). Each loader
-takes a LoadContext and recognises its own kind of file from its head (loading.FILE_KINDS).
+One module per job: files (which files; each read once, its head kept), hashing (the hash of
+that one read on a thread beside its line scan), staging (a file read into temporary tables),
+context (what a loader is given, and the quarantine), message_logs, phones (E.164), webhooks,
+providers (Twilio, Gupshup, Infobip), graph_api and templates (Meta's own figures and template
+catalogue), ledgers, rate_cards and meta_rate_cards, load_log, retry (--retry-quarantine), and
+loading (the kinds of file, and one file's transaction). Each loader takes a LoadContext and
+recognises its own kind of file from its head (loading.FILE_KINDS).
 """
 
 from analytics.ingest.context import LoadContext

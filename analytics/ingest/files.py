@@ -23,6 +23,7 @@ import duckdb
 import numpy
 
 from analytics.ingest.errors import IngestError
+from analytics.ingest.hashing import hashed_beside
 from analytics.ingest.workbooks import is_zip
 
 # The formats carewindow reads, by the name's last suffix (before .gz or .zst).
@@ -346,15 +347,16 @@ def open_input(path: Path, encoding: str, temp_directory: str) -> InputFile:
     file in another encoding than UTF-8 is read through a UTF-8 copy (in temp_directory),
     removed by InputFile.close()."""
     digest = hashlib.sha256()
-
-    def hashed(chunks: Iterable[bytes]) -> Iterator[bytes]:
-        for chunk in chunks:
-            digest.update(chunk)
-            yield chunk
-
     long_lines: list[LongLine] = []
     kept = bytearray()
-    with path.open("rb") as handle:
+    # the hash on a thread of its own, beside the scan of the lines (analytics/ingest/hashing.py)
+    with hashed_beside(digest) as hash_chunk, path.open("rb") as handle:
+
+        def hashed(chunks: Iterable[bytes]) -> Iterator[bytes]:
+            for chunk in chunks:
+                hash_chunk(chunk)
+                yield chunk
+
         first = handle.read(_SCAN_CHUNK)
         compression = _compression(first)
         stored = hashed(itertools.chain([first], _chunks(handle)))
