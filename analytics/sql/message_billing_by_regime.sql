@@ -5,9 +5,9 @@
 -- up, so every regime's price is computed and written once per message.
 -- The rules (sql/regimes/) say what each regime would charge; this step does what is the same
 -- for all of them: the monthly free tiers, the volume tier's rate (int_volume_tier_rates),
--- the rate card in force, the cost and the final reason. Conversations come named (the wamid of the message that opened
--- each) from the chain walk: a lookup here hashed 100 million wamids per conversation regime
--- and, at 14 GB of memory, spilled every verdict row with them.
+-- the rate card in force, the cost and the final reason. Conversations come named (the wamid
+-- of the message that opened each) from the chain walk: a lookup here hashed 100 million
+-- wamids per conversation regime and, at 14 GB of memory, spilled every verdict row with them.
 {% from "macros/card_rates.sql" import priced_at_card_rates -%}
 {% from "macros/charged_messages.sql" import charged_messages -%}
 -- verdicts, deliveries, tiered and charged: the free tiers applied (macros/charged_messages.sql)
