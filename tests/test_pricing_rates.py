@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -9,11 +10,20 @@ from pathlib import Path
 from rows import at, template
 from test_pricing_fixtures import NL, add_rates, in_window, price
 
+from analytics import regimes
+from analytics.db import fetch_all
 from analytics.ingest import ingest_paths
+from analytics.plan import declared_steps
+from analytics.rebuild import materialize
 
 INDIA = "919812345678"
 ANOTHER_INDIAN_CUSTOMER = "919887654321"
 JULY_2025 = datetime(2025, 7, 14, 9, 0, tzinfo=UTC)
+# India's utility rate, and a second tier from the third charged message of a month
+TWO_UTILITY_TIERS = [
+    ("2025-07-01", "India", "utility", 0.0100, 0),
+    ("2025-07-01", "India", "utility", 0.0080, 2),
+]
 
 
 def test_the_rate_in_force_on_the_send_date_applies(con, settings):
@@ -77,14 +87,7 @@ def test_a_market_or_category_without_a_rate_has_an_unknown_cost_never_zero(con,
 
 def test_volume_tiers_count_the_whole_portfolio_per_market_category_and_month(con, settings):
     # Meta counts a market's charged messages of a category across every business account
-    add_rates(
-        con,
-        [
-            ("2025-07-01", "India", "utility", 0.0100, 0),
-            ("2025-07-01", "India", "utility", 0.0080, 2),  # from the third billable message
-            ("2025-07-01", "India", "marketing", 0.0500, 0),
-        ],
-    )
+    add_rates(con, [*TWO_UTILITY_TIERS, ("2025-07-01", "India", "marketing", 0.0500, 0)])
     august = datetime(2025, 8, 1, 9, 0, tzinfo=UTC)
     billing = price(
         con,
@@ -129,13 +132,7 @@ def test_volume_tiers_count_the_whole_portfolio_per_market_category_and_month(co
 def test_a_month_below_the_first_tier_boundary_keeps_the_first_tiers_rate(con, settings):
     # only months whose charged messages reach a tier boundary are numbered: at the boundary
     # exactly (2 charged, the second tier from the third) every message has the first rate
-    add_rates(
-        con,
-        [
-            ("2025-07-01", "India", "utility", 0.0100, 0),
-            ("2025-07-01", "India", "utility", 0.0080, 2),
-        ],
-    )
+    add_rates(con, TWO_UTILITY_TIERS)
     august = datetime(2025, 8, 1, 9, 0, tzinfo=UTC)
     billing = price(
         con,
@@ -237,4 +234,34 @@ def test_costs_are_exact_to_the_card_in_force_and_the_market_on_the_send_date(co
         "sg-july": ("Singapore", None, False),
         "sg-june": ("Rest of Asia Pacific", Decimal("0.073200"), True),
         "zw-may": ("Rest of Africa", Decimal("0.022500"), True),
+    }
+
+
+def test_a_registry_without_volume_tiers_prices_every_message_at_the_first_tier(
+    con, settings, tmp_path, monkeypatch
+):
+    # given: the shipped registry with no regime counting volume tiers, and a month of three
+    # charged utility messages in India whose card has a second tier from the third
+    folder = tmp_path / "registry"
+    shutil.copytree(regimes.REGISTRY_FILE.parent / regimes.RULES_FOLDER, folder / "sql/regimes")
+    registry = folder / "pricing_regimes.toml"
+    shipped = regimes.REGISTRY_FILE.read_text()
+    assert "volume_tiers = true" in shipped
+    registry.write_text(shipped.replace("volume_tiers = true", "volume_tiers = false"))
+    monkeypatch.setattr(regimes, "REGISTRY_FILE", registry)
+    add_rates(con, TWO_UTILITY_TIERS)
+    billing = price(
+        con,
+        settings,
+        [
+            template(f"u{n}", at(n, base=JULY_2025), contact=INDIA, category="utility")
+            for n in range(3)
+        ],
+    )
+
+    # expect: every message at the first tier's rate, and the numbering step, when run, empty
+    materialize(con, declared_steps()["int_volume_tier_rates"])
+    assert fetch_all(con, "select count(*) from int_volume_tier_rates") == [(0,)]
+    assert {m: r["estimated_cost"] for m, r in billing.items()} == {
+        f"u{n}": Decimal("0.010000") for n in range(3)
     }

@@ -17,8 +17,7 @@ from analytics import regimes
 from analytics.checks import run_check
 from analytics.config import ConfigError
 from analytics.db import fetch_all
-from analytics.plan import declared_steps
-from analytics.rebuild import materialize, rebuild_warehouse
+from analytics.rebuild import rebuild_warehouse
 
 ERA_2022 = datetime(2022, 6, 6, 9, 0, tzinfo=UTC)
 ERA_2023 = datetime(2024, 3, 4, 9, 0, tzinfo=UTC)
@@ -430,37 +429,3 @@ def test_any_regime_is_switched_off_the_same_way(con, settings, next_regime):
     assert fetch_all(
         con, "select billing_reason from message_billing where regime = ?", [TEST_REGIME]
     ) == [("service_free",)]
-
-
-def test_a_registry_without_volume_tiers_prices_every_message_at_the_first_tier(
-    con, settings, tmp_path, monkeypatch
-):
-    # given: the shipped registry with no regime counting volume tiers, and a month of three
-    # charged utility messages in India whose card has a second tier from the third
-    folder = tmp_path / "registry"
-    shutil.copytree(regimes.REGISTRY_FILE.parent / regimes.RULES_FOLDER, folder / "sql/regimes")
-    registry = folder / "pricing_regimes.toml"
-    shipped = regimes.REGISTRY_FILE.read_text()
-    assert "volume_tiers = true" in shipped
-    registry.write_text(shipped.replace("volume_tiers = true", "volume_tiers = false"))
-    monkeypatch.setattr(regimes, "REGISTRY_FILE", registry)
-    add_rates(
-        con,
-        [
-            ("2025-07-01", "India", "utility", 0.0100, 0),
-            ("2025-07-01", "India", "utility", 0.0080, 2),
-        ],
-    )
-    july = datetime(2025, 7, 14, 9, 0, tzinfo=UTC)
-    billing = price(
-        con,
-        settings,
-        [template(f"u{n}", at(n, base=july), "utility", contact="919812345678") for n in range(3)],
-    )
-
-    # expect: every message at the first tier's rate, and the numbering step, when run, empty
-    materialize(con, declared_steps()["int_volume_tier_rates"])
-    assert fetch_all(con, "select count(*) from int_volume_tier_rates") == [(0,)]
-    assert {m: r["estimated_cost"] for m, r in billing.items()} == {
-        f"u{n}": Decimal("0.010000") for n in range(3)
-    }
