@@ -69,7 +69,7 @@ def test_a_big_history_rebuilds_in_partitions_sized_to_the_memory_limit(con, set
     messages, ledger = history()
     insert_messages(con, messages)
     insert_opt_ins(con, ledger)
-    rebuild_warehouse(con, settings, scratch=False)
+    rebuild_warehouse(con, settings)
     in_one_piece = public_tables(con)
     monkeypatch.setattr(partitions, "PARTITION_FROM_MESSAGES", 8)
     monkeypatch.setattr(partitions, "memory_limit_bytes", lambda con: 4_400)
