@@ -19,6 +19,7 @@ client show them. The README's data dictionary is written from them by analytics
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -155,7 +156,9 @@ def stored_table_comments(
     con: duckdb.DuckDBPyConnection, descriptions: dict[str, TableDescription]
 ) -> list[str]:
     """COMMENT ON the tables stored behind public views (analytics/storage.py), so that an
-    analyst listing columns by table name finds them described too, and told where to look."""
+    analyst listing columns by table name finds them described too, and told where to look. A
+    stored table may also hold the columns of another view that reads it (message_facts' in
+    message_billing_by_regime's): those are described as that view describes them."""
     statements = []
     stored: dict[str, list[str]] = {}
     for table, column in fetch_all(
@@ -166,15 +169,32 @@ def stored_table_comments(
         {"schema": STORAGE_SCHEMA},
     ):
         stored.setdefault(table, []).append(column)
+    views = fetch_all(
+        con,
+        "select view_name, sql from duckdb_views() where not temporary and not internal"
+        " and database_name = current_database() and schema_name = 'main' order by view_name",
+    )
     for table, columns in stored.items():
         qualified = f"{STORAGE_SCHEMA}.{_identifier(table)}"
+        readers = [
+            view
+            for view, sql in views
+            if view != table
+            and re.search(rf'\b"?{STORAGE_SCHEMA}"?\."?{re.escape(table)}\b', sql or "")
+        ]
+        shown = ", ".join(f"main.{name}" for name in [table, *readers])
         statements.append(
             f"comment on table {qualified} is "
             + _literal(
-                f"How the view main.{table} is stored (short texts as codes): query the view."
+                f"How the view {shown} {'is' if not readers else 'are'} stored (short"
+                " texts as codes): query the view" + ("s." if readers else ".")
             )
         )
-        described = descriptions[table].columns if table in descriptions else {}
+        described: dict[str, str] = {}
+        for name in [table, *readers]:
+            if name in descriptions:
+                for column, text in descriptions[name].columns.items():
+                    described.setdefault(column, text)
         for column, text in ((column, described.get(column)) for column in columns):
             if text:
                 statements.append(

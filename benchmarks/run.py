@@ -35,6 +35,7 @@ from analytics.db import connect_file, fetch_value, publish
 from analytics.generate import generate_dataset
 from analytics.ingest import ingest_file
 from analytics.partitions import PARTITION_FROM_MESSAGES
+from analytics.plan import reads
 from analytics.rebuild import STEPS, rebuild_warehouse
 from analytics.working_copy import WarehousePaths
 from flows.partitioned import rebuild_for
@@ -54,10 +55,16 @@ asof left join (select business_number, contact, sent_at
 
 # The job's own floor: the join above plus writing message_facts as it is stored, timed as a
 # copy of what the rebuild wrote (same rows, columns and values; a view over coded storage is
-# copied from its stored table). The output floor: the job's floor plus writing every other
-# public table the rebuild writes, copies of them too. The public tables are an interface that
-# may not change, so no rebuild that stores them so can be faster than it.
+# copied from its stored table: message_facts is a view over the table message_billing_by_regime
+# is stored in, WIDE_TABLE). The output floor: the job's floor plus writing every other public
+# table the rebuild writes, copies of them too. The public tables are an interface that may not
+# change, so no rebuild that stores them so can be faster than it.
 PUBLIC_TABLES = tuple(step.name for step in STEPS if step.materialization == "table")
+WIDE_TABLE = next(
+    table
+    for table in PUBLIC_TABLES
+    if table in reads(next(step for step in STEPS if step.name == "message_facts"), PUBLIC_TABLES)
+)
 
 # The ingest floor: the same CSV stored in a table shaped like `messages` with nothing else, no
 # checks, no quarantine, no duplicate test, no file hash. Ingest is measured against it.
@@ -105,7 +112,8 @@ class Figures:
     wide_write_seconds: float = 0.0
     job_floor_seconds: float = 0.0
     rebuild_to_job_floor_ratio: float = 0.0
-    # writing every other public table (message_facts is in wide_write_seconds)
+    # writing every other public table (WIDE_TABLE, message_facts' storage, is in
+    # wide_write_seconds)
     other_output_write_seconds: float = 0.0
     output_floor_seconds: float = 0.0
     rebuild_to_output_floor_ratio: float = 0.0
@@ -296,11 +304,11 @@ def benchmark(
     figures.rebuild_chunks = dict(result.chunks_by_step)
     figures.rebuild_messages_per_second = messages / figures.rebuild_seconds
     figures.rebuild_to_floor_ratio = figures.rebuild_seconds / figures.floor_seconds
-    figures.wide_write_seconds = min(by_table["message_facts"] for by_table in copies)
+    figures.wide_write_seconds = min(by_table[WIDE_TABLE] for by_table in copies)
     figures.job_floor_seconds = figures.floor_seconds + figures.wide_write_seconds
     figures.rebuild_to_job_floor_ratio = figures.rebuild_seconds / figures.job_floor_seconds
     others = [
-        {table: seconds for table, seconds in by_table.items() if table != "message_facts"}
+        {table: seconds for table, seconds in by_table.items() if table != WIDE_TABLE}
         for by_table in copies
     ]
     best_output = min(others, key=lambda by_table: sum(by_table.values()))
@@ -378,7 +386,7 @@ def _time_copies(con: duckdb.DuckDBPyConnection, watch: DiskWatch) -> dict[str, 
     }
     seconds = {}
     for table in PUBLIC_TABLES:
-        watch.step = "wide floor" if table == "message_facts" else "output floor"
+        watch.step = "wide floor" if table == WIDE_TABLE else "output floor"
         source = f"{STORAGE_SCHEMA}.{table}" if table in stored else table
         started = time.perf_counter()
         con.execute(f"create or replace table floor_copy as from {source}")
@@ -555,7 +563,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(
             f"  job floor {figures.job_floor_seconds:.1f} s (the join {figures.floor_seconds:.1f} s"
-            f" + writing a table as wide as message_facts {figures.wide_write_seconds:.1f} s):"
+            f" + writing message_facts as stored, in {WIDE_TABLE}"
+            f" {figures.wide_write_seconds:.1f} s):"
             f" rebuild {figures.rebuild_to_job_floor_ratio:.2f}x the job floor,"
             f" {figures.rebuild_to_floor_ratio:.2f}x the join"
         )

@@ -14,13 +14,15 @@ BOB = "31687654321"
 # Each check, the statement that breaks what it guards, and how many rows it must then report.
 BREAKAGES = {
     "message_facts_one_row_per_outbound_message": (
-        # message_facts is a view over its coded storage (analytics/storage.py)
-        "insert into storage.message_facts select * from storage.message_facts"
+        # message_facts is a view over the coded storage of message_billing_by_regime
+        # (analytics/storage.py, message_facts.sql)
+        "insert into storage.message_billing_by_regime"
+        " select * from storage.message_billing_by_regime"
         " where message_id = 'answer'",
         1,
     ),
     "message_facts_required_columns_not_null": (
-        "update storage.message_facts set status = null where message_id = 'answer'",
+        "update storage.message_billing_by_regime set status = null where message_id = 'answer'",
         1,
     ),
     "message_facts_accepted_values": (
@@ -34,7 +36,8 @@ BREAKAGES = {
     ),
     "message_facts_in_window_has_window_id": (
         # window_id is not stored: the view builds it from the thread and window_opened_at
-        "update storage.message_facts set window_opened_at = null where message_id = 'answer'",
+        "update storage.message_billing_by_regime set window_opened_at = null"
+        " where message_id = 'answer'",
         1,
     ),
     "message_facts_window_holds_message": (
@@ -44,7 +47,7 @@ BREAKAGES = {
         1,
     ),
     "message_facts_violation_follows_rules": (
-        "update storage.message_facts set violation = null where violation is not null",
+        "update storage.message_billing_by_regime set violation = null where violation is not null",
         2,
     ),
     "care_windows_window_id_unique": (

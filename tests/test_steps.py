@@ -23,7 +23,7 @@ def test_intermediate_tables_are_dropped_after_their_last_reader(con, settings):
     from analytics.rebuild import last_readers, rebuild_warehouse
 
     readers = last_readers(STEPS)
-    assert readers["int_outbound"] == "message_facts"
+    assert readers["int_outbound"] == "message_billing_by_regime"
     rebuild_warehouse(con, settings)
     temporary = {
         row[0]

@@ -3,6 +3,10 @@
 -- message_billing is the same data in one row per message and regime (a view over this
 -- table); message_facts takes the columns of the regime in force and daily_costs adds them
 -- up, so every regime's price is computed and written once per message.
+-- message_facts is a view over this table too: its own columns (the care window, compliance
+-- and Meta's verdict, from int_outbound) are stored here, left out of this table's view
+-- (stored_only in the .toml), so that the wamid and every column the two share are written
+-- once, and no second wide table of every outbound message is written at all.
 -- The rules (sql/regimes/) say what each regime would charge; this step does what is the same
 -- for all of them: the monthly free tiers, the volume tier's rate (int_volume_tier_rates),
 -- the rate card in force, the cost and the final reason. Conversations come named (the wamid
@@ -61,6 +65,50 @@ group_totals as (
     group by message_key
 ),
 
+-- message_facts' own columns: the care window, compliance verdict and Meta's own pricing
+-- verdict of every message, and the template category the catalogue gives where the log has
+-- none (docs/rules.md)
+outbound as (
+    select
+        int_outbound.message_key,
+        int_outbound.contact,
+        int_outbound.group_id,
+        int_outbound.sent_at,
+        int_outbound.kind,
+        int_outbound.template_name,
+        coalesce(int_outbound.template_category, template_categories.catalogue_category)
+            as template_category,
+        case
+            when int_outbound.kind <> 'template' then null
+            when int_outbound.template_category is not null then 'log'
+            when template_categories.catalogue_category is not null then 'catalogue'
+            else 'missing'
+        end as template_category_source,
+        int_outbound.status,
+        int_outbound.in_window,
+        int_outbound.window_closes_at,
+        int_outbound.opt_in_active,
+        int_outbound.violation,
+        int_outbound.marketing_opt_out_warning,
+        int_outbound.meta_billable,
+        int_outbound.meta_pricing_type,
+        int_outbound.meta_category,
+        int_outbound.waba_id,
+        int_outbound.type,
+        int_outbound.window_opened_at,
+        int_outbound.last_inbound_at
+    from int_outbound
+    left join (select message_key, catalogue_category from int_template_categories)
+        as template_categories using (message_key)
+{%- if chunked %}
+    -- the chunk's months only (send_month as int_pricing_messages gives it): the side the
+    -- join holds is then one chunk of narrow rows, not the whole history
+    where date_trunc('month', timezone(
+        (select business_time_zone from rebuild_parameters), int_outbound.sent_at)::date)::date
+        between $chunk_first and $chunk_last
+{%- endif %}
+),
+
 {%- macro priced_or_group(field) -%}
 case when group_totals.message_key is null then priced.{{ field }}
             else group_totals.{{ field }} end
@@ -111,11 +159,13 @@ final as (
                 priced.{{ regime.name }}_billable)
         end as {{ regime.name }}_expected_meta_billable,
         -- deliveries charged (groups); null for a message priced as one
-        group_totals.{{ regime.name }}_chargeable_deliveries
-        {{- "," if not loop.last }}
+        group_totals.{{ regime.name }}_chargeable_deliveries,
 {%- endfor %}
+        -- message_facts' own columns (stored only: this table's view leaves them out)
+        outbound.* exclude (message_key)
     from priced
     left join group_totals on group_totals.message_key = priced.message_key
+    join outbound on outbound.message_key = priced.message_key
 )
 
 select * from final
