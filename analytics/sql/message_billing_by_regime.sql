@@ -101,11 +101,12 @@ outbound as (
     left join (select message_key, catalogue_category from int_template_categories)
         as template_categories using (message_key)
 {%- if chunked %}
-    -- the chunk's months only (send_month as int_pricing_messages gives it): the side the
-    -- join holds is then one chunk of narrow rows, not the whole history
-    where date_trunc('month', timezone(
-        (select business_time_zone from rebuild_parameters), int_outbound.sent_at)::date)::date
-        between $chunk_first and $chunk_last
+    -- about the chunk's months (two days' margin for any time zone: the inner join with the
+    -- chunk's messages below keeps exactly them): a filter on the column itself, which DuckDB
+    -- counts on, so that the join holds these narrow rows, not the chunk's wide priced ones
+    where int_outbound.sent_at >= $chunk_first::timestamptz - interval 2 days
+        and int_outbound.sent_at
+            < ($chunk_last + interval 1 month)::timestamptz + interval 2 days
 {%- endif %}
 ),
 
