@@ -43,23 +43,42 @@ select
     case when bool_and(cost_known) then sum(estimated_cost) end as estimated_cost,
     sum(cost_unknown) as cost_unknown_messages
 from (
+    -- the messages priced as one, added up on their stored codes (analytics/storage.py) and
+    -- read back as text only then: a few thousand cells, not every message, are decoded
     select
-        send_date as day,
-        business_number,
-        market,
-        {{ regime.name }}_priced_category as priced_category,
-        regime_in_force,
-        case when {{ regime.name }}_billable and {{ regime.name }}_estimated_cost is not null
-            then currency end as currency,
-        {{ regime.name }}_rate_card as rate_card,
-        1 as outbound,
-        {{ regime.name }}_billable::integer as chargeable,
-        {{ regime.name }}_billable::integer as charged_deliveries,
-        {{ regime.name }}_estimated_cost as estimated_cost,
-        {{ regime.name }}_cost_known as cost_known,
-        (not {{ regime.name }}_cost_known)::integer as cost_unknown
-    from message_billing_by_regime
-    where deliveries is null
+        day,
+        business_number::varchar as business_number,
+        market::varchar as market,
+        priced_category::varchar as priced_category,
+        regime_in_force::varchar as regime_in_force,
+        currency::varchar as currency,
+        rate_card::varchar as rate_card,
+        outbound,
+        chargeable,
+        charged_deliveries,
+        estimated_cost,
+        cost_known,
+        cost_unknown
+    from (
+        select
+            send_date as day,
+            business_number,
+            market,
+            {{ regime.name }}_priced_category as priced_category,
+            regime_in_force,
+            case when {{ regime.name }}_billable and {{ regime.name }}_estimated_cost is not null
+                then currency end as currency,
+            {{ regime.name }}_rate_card as rate_card,
+            count(*) as outbound,
+            count_if({{ regime.name }}_billable) as chargeable,
+            count_if({{ regime.name }}_billable) as charged_deliveries,
+            sum({{ regime.name }}_estimated_cost) as estimated_cost,
+            bool_and({{ regime.name }}_cost_known) as cost_known,
+            count_if(not {{ regime.name }}_cost_known) as cost_unknown
+        from storage.message_billing_by_regime
+        where deliveries is null
+        group by all
+    )
     union all
     select
         send_date,
