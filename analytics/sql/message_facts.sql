@@ -16,10 +16,8 @@
             end
 {%- endmacro %}
 with stored as (
-    select * replace (
-        regime_in_force::varchar as regime_in_force,
-        business_number::varchar as business_number
-    )
+    -- regime_in_force stays a code: the regime picks below compare codes, not texts
+    select * replace (business_number::varchar as business_number)
     from storage.message_billing_by_regime
 )
 
@@ -51,7 +49,7 @@ select
         when {{ in_force('billable') }} and {{ in_force('estimated_cost') }} is not null
             then stored.currency::varchar
     end as currency,
-    stored.regime_in_force as regime,
+    stored.regime_in_force::varchar as regime,
     {{ in_force('billable') }} as billable,
     ({{ in_force('billing_reason') }})::varchar as billing_reason,
     case stored.regime_in_force
