@@ -182,12 +182,12 @@ def stored_table_comments(
             if view != table
             and re.search(rf'\b"?{STORAGE_SCHEMA}"?\."?{re.escape(table)}\b', sql or "")
         ]
-        shown = ", ".join(f"main.{name}" for name in [table, *readers])
+        shown = " and ".join(f"main.{name}" for name in [table, *readers])
+        noun, are, them = ("views", "are", "them") if readers else ("view", "is", "it")
         statements.append(
             f"comment on table {qualified} is "
             + _literal(
-                f"How the view {shown} {'is' if not readers else 'are'} stored (short"
-                " texts as codes): query the view" + ("s." if readers else ".")
+                f"How the {noun} {shown} {are} stored (short texts as codes): query {them}."
             )
         )
         described: dict[str, str] = {}

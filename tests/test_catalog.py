@@ -62,6 +62,29 @@ def test_duckdb_columns_shows_the_descriptions_to_an_analyst(rebuilt):
     assert view_comment.startswith("The flagged rows of message_facts")
 
 
+def test_the_stored_table_of_two_views_is_described_by_both(rebuilt):
+    # given message_facts, a view over the table message_billing_by_regime is stored in
+    def comment(column):
+        return fetch_value(
+            rebuilt,
+            "select comment from duckdb_columns() where schema_name = 'storage'"
+            " and table_name = 'message_billing_by_regime' and column_name = ?",
+            [column],
+        )
+
+    table = fetch_value(
+        rebuilt,
+        "select comment from duckdb_tables() where schema_name = 'storage'"
+        " and table_name = 'message_billing_by_regime'",
+    )
+    # expect the stored table to name both views, and each column described by its view
+    assert "main.message_billing_by_regime and main.message_facts are stored" in table
+    assert (
+        comment("in_window") == catalog.table_descriptions()["message_facts"].columns["in_window"]
+    )
+    assert comment("in_free_entry_point").startswith("Sent inside a 72-hour free entry point")
+
+
 def test_a_rebuild_puts_back_the_comments_that_create_or_replace_dropped(rebuilt, settings):
     rebuilt.execute("create or replace table care_windows as select * from care_windows")
     assert any("care_windows" in problem for problem in catalog.missing_descriptions(rebuilt))
