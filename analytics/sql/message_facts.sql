@@ -16,8 +16,22 @@
             end
 {%- endmacro %}
 with stored as (
-    -- regime_in_force stays a code: the regime picks below compare codes, not texts
-    select * replace (business_number::varchar as business_number)
+    -- this view's short texts read back as text; regime_in_force and the regimes' columns stay
+    -- codes: the regime picks below compare codes, not texts
+    select * replace (
+        business_number::varchar as business_number,
+        kind::varchar as kind,
+        template_category::varchar as template_category,
+        template_category_source::varchar as template_category_source,
+        status::varchar as status,
+        violation::varchar as violation,
+        market::varchar as market,
+        currency::varchar as currency,
+        meta_pricing_type::varchar as meta_pricing_type,
+        meta_category::varchar as meta_category,
+        waba_id::varchar as waba_id,
+        type::varchar as type
+    )
     from storage.message_billing_by_regime
 )
 
@@ -27,11 +41,11 @@ select
     stored.contact,
     stored.group_id,
     stored.sent_at,
-    stored.kind::varchar as kind,
+    stored.kind,
     stored.template_name,
-    stored.template_category::varchar as template_category,
-    stored.template_category_source::varchar as template_category_source,
-    stored.status::varchar as status,
+    stored.template_category,
+    stored.template_category_source,
+    stored.status,
     -- named as care_windows names it, from the thread and the instant the window opened: not
     -- stored (a wamid-sized text is the costliest kind of column to write)
     case
@@ -42,12 +56,12 @@ select
     stored.in_window,
     stored.window_closes_at,
     stored.opt_in_active,
-    stored.violation::varchar as violation,
+    stored.violation,
     stored.marketing_opt_out_warning,
-    stored.market::varchar as market,
+    stored.market,
     case
         when {{ in_force('billable') }} and {{ in_force('estimated_cost') }} is not null
-            then stored.currency::varchar
+            then stored.currency
     end as currency,
     stored.regime_in_force::varchar as regime,
     {{ in_force('billable') }} as billable,
@@ -82,10 +96,10 @@ select
     coalesce({{ in_force('chargeable_deliveries') }},
         ({{ in_force('billable') }})::bigint) as chargeable_deliveries,
     stored.meta_billable,
-    stored.meta_pricing_type::varchar as meta_pricing_type,
-    stored.meta_category::varchar as meta_category,
-    stored.waba_id::varchar as waba_id,
-    stored.type::varchar as type,
+    stored.meta_pricing_type,
+    stored.meta_category,
+    stored.waba_id,
+    stored.type,
     stored.delivered,
     stored.window_opened_at,
     stored.last_inbound_at
