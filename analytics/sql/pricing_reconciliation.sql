@@ -32,6 +32,9 @@ one_to_one as (
         meta.* exclude (message_id)
     from facts
     join meta using (message_id)
+    -- the same messages meta keeps (message_facts carries their meta_billable): filtered on
+    -- the stored column, the view computes the regime in force's columns for these alone
+    where facts.meta_billable is not null
 ),
 
 group_deliveries_compared as (
