@@ -1,6 +1,7 @@
 -- One row per customer care window: the merged 24-hour intervals of one thread's inbound
 -- messages, from the first inbound to the last inbound + 24 hours, with the outbound messages
 -- sent inside it.
+{% from "macros/window_id.sql" import window_id -%}
 with inbound_events as (
     select * from int_inbound_events
 ),
@@ -24,10 +25,8 @@ windows as (
 with_ids as (
     select
         *,
-        -- derived from the thread and its first inbound only, so a late message elsewhere in
-        -- the history leaves this id unchanged; message_facts names windows the same way
-        business_number || ':' || contact || ':' || floor(epoch(opened_at))::bigint
-            as window_id
+        -- the thread and its first inbound (macros/window_id.sql, as message_facts names it)
+        {{ window_id("business_number", "contact", "opened_at") }} as window_id
     from windows
 ),
 

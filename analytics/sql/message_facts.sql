@@ -8,6 +8,7 @@
 -- every outbound message, not two, and the wamid once. in_force(field) picks the column of
 -- the regime in force (a jinja2 template over the registry); short texts are stored as codes
 -- (ENUMs) and read back as text here.
+{% from "macros/window_id.sql" import window_id -%}
 {%- macro in_force(field) %}
             case stored.regime_in_force
 {%- for regime in regimes %}
@@ -46,12 +47,11 @@ select
     stored.template_category,
     stored.template_category_source,
     stored.status,
-    -- named as care_windows names it, from the thread and the instant the window opened: not
-    -- stored (a wamid-sized text is the costliest kind of column to write)
+    -- named as care_windows names it (macros/window_id.sql): not stored (a wamid-sized text
+    -- is the costliest kind of column to write)
     case
-        when stored.window_opened_at is not null
-            then stored.business_number || ':' || stored.contact || ':'
-                || floor(epoch(stored.window_opened_at))::bigint
+        when stored.window_opened_at is not null then
+            {{ window_id("stored.business_number", "stored.contact", "stored.window_opened_at") }}
     end::varchar as window_id,
     stored.in_window,
     stored.window_closes_at,
