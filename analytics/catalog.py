@@ -186,9 +186,7 @@ def stored_table_comments(
         noun, are, them = ("views", "are", "them") if readers else ("view", "is", "it")
         statements.append(
             f"comment on table {qualified} is "
-            + _literal(
-                f"How the {noun} {shown} {are} stored (short texts as codes): query {them}."
-            )
+            + _literal(f"How the {noun} {shown} {are} stored (short texts as codes): query {them}.")
         )
         described: dict[str, str] = {}
         for name in [table, *readers]:

@@ -24,8 +24,7 @@ from typing import Any
 
 import duckdb
 
-from analytics.config import size_bytes
-from analytics.db import fetch_all, fetch_value
+from analytics.db import fetch_all, fetch_value, memory_limit_bytes
 from analytics.steps import Step
 
 # Memory one input row of message_billing_by_regime may take while it is priced: the free tier
@@ -47,11 +46,6 @@ class Chunk:
     @property
     def parameters(self) -> dict[str, Any]:
         return {"chunk_first": self.first, "chunk_last": self.last}
-
-
-def memory_limit_bytes(con: duckdb.DuckDBPyConnection) -> int:
-    """DuckDB's memory limit in bytes, from the setting as DuckDB shows it ('13.0 GiB')."""
-    return size_bytes(fetch_value(con, "select current_setting('memory_limit')"))
 
 
 def group_values(counts: list[tuple[Any, int]], budget_rows: int) -> list[Chunk]:

@@ -28,7 +28,7 @@ import duckdb
 import jinja2
 
 from analytics import working_copy
-from analytics.config import Settings
+from analytics.config import Settings, size_bytes
 from analytics.working_copy import WarehousePaths
 
 # The published copy is written in this storage format so that the pinned duckdb-cli can read it.
@@ -96,6 +96,11 @@ def fetch_value(
     """The first column of the first row, or None."""
     rows = fetch_all(con, query, parameters)
     return rows[0][0] if rows else None
+
+
+def memory_limit_bytes(con: duckdb.DuckDBPyConnection) -> int:
+    """DuckDB's memory limit in bytes, from the setting as DuckDB shows it ('13.0 GiB')."""
+    return size_bytes(fetch_value(con, "select current_setting('memory_limit')"))
 
 
 def configure(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:

@@ -23,9 +23,8 @@ from pathlib import Path
 import duckdb
 
 from analytics import identities, rebuild
-from analytics.chunks import memory_limit_bytes
 from analytics.config import Settings, size_bytes
-from analytics.db import MEMORY, connect_memory, fetch_value, sql_text
+from analytics.db import MEMORY, connect_memory, fetch_value, memory_limit_bytes, sql_text
 from analytics.rebuild import RebuildResult, materialize, write_rebuild_parameters
 from analytics.steps import Step
 

@@ -12,8 +12,8 @@ from test_partitioned import PUBLIC_TABLES, _loaded, _settings_for_equality, ass
 from test_pricing_fixtures import add_rates
 
 from analytics import chunks, rebuild
-from analytics.chunks import Chunk, group_values, memory_limit_bytes, plan_chunks
-from analytics.db import fetch_all
+from analytics.chunks import Chunk, group_values, plan_chunks
+from analytics.db import fetch_all, memory_limit_bytes
 from analytics.generate import generate_dataset
 from analytics.plan import PlanError, declared_steps
 from analytics.rebuild import RebuildResult, rebuild_warehouse

@@ -271,3 +271,61 @@ def test_every_row_of_a_file_read_in_many_chunks_keeps_its_line(con, settings, t
     assert [line for (line,) in fetch_all(con, "select line from quarantine order by line")] == (
         [40_001, 50_001] if kind == "csv" else [40_001]
     )
+
+
+# --- a file of many CSV buffers --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("direct", [True, False])
+def test_rows_keep_their_lines_across_the_readers_buffers(
+    con, settings, tmp_path, monkeypatch, direct
+):
+    # given a message log of 150,000 rows (about 9 MB) read in 3 MB buffers (a big log's 128
+    # MB buffers, scaled down), with bad rows of both kinds on either side of the buffers'
+    # edges: rows the CSV reader rejects (a field too many) and rows the checks refuse (no
+    # timestamp); message m<n> is on line n
+    from analytics.ingest import staging
+
+    monkeypatch.setattr(staging, "buffer_size", lambda *_: 3 * 1024 * 1024)
+    rejected = set(range(5_003, 150_000, 9_973))
+    refused = set(range(7_001, 150_000, 12_007))
+    lines = []
+    for n in range(2, 150_002):
+        if n in rejected:
+            lines.append(GOOD.format(f"m{n}") + ",extra")
+        elif n in refused:
+            lines.append(f"m{n},,inbound,31201234567,31612345678,text")
+        else:
+            lines.append(GOOD.format(f"m{n}"))
+    path = write(tmp_path, "big.csv", *lines)
+    if not direct:
+        # a message stored already sends the file down the merging path
+        ingest_file(con, write(tmp_path, "first.csv", GOOD.format("m2")), settings)
+
+    load = ingest_file(con, path, settings)
+
+    # expect every stored message on its line, and every bad row quarantined with its own
+    adds_up(load)
+    assert load.quarantined == len(rejected) + len(refused)
+    assert fetch_all(
+        con,
+        "select count(*), count_if(message_id <> 'm' || source_line) from messages "
+        "where source_file = ?",
+        [str(path)],
+    ) == [(150_000 - len(rejected) - len(refused) - (0 if direct else 1), 0)]
+    assert fetch_all(
+        con, "select line from quarantine where file = ? order by line", [str(path)]
+    ) == [(n,) for n in sorted(rejected | refused)]
+
+
+def test_the_readers_buffers_grow_with_the_memory_limit_and_the_longest_line():
+    from analytics.ingest.files import buffer_size
+
+    mib = 1024 * 1024
+    # given ordinary lines (2 MiB at most): DuckDB's 32 MiB, up to 128 MiB as memory allows
+    assert buffer_size(2 * mib) == 32 * mib
+    assert buffer_size(2 * mib, 512 * mib) == 32 * mib
+    assert buffer_size(2 * mib, 2048 * mib) == 64 * mib
+    assert buffer_size(2 * mib, 14 * 1024 * mib) == 128 * mib
+    # a 50 MiB line: twice its length, whatever the memory
+    assert buffer_size(50 * mib, 14 * 1024 * mib) == 100 * mib

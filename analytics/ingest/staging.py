@@ -11,7 +11,7 @@ import duckdb
 import pandas
 
 from analytics.config import Settings
-from analytics.db import fetch_all, fetch_value
+from analytics.db import fetch_all, fetch_value, memory_limit_bytes
 from analytics.ingest.errors import IngestError
 from analytics.ingest.files import InputFile, buffer_size, column_mapping, quoted, require
 from analytics.ingest.long_lines import line_texts, lines_by_number, set_aside_overlong_lines
@@ -58,7 +58,7 @@ class Staging:
             "delim": delimiter,
             "compression": compression,
             "max_line_size": source.max_line_size,
-            "buffer_size": buffer_size(source.max_line_size),
+            "buffer_size": buffer_size(source.max_line_size, memory_limit_bytes(con)),
         }
 
     def _store_long_lines(self) -> None:
@@ -235,7 +235,7 @@ class Staging:
                     "path": str(self.path),
                     "compression": self.source.compression,
                     "max_line_size": self.source.max_line_size,
-                    "buffer_size": buffer_size(self.source.max_line_size),
+                    "buffer_size": self.parameters["buffer_size"],
                 },
             )
         first_rowid = self._first_rowid(lines)
