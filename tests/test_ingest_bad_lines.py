@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from analytics.db import fetch_all
+from analytics.db import fetch_all, sql_text
 from analytics.ingest import ingest_file, retry_quarantine
 from analytics.ingest.files import _scan
 
@@ -329,3 +329,24 @@ def test_the_readers_buffers_grow_with_the_memory_limit_and_the_longest_line():
     assert buffer_size(2 * mib, 14 * 1024 * mib) == 128 * mib
     # a 50 MiB line: twice its length, whatever the memory
     assert buffer_size(50 * mib, 14 * 1024 * mib) == 100 * mib
+
+
+@pytest.mark.parametrize("bucket_rows", [1, 2, 3, 16])
+def test_numbered_rows_are_put_back_on_their_lines_past_the_rejected_ones(con, bucket_rows):
+    # given a file of 13 lines, the header on line 1, whose lines 2, 5, 6 and 10 the CSV
+    # reader rejected: the 8 rows it gave are numbered 2 to 9 in file order
+    con.execute(sql_text("ingest/macros"))
+    con.execute("create temp table rejects as select * from (values (2), (5), (6), (10)) t(line)")
+    con.execute(
+        "create temp table buckets as select * from "
+        f"rejected_line_buckets('rejects', {bucket_rows}, 9)"
+    )
+
+    lines = fetch_all(
+        con,
+        "select shifted_line(n, b.base, b.starts, b.shifts) from range(2, 10) as r(n) "
+        f"join buckets as b on b.bucket = n // {bucket_rows} order by n",
+    )
+
+    # expect each row on its line, whatever the buckets' size
+    assert lines == [(3,), (4,), (7,), (8,), (9,), (11,), (12,), (13,)]

@@ -178,8 +178,6 @@ def stage_message_log(ctx: LoadContext) -> None:
         f"create or replace temp table incoming as {source.rows(numbered=True)}",
         source.parameters,
     )
-    if source.file_format == "csv":
-        stage.renumber("incoming")
     rejected = quarantine_rejects(ctx)
     load.rows_read = fetch_value(con, "select count(*) from incoming") + rejected
     source.ignored_detail()
@@ -281,8 +279,6 @@ def insert_message_log(ctx: LoadContext) -> None:
     ):
         raise RepeatedMessages
     rejected = quarantine_rejects(ctx)
-    if source.file_format == "csv" and rejected:
-        _renumber_inserted(ctx)
     read = _rows_read(ctx, source)
     load.rows_read = read + rejected
     load.loaded = inserted
@@ -305,45 +301,16 @@ def _rows_read(ctx: LoadContext, source: MessageLogSource) -> int:
     )
 
 
-def _renumber_inserted(ctx: LoadContext) -> None:
-    """Shift the lines of the rows just inserted past the rows the CSV reader rejected (the
-    shifts: rejected_line_shifts in analytics/sql/ingest/macros.sql, as Staging.renumber)."""
-    rejects = ctx.stage.rejects
-    ctx.con.execute(
-        f"""
-        update messages as m
-        set source_line = m.source_line + s.rejected_before
-        from (
-            with mine as (
-                select message_id, direction, source_line from messages
-                where source_file = $source_file and loaded_at = $loaded_at::timestamptz
-            )
-            select n.message_id, n.direction, s.rejected_before
-            from mine as n
-            asof join rejected_line_shifts('{rejects}') as s
-                on n.source_line >= s.from_line
-        ) as s
-        where m.message_id = s.message_id and m.direction = s.direction
-        """,
-        {"source_file": ctx.file, "loaded_at": ctx.loaded_at},
-    )
-
-
 def _stage_leftovers(ctx: LoadContext, source: MessageLogSource) -> None:
-    """Stage the rows the one pass did not insert as `incoming`, and merge them."""
-    con, stage = ctx.con, ctx.stage
-    con.execute(
-        "create or replace temp table numbered_rows as " + source.rows(numbered=True),
-        source.parameters,
+    """Stage the rows the one pass did not insert as `incoming`, and merge them: the file's
+    rows are checked again to find them (a few bad rows of a big file are not worth a copy of
+    the whole file)."""
+    ctx.con.execute(
+        "create or replace temp table incoming as "
+        f"with incoming as ({source.rows(numbered=True)}), "
+        f"left_rows as (select line from ({sql_text('ingest/message_log_rows')}) "
+        "where reason is not null) "
+        "select incoming.* from incoming semi join left_rows using (line)",
+        {**source.parameters, **parsing_parameters(ctx.settings)},
     )
-    if source.file_format == "csv":
-        stage.renumber("numbered_rows")
-    con.execute(
-        "create or replace temp table incoming as with incoming as "
-        "(select * from numbered_rows), left_rows as ("
-        f"select line from ({sql_text('ingest/message_log_rows')}) where reason is not null) "
-        "select n.* from numbered_rows as n semi join left_rows using (line)",
-        parsing_parameters(ctx.settings),
-    )
-    con.execute("drop table numbered_rows")
     stage_and_merge(ctx)

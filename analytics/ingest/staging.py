@@ -134,8 +134,8 @@ class Staging:
         numbered: bool,
         extra_nulls: Iterable[str] = (),
     ) -> str:
-        """A SELECT giving the file's rows as canonical text columns, `line` their line numbers
-        (rejected rows not counted: see renumber) when `numbered`.
+        """A SELECT giving the file's rows as canonical text columns, `line` their lines in the
+        file when `numbered` (past the rows the CSV reader rejected: lines_of).
 
         A CSV file is read once into a temp table (csv_rows_table) that every SELECT reads; a
         Parquet one (parameter $path) numbers its rows itself.
@@ -159,7 +159,11 @@ class Staging:
         else:
             # the header is line 1
             source = self.csv_rows_table()
-            line = f"rowid - {self.first_rowid - 2}" if numbered else "null::bigint"
+            line, join = "null::bigint", ""
+            if numbered:
+                rows = fetch_value(self.con, f"select count(*) from {source}")
+                line, join = self.lines_of(f"{source}.rowid - {self.first_rowid - 2}", rows + 1)
+            source += join
         return f"select {line} as line, {select}{nulls} from {source}"
 
     @contextlib.contextmanager
@@ -174,22 +178,41 @@ class Staging:
     def csv_columns(self) -> list[str]:
         return list(self.header)
 
-    def renumber(self, table: str) -> None:
-        """Shift the lines of `table` past the rows the CSV reader rejected.
+    def lines_of(self, numbered: str, last_line: int) -> tuple[str, str]:
+        """(an expression, a join clause): the line in the file of each row numbered
+        `numbered` (an expression: rows counted in file order, up to last_line).
 
-        Rows are numbered in file order, but rejected rows are not among them, so every row
-        after a rejected one would otherwise be reported one line too early (the shifts:
-        rejected_line_shifts in analytics/sql/ingest/macros.sql).
+        The rows the CSV reader rejected are not among the numbered ones, so every row after a
+        rejected one would be reported a line too early: the join brings each row's shift
+        (rejected_line_buckets in analytics/sql/ingest/macros.sql), an equi-join on a small
+        table of buckets, about one rejected row a bucket. No join when none was rejected.
         """
+        rejected = self.reject_rows()
+        if not rejected:
+            return numbered, ""
+        bucket_rows = max(16, min(65536, last_line // rejected))
+        table = f"line_buckets_{self.load_id}_{bucket_rows}_{last_line}"
+        if table not in self.scratch_tables:
+            self.con.execute(
+                f"create or replace temp table {table} as select * from "
+                f"rejected_line_buckets('{self.rejects}', {bucket_rows}, {last_line})"
+            )
+            self.scratch_tables.append(table)
+        return (
+            f"shifted_line({numbered}, line_bucket.base, line_bucket.starts, line_bucket.shifts)",
+            f" join {table} as line_bucket on line_bucket.bucket = ({numbered}) // {bucket_rows}",
+        )
+
+    def renumber(self, table: str) -> None:
+        """Put the rows of `table`, numbered in file order (`line`), back on their lines of the
+        file, past the rows the CSV reader rejected (lines_of)."""
         if not self.reject_rows():
             return
+        last_line = fetch_value(self.con, f"select coalesce(max(line), 0) from {table}")
+        line, join = self.lines_of(f"{table}.line", last_line)
         self.con.execute(
-            f"""
-            create or replace temp table {table} as
-            select t.* replace (t.line + coalesce(s.rejected_before, 0) as line)
-            from {table} as t
-            asof left join rejected_line_shifts('{self.rejects}') as s on t.line >= s.from_line
-            """
+            f"create or replace temp table {table} as "
+            f"select {table}.* replace ({line} as line) from {table}{join}"
         )
 
     def stage_table(
@@ -201,8 +224,6 @@ class Staging:
             + self.source_select(mapping, columns, file_format, numbered=True),
             {} if file_format == "csv" else {"path": str(self.path)},
         )
-        if file_format == "csv":
-            self.renumber(table)
 
     def stage_csv_kind(
         self, table: str, columns: tuple[str, ...], required: tuple[str, ...], kind: str

@@ -63,8 +63,8 @@ create or replace temp macro is_bsuid(text) as
 
 -- The shifts that put rows numbered in file order back on their lines of the file, past the
 -- rows the CSV reader rejected (`rejects` names its rejects table): numbered rows from
--- from_line on come after `rejected_before` rejected rows. Read with an ASOF join on
--- line >= from_line (Staging.renumber, and the one-pass message-log load).
+-- from_line on come after `rejected_before` rejected rows. Read through rejected_line_buckets
+-- (Staging.lines_of).
 create or replace temp macro rejected_line_shifts(rejects) as table
 with rejected as (
     select line, row_number() over (order by line) as rejected_before
@@ -73,6 +73,44 @@ with rejected as (
 select line - rejected_before + 1 as from_line, max(rejected_before) as rejected_before
 from rejected
 group by all;
+
+-- rejected_line_shifts in buckets of `bucket_rows` numbered lines, for an equi-join on
+-- bucket = line // bucket_rows (no sort of the rows it numbers, unlike an ASOF join: putting
+-- 10 million staged rows back on their lines took 6.4 s so, 1.9 s this way, against 1.7 s
+-- for the rows alone). `last_line` is the highest numbered line; each bucket has the shift in
+-- force at its start (`base`) and the shifts that start inside it (`starts`: from_line,
+-- `shifts`: rejected_before), few when bucket_rows is about the rows per rejected row.
+create or replace temp macro rejected_line_buckets(rejects, bucket_rows, last_line) as table
+with shifts as (
+    select * from rejected_line_shifts(rejects)
+),
+
+inside as (
+    select
+        from_line // bucket_rows as bucket,
+        list(from_line order by from_line) as starts,
+        list(rejected_before order by from_line) as shifts
+    from shifts
+    group by all
+)
+
+select
+    buckets.bucket,
+    coalesce(before.rejected_before, 0) as base,
+    coalesce(inside.starts, []) as starts,
+    coalesce(inside.shifts, []) as shifts
+from (select range as bucket from range(0, last_line // bucket_rows + 1)) as buckets
+asof left join shifts as before on buckets.bucket * bucket_rows - 1 >= before.from_line
+left join inside using (bucket);
+
+-- A numbered line put back on its line of the file, from its bucket of rejected_line_buckets.
+create or replace temp macro shifted_line(line, base, starts, shifts) as
+    line + case
+        when len(starts) = 0 then base
+        else greatest(base, coalesce(
+            list_max(list_filter(shifts, lambda shift, i: starts[i] <= line)), 0
+        ))
+    end;
 
 -- Whether text is a WhatsApp group ID as the Groups API writes it (messages[].group_id, a
 -- group status's recipient_id): an opaque token of letters, digits and the base64 characters
