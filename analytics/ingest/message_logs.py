@@ -290,7 +290,7 @@ def insert_message_log(ctx: LoadContext) -> None:
 def _rows_read(ctx: LoadContext, source: MessageLogSource) -> int:
     """How many rows the reader gave (the CSV reader's rejected rows not among them)."""
     if source.file_format == "csv":
-        return fetch_value(ctx.con, f"select count(*) from {ctx.stage.csv_rows_table()}")
+        return ctx.stage.csv_row_count()
     # count(*) alone would read no column, so DuckDB would not check their text (UTF-8):
     # hash the columns the load read
     columns = ", ".join(quoted(c) for c in source.mapping)

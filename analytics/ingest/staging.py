@@ -41,6 +41,7 @@ class Staging:
         self.csv_rows = f"csv_rows_{load_id}"
         self.csv_rows_staged = False
         self.first_rowid = 0
+        self._csv_row_count = 0
         self.scratch_tables: list[str] = []
         self.detail: list[str] = []
         self.head = source.head
@@ -116,7 +117,13 @@ class Staging:
             self.scratch_tables.append(self.csv_rows)
             self.csv_rows_staged = True
             self.first_rowid = self._first_rowid(self.csv_rows)
+            self._csv_row_count = fetch_value(self.con, f"select count(*) from {self.csv_rows}")
         return self.csv_rows
+
+    def csv_row_count(self) -> int:
+        """The rows the CSV reader gave (not those it rejected), counted once when staged."""
+        self.csv_rows_table()
+        return self._csv_row_count
 
     def _first_rowid(self, table: str) -> int:
         """The row ID of a new table's first row: inside a transaction, DuckDB numbers the rows
@@ -161,8 +168,9 @@ class Staging:
             source = self.csv_rows_table()
             line, join = "null::bigint", ""
             if numbered:
-                rows = fetch_value(self.con, f"select count(*) from {source}")
-                line, join = self.lines_of(f"{source}.rowid - {self.first_rowid - 2}", rows + 1)
+                line, join = self.lines_of(
+                    f"{source}.rowid - {self.first_rowid - 2}", self.csv_row_count() + 1
+                )
             source += join
         return f"select {line} as line, {select}{nulls} from {source}"
 
